@@ -1,0 +1,77 @@
+"""create_app(settings): the one place REST, GraphQL, middleware and the lifespan meet."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.routing import Route
+
+from identity import __version__
+from identity.config import Settings
+from identity.db import Database
+from identity.migrate import upgrade
+from identity.observability.logging import configure_logging
+from identity.observability.metrics import Metrics
+from identity.observability.middleware import RequestContextMiddleware
+from identity.rest import build_router
+from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
+from identity.runtime import Runtime
+from schema.app import build_graphql_app
+
+log = logging.getLogger("identity")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app; production settings are checked before anything starts."""
+    settings = settings or Settings()
+    settings.validate_for_start()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings)
+        try:
+            if settings.migrate_on_start:
+                await upgrade(database)
+            app.state.runtime = Runtime(settings=settings, database=database, metrics=metrics)
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="identity",
+        version=__version__,
+        description="REST compatibility routes of the identity service. "
+        "New integrations should use GraphQL at /graphql.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    install_error_handlers(app)
+    app.include_router(build_router())
+    app.router.routes.append(
+        Route("/graphql", build_graphql_app(settings), methods=["GET", "POST"])
+    )
+    app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    metrics.watch_pool(lambda: _pool_figures(app))
+    return app
+
+
+def _pool_figures(app: FastAPI) -> dict[str, int]:
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    if runtime is None:
+        return {}
+    pool = runtime.database.pool_status()
+    return {"active": pool.active, "idle": pool.idle, "overflow": pool.overflow}
+
+
+def app_factory() -> FastAPI:
+    """Entry point for ``uvicorn --factory``: settings and logging from the environment."""
+    settings = Settings()
+    configure_logging(level=settings.log_level, json_logs=settings.json_logs)
+    return create_app(settings)

@@ -1,0 +1,104 @@
+"""The ``identity`` command: serve, migrate, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from identity.config import Settings
+from identity.db import Database
+from identity.errors import ConfigurationError
+from identity.migrate import upgrade
+from identity.observability.logging import configure_logging
+
+
+def _load_settings() -> Settings:
+    try:
+        settings = Settings()
+        settings.validate_for_start()
+    except ConfigurationError as exc:
+        print("identity cannot start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    return settings
+
+
+async def _migrate(settings: Settings) -> None:
+    database = Database(settings)
+    try:
+        await upgrade(database)
+    finally:
+        await database.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _load_settings()
+    configure_logging(level=settings.log_level, json_logs=settings.json_logs)
+    if settings.migrate_on_start:
+        asyncio.run(_migrate(settings))
+        os.environ["IDENTITY_AUTO_MIGRATE"] = "false"
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+    if not settings.is_production:
+        print(f"identity ({settings.env.value}) on {settings.database_url}", flush=True)
+        print(f"GraphiQL: http://{shown_host}:{args.port}/graphql", flush=True)
+    uvicorn.run(
+        "identity.app:app_factory",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    settings = _load_settings()
+    configure_logging(level=settings.log_level, json_logs=settings.json_logs)
+    asyncio.run(_migrate(settings))
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_export_schema(_args: argparse.Namespace) -> int:
+    from schema import build_schema
+
+    sys.stdout.write(build_schema(Settings(env="development")).as_str() + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="identity", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = commands.add_parser("migrate", help="apply database migrations")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    export = commands.add_parser("export-schema", help="print the GraphQL SDL")
+    export.set_defaults(handler=cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""Settings, read once at start from the environment (prefix ``IDENTITY_``) or ``.env``."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from identity.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./identity.db"
+MIN_SECRET_KEY_LENGTH = 32
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"
+    JSON = "json"
+    TEXT = "text"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; the README's settings table documents each field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IDENTITY_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    env: Environment = Field(
+        Environment.DEVELOPMENT, description="development, test or production."
+    )
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        description="sqlite+aiosqlite:///path or postgresql+asyncpg://user:pass@host/db.",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000", description="The URL clients reach the service at."
+    )
+    secret_key: SecretStr | None = Field(
+        None, description="At least 32 characters; encrypts signing keys. Required in production."
+    )
+    log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    log_format: LogFormat = Field(
+        LogFormat.AUTO, description="json, text, or auto (JSON in production, text otherwise)."
+    )
+    auto_migrate: bool | None = Field(
+        None, description="Apply migrations at start; default: on except in production."
+    )
+    db_pool_size: int = Field(10, ge=1, description="Connections kept per process (PostgreSQL).")
+    db_max_overflow: int = Field(10, ge=0, description="Extra connections under load.")
+    db_connect_timeout: float = Field(
+        3.0, gt=0, description="Seconds to wait for a new database connection."
+    )
+    health_timeout: float = Field(
+        2.0, gt=0, description="Seconds a health check waits for the database."
+    )
+    graphql_max_depth: int = Field(12, ge=2, description="Deepest selection a query may nest.")
+    graphql_max_aliases: int = Field(15, ge=1, description="Most aliases in one document.")
+    graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in one document.")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def migrate_on_start(self) -> bool:
+        return not self.is_production if self.auto_migrate is None else self.auto_migrate
+
+    @property
+    def json_logs(self) -> bool:
+        if self.log_format is LogFormat.AUTO:
+            return self.is_production
+        return self.log_format is LogFormat.JSON
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The database file, or None for PostgreSQL and in-memory SQLite."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split("///", 1)[1] if "///" in self.database_url else ""
+        if not path or path == ":memory:":
+            return None
+        return Path(path)
+
+    def problems_for_production(self) -> list[str]:
+        """What production needs and is missing, one line per setting."""
+        problems: list[str] = []
+        explicit = self.model_fields_set
+        if self.secret_key is None:
+            problems.append("IDENTITY_SECRET_KEY is required (at least 32 random characters)")
+        elif len(self.secret_key.get_secret_value()) < MIN_SECRET_KEY_LENGTH:
+            problems.append("IDENTITY_SECRET_KEY must be at least 32 characters")
+        if "database_url" not in explicit:
+            problems.append("IDENTITY_DATABASE_URL is required (postgresql+asyncpg://...)")
+        if "public_url" not in explicit:
+            problems.append("IDENTITY_PUBLIC_URL is required (https://auth.example.com)")
+        elif not self.public_url.startswith("https://"):
+            problems.append("IDENTITY_PUBLIC_URL must use https in production")
+        return problems
+
+    def validate_for_start(self) -> None:
+        """Refuse to start in production without what production needs."""
+        if not self.is_production:
+            return
+        problems = self.problems_for_production()
+        if problems:
+            raise ConfigurationError(problems)

@@ -1,0 +1,105 @@
+"""The database: one engine per process, short sessions, one unit of work per request."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
+
+from identity.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class PoolStatus:
+    active: int
+    idle: int
+    total: int
+    size: int
+    overflow: int
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.is_sqlite:
+        return {"connect_args": {"timeout": 15}}
+    return {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_pre_ping": True,
+        "pool_timeout": settings.db_connect_timeout,
+        "connect_args": {"timeout": settings.db_connect_timeout},
+    }
+
+
+def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+    """WAL lets readers run beside the writer; foreign keys are off in SQLite unless asked."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=15000")
+    cursor.close()
+
+
+class Database:
+    """Owns the engine; the app's lifespan creates it and disposes of it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.url = settings.database_url
+        self.is_sqlite = settings.is_sqlite
+        path = settings.sqlite_path()
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, **_engine_options(settings))
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction: committed when the block ends, rolled back when it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A short session for reads (dataloader batches, list queries)."""
+        async with self.sessions() as session:
+            yield session
+
+    async def ping(self, limit_seconds: float) -> float:
+        """Round-trip time of ``SELECT 1`` in milliseconds; raises when it does not answer."""
+        started = time.perf_counter()
+        async with asyncio.timeout(limit_seconds):
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        return (time.perf_counter() - started) * 1000
+
+    def pool_status(self) -> PoolStatus:
+        pool = self.engine.sync_engine.pool
+        if isinstance(pool, QueuePool):
+            active = pool.checkedout()
+            idle = pool.checkedin()
+            return PoolStatus(
+                active=active,
+                idle=idle,
+                total=active + idle,
+                size=pool.size(),
+                overflow=max(pool.overflow(), 0),
+            )
+        return PoolStatus(active=0, idle=0, total=0, size=0, overflow=0)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

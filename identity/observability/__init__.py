@@ -1,0 +1,1 @@
+"""Request ids, logs and Prometheus metrics: what operators see of the service."""

@@ -1,0 +1,63 @@
+"""Prometheus metrics, kept in a registry per app so several apps can live in one process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class _PoolCollector(Collector):
+    """Reads the pool at scrape time, so the figures are never stale."""
+
+    def __init__(self, read_pool: Callable[[], dict[str, int]]) -> None:
+        self._read_pool = read_pool
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "identity_db_pool_connections", "Database pool connections by state", labels=["state"]
+        )
+        for state, value in self._read_pool().items():
+            family.add_metric([state], value)
+        yield family
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "identity_http_requests_total",
+            "HTTP requests by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "identity_http_request_duration_seconds",
+            "HTTP request latency by route template and method",
+            ["route", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.graphql_operations = Counter(
+            "identity_graphql_operations_total",
+            "GraphQL operations by operation name, type and outcome",
+            ["operation", "type", "outcome"],
+            registry=self.registry,
+        )
+
+    def watch_pool(self, read_pool: Callable[[], dict[str, int]]) -> None:
+        self.registry.register(_PoolCollector(read_pool))
+
+    def observe_request(self, *, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route, method).observe(seconds)
+
+    def observe_graphql(self, *, operation: str, kind: str, outcome: str) -> None:
+        self.graphql_operations.labels(operation, kind, outcome).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,136 @@
+"""The one REST error envelope (seed 000), with FastAPI's ``detail`` beside it (seed 004)."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any, cast
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from identity.clock import SystemClock, isoformat_z
+from identity.errors import IdentityError
+from identity.observability.context import current_request_id
+
+log = logging.getLogger(__name__)
+_clock = SystemClock()
+
+STATUS_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    401: "AUTHENTICATION_REQUIRED",
+    403: "PERMISSION_DENIED",
+    404: "RESOURCE_NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "RESOURCE_CONFLICT",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    423: "ACCOUNT_LOCKED",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+
+
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    details: Any = None,
+    detail: Any = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "details": details if details is not None else {},
+            "timestamp": isoformat_z(_clock.now()),
+            "request_id": current_request_id(),
+        },
+        "detail": detail if detail is not None else message,
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or str(location[-1] if location else "")
+
+
+def _clean_validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's error list without ``input`` (it may echo a password) or unserialisable ctx."""
+    cleaned: list[dict[str, Any]] = []
+    for error in errors:
+        item = {"type": error["type"], "loc": list(error["loc"]), "msg": error["msg"]}
+        if "ctx" in error:
+            item["ctx"] = {key: str(value) for key, value in error["ctx"].items()}
+        cleaned.append(item)
+    return cleaned
+
+
+async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    errors = _clean_validation_errors(cast(RequestValidationError, exc).errors())
+    details = [
+        {"field": _field_name(tuple(error["loc"])), "message": error["msg"], "type": error["type"]}
+        for error in errors
+    ]
+    return error_response(
+        422, "VALIDATION_ERROR", "Validation failed", details=details, detail=errors
+    )
+
+
+async def _on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(StarletteHTTPException, exc)
+    status = exc.status_code
+    code = STATUS_CODES.get(status, HTTPStatus(status).phrase.upper().replace(" ", "_"))
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
+    return error_response(status, code, message, headers=dict(exc.headers or {}))
+
+
+async def _on_identity_error(_request: Request, exc: Exception) -> JSONResponse:
+    exc = cast(IdentityError, exc)
+    details = dict(exc.details)
+    if exc.field:
+        details.setdefault("field", exc.field)
+    return error_response(exc.status, exc.code, exc.message, details=details)
+
+
+class UnexpectedErrorMiddleware:
+    """Answers an unhandled exception with the envelope, inside the request-id middleware.
+
+    Starlette's own 500 handler runs outermost, after the request id and metrics are gone.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error")
+            if started:
+                raise
+            response = error_response(500, "INTERNAL_ERROR", "An unexpected error occurred")
+            await response(scope, receive, send)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    app.add_exception_handler(IdentityError, _on_identity_error)

@@ -1,0 +1,38 @@
+"""The service's front page (seed 004) and its Prometheus metrics (seed 003)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from identity import SERVICE_NAME, __version__
+from identity.rest.deps import RuntimeDep
+
+router = APIRouter(tags=["meta"])
+
+
+@router.get("/", summary="Service name, version and links")
+async def root(runtime: RuntimeDep) -> dict[str, Any]:
+    return {
+        "service": SERVICE_NAME,
+        "name": SERVICE_NAME,
+        "description": "A GraphQL identity API, with REST compatibility routes.",
+        "version": __version__,
+        "environment": runtime.settings.env.value,
+        "links": {
+            "graphql": "/graphql",
+            "docs": "/docs",
+            "openapi": "/openapi.json",
+            "health": "/health",
+            "health_detailed": "/health/detailed",
+            "metrics": "/metrics",
+        },
+    }
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+async def metrics(runtime: RuntimeDep) -> Response:
+    return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,1 @@
+"""Capabilities, one module each: async, keyword-only, no web objects, no strawberry."""

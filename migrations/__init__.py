@@ -1,0 +1,1 @@
+"""Alembic migrations; ``identity migrate`` and the app's start-up apply them."""

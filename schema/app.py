@@ -1,0 +1,31 @@
+"""The GraphQL endpoint: GraphiQL outside production, queries over GET, mutations over POST."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from identity.config import Settings
+from identity.runtime import Runtime
+from schema import build_schema
+from schema.context import Context
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        runtime = cast(Runtime, request.app.state.runtime)
+        return Context(request=request, response=response, runtime=runtime)
+
+
+def build_graphql_app(settings: Settings) -> GraphQLApp:
+    return GraphQLApp(
+        build_schema(settings),
+        graphql_ide=None if settings.is_production else "graphiql",
+        allow_queries_via_get=True,
+    )

@@ -1,0 +1,36 @@
+"""Schema extensions of our own: metrics per operation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from strawberry.extensions import SchemaExtension
+
+from schema.context import Context
+
+ANONYMOUS_OPERATION = "<anonymous>"
+
+
+class OperationMetrics(SchemaExtension):
+    """Counts each operation by name, type and outcome (ok, error, invalid)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        execution = self.execution_context
+        context = execution.context
+        if not isinstance(context, Context):
+            return
+        result = execution.result
+        if result is None or execution.pre_execution_errors:
+            outcome = "invalid"
+        elif result.errors:
+            outcome = "error"
+        else:
+            outcome = "ok"
+        try:
+            kind = execution.operation_type.value
+        except RuntimeError:
+            kind = "unknown"
+        context.runtime.metrics.observe_graphql(
+            operation=execution.operation_name or ANONYMOUS_OPERATION, kind=kind, outcome=outcome
+        )
