@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.routing import Route
 
-from identity import __version__
+from identity import __version__, rest
 from identity.config import Settings
 from identity.db import Database
 from identity.migrate import upgrade
 from identity.observability.logging import configure_logging
 from identity.observability.metrics import Metrics
 from identity.observability.middleware import RequestContextMiddleware
-from identity.rest import build_router
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
 from identity.runtime import Runtime
 from schema.app import build_graphql_app
@@ -52,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json",
     )
     install_error_handlers(app)
-    app.include_router(build_router())
+    app.router.routes.extend(rest.routes())
     app.router.routes.append(
         Route("/graphql", build_graphql_app(settings), methods=["GET", "POST"])
     )

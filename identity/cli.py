@@ -1,4 +1,4 @@
-"""The ``identity`` command: serve, migrate, export-schema."""
+"""The ``identity`` command: serve, migrate, export-schema, readme."""
 
 from __future__ import annotations
 
@@ -77,6 +77,19 @@ def cmd_export_schema(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_readme(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from identity.app import create_app
+    from identity.docs import render_readme
+
+    path = Path(args.path)
+    routes = create_app(Settings(env="development")).routes
+    path.write_text(render_readme(path.read_text(encoding="utf-8"), routes), encoding="utf-8")
+    print(f"{path}: settings and endpoint tables regenerated")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="identity", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -92,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(handler=cmd_export_schema)
+
+    readme = commands.add_parser("readme", help="regenerate the README's generated tables")
+    readme.add_argument("path", nargs="?", default="README.md")
+    readme.set_defaults(handler=cmd_readme)
     return parser
 
 

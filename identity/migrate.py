@@ -19,6 +19,7 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 def alembic_config(database_url: str | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(MIGRATIONS_DIR / "versions"))
     if database_url:
         config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))

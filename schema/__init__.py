@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from functools import partial
 
 import strawberry
+from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import (
-    DisableIntrospection,
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from identity.config import Settings
+from identity.errors import IdentityError
 from schema.extensions import OperationMetrics
+from schema.limits import max_depth_rule
 from schema.queries.health import HealthQuery
 
 
@@ -27,27 +30,41 @@ class Query(HealthQuery):
     pass
 
 
-def _extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        ParserCache(maxsize=512),
-        ValidationCache(maxsize=512),
-        QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
-        MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
+def is_unexpected(error: GraphQLError) -> bool:
+    """Only crashes are masked: refusals and domain errors keep their message."""
+    original = error.original_error
+    return original is not None and not isinstance(original, IdentityError | GraphQLError)
+
+
+def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """Built once per schema, so the validation cache can recognise them across requests."""
+    rules = [
+        max_depth_rule(settings.graphql_max_depth),
+        *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
+    ]
+    if settings.is_production:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return rules
+
+
+def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Factories: Strawberry builds each extension afresh per operation; caches are shared."""
+    extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        partial(AddValidationRules, _validation_rules(settings)),
+        partial(ParserCache, maxsize=1024),
+        partial(ValidationCache, maxsize=1024),
         OperationMetrics,
     ]
     if settings.is_production:
-        extensions += [DisableIntrospection(), MaskErrors()]
+        extensions.append(partial(MaskErrors, should_mask_error=is_unexpected))
     return extensions
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    # Strawberry accepts extension instances (the caches must outlive one operation),
-    # though its annotation names only classes and factories.
-    extensions = cast(list[type[SchemaExtension]], _extensions(settings))
     return strawberry.Schema(
         query=Query,
-        extensions=extensions,
+        extensions=_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )
