@@ -67,3 +67,55 @@ class ConfigurationError(Exception):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class InvalidCredentials(IdentityError):
+    code = "INVALID_CREDENTIALS"
+    status = 401
+    default_message = "Invalid email or password"
+
+
+class AccountLocked(IdentityError):
+    code = "ACCOUNT_LOCKED"
+    status = 423
+    default_message = "Account is locked"
+
+
+class AccountDisabled(IdentityError):
+    code = "ACCOUNT_DISABLED"
+    status = 403
+    default_message = "Account is disabled"
+
+
+class TokenInvalid(IdentityError):
+    code = "TOKEN_INVALID"
+    status = 401
+    default_message = "Invalid or malformed token"
+
+
+class TokenExpired(IdentityError):
+    code = "TOKEN_EXPIRED"
+    status = 401
+    default_message = "Token has expired"
+
+
+class TokenReused(IdentityError):
+    code = "TOKEN_REUSED"
+    status = 401
+    default_message = "Refresh token was already used; the session has been revoked"
+
+
+class CsrfFailed(IdentityError):
+    code = "CSRF_FAILED"
+    status = 403
+    default_message = "Missing or invalid CSRF token"
+
+
+class PasswordRejected(ValidationFailed):
+    """A password the policy refuses; ``code`` names the rule it broke."""
+
+    code = "PASSWORD_POLICY"
+
+    def __init__(self, code: str, message: str, *, field: str = "password") -> None:
+        super().__init__(message, field=field, details={"reason": code})
+        self.code = code  # type: ignore[misc]
