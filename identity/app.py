@@ -35,8 +35,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             if settings.migrate_on_start:
                 await upgrade(database)
-            app.state.runtime = Runtime(settings=settings, database=database, metrics=metrics)
+            runtime = Runtime(settings=settings, database=database, metrics=metrics)
+            await runtime.start()
+            app.state.runtime = runtime
             yield
+            runtime.close()
         finally:
             await database.dispose()
 

@@ -62,9 +62,32 @@ class Settings(BaseSettings):
     health_timeout: float = Field(
         2.0, gt=0, description="Seconds a health check waits for the database."
     )
+    jwt_audience: str = Field("identity", description="The `aud` claim of access tokens.")
+    access_token_ttl_seconds: int = Field(900, ge=60, description="Access token lifetime.")
+    session_ttl_days: int = Field(30, ge=1, description="Absolute lifetime of a login session.")
+    session_idle_days: int = Field(
+        7, ge=1, description="A session unused (not refreshed) this long expires."
+    )
+    lockout_threshold: int = Field(
+        5, ge=1, description="Failed logins per identifier before it is locked."
+    )
+    lockout_minutes: int = Field(15, ge=1, description="How long a locked identifier stays locked.")
+    registration_enabled: bool = Field(True, description="Whether anyone may register.")
+    password_min_length: int = Field(8, ge=8, le=128, description="Shortest password accepted.")
+    cookie_secure: bool = Field(
+        True, description="Mark auth cookies Secure; turn off only for plain-http development."
+    )
+    password_workers: int | None = Field(
+        None, ge=1, description="Threads hashing passwords; default: one per core."
+    )
     graphql_max_depth: int = Field(12, ge=2, description="Deepest selection a query may nest.")
     graphql_max_aliases: int = Field(15, ge=1, description="Most aliases in one document.")
     graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in one document.")
+
+    @property
+    def issuer(self) -> str:
+        """The ``iss`` of our tokens: the public URL, without a trailing slash."""
+        return self.public_url.rstrip("/")
 
     @property
     def is_production(self) -> bool:

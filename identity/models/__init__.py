@@ -2,6 +2,21 @@
 
 from sqlmodel import SQLModel
 
+from identity.models.audit import AuditEvent
+from identity.models.session import AuthSession, RefreshToken
+from identity.models.signing_key import SigningKey
+from identity.models.throttle import LoginThrottle
+from identity.models.user import User, UserStatus
+
 metadata = SQLModel.metadata
 
-__all__ = ["metadata"]
+__all__ = [
+    "AuditEvent",
+    "AuthSession",
+    "LoginThrottle",
+    "RefreshToken",
+    "SigningKey",
+    "User",
+    "UserStatus",
+    "metadata",
+]

@@ -1,0 +1,1 @@
+"""Pure security primitives: password hashing and policy, tokens, CSRF and signing keys."""

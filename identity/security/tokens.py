@@ -1,0 +1,138 @@
+"""Access tokens: ES256-signed JWTs of type at+jwt (RFC 9068)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import ECKey
+
+from identity.errors import TokenExpired, TokenInvalid
+from identity.security.keys import ALGORITHM
+from identity.security.secrets import new_token
+
+ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a media type, not a secret)
+
+_REGISTERED_CLAIMS = frozenset({"iss", "aud", "sub", "sid", "jti", "iat", "nbf", "exp"})
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    jti: str
+    expires_at: datetime
+    expires_in: int
+
+
+def _epoch(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return int(moment.timestamp())
+
+
+def issue_access_token(
+    *,
+    private_jwk: dict[str, Any],
+    kid: str,
+    issuer: str,
+    audience: str,
+    subject: str,
+    session_id: str,
+    now: datetime,
+    lifetime: timedelta,
+    claims: Mapping[str, Any] | None = None,
+) -> IssuedToken:
+    extra = dict(claims or {})
+    overridden = _REGISTERED_CLAIMS.intersection(extra)
+    if overridden:
+        raise ValueError(f"extra claims may not override {sorted(overridden)}")
+    issued_at = _epoch(now)
+    expires_at = _epoch(now + lifetime)
+    jti = new_token(16)
+    payload = {
+        "iss": issuer,
+        "aud": audience,
+        "sub": subject,
+        "sid": session_id,
+        "jti": jti,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": expires_at,
+        **extra,
+    }
+    header = {"alg": ALGORITHM, "kid": kid, "typ": ACCESS_TOKEN_TYPE}
+    token = jwt.encode(header, payload, ECKey.import_key(private_jwk), algorithms=[ALGORITHM])
+    return IssuedToken(
+        token=token,
+        jti=jti,
+        expires_at=datetime.fromtimestamp(expires_at, UTC),
+        expires_in=expires_at - issued_at,
+    )
+
+
+def _unverified_header(token: str) -> dict[str, Any]:
+    segments = token.split(".")
+    if len(segments) != 3:
+        raise ValueError("not a compact JWS")
+    encoded = segments[0]
+    header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    if not isinstance(header, dict):
+        raise ValueError("header is not an object")
+    return header
+
+
+def _public_key(header: dict[str, Any], public_jwks: Mapping[str, dict[str, Any]]) -> ECKey:
+    """Refuse anything but alg ES256 / typ at+jwt / a known kid before touching a key."""
+    if header.get("alg") != ALGORITHM or header.get("typ") != ACCESS_TOKEN_TYPE:
+        raise TokenInvalid()
+    kid = header.get("kid")
+    if not isinstance(kid, str) or kid not in public_jwks:
+        raise TokenInvalid()
+    jwk = public_jwks[kid]
+    if (
+        jwk.get("kty") != "EC"
+        or jwk.get("crv") != "P-256"
+        or jwk.get("alg", ALGORITHM) != ALGORITHM
+    ):
+        raise TokenInvalid()
+    return ECKey.import_key(jwk)
+
+
+def verify_access_token(
+    token: str,
+    *,
+    public_jwks: Mapping[str, dict[str, Any]],
+    issuer: str,
+    audience: str,
+    now: datetime,
+    leeway: int = 30,
+) -> dict[str, Any]:
+    """Return the claims of a valid access token; TokenExpired or TokenInvalid otherwise."""
+    registry = jwt.JWTClaimsRegistry(
+        now=_epoch(now),
+        leeway=leeway,
+        iss={"essential": True, "value": issuer},
+        aud={"essential": True, "value": audience},
+        sub={"essential": True},
+        sid={"essential": True},
+        jti={"essential": True},
+        exp={"essential": True},
+    )
+    try:
+        key = _public_key(_unverified_header(token), public_jwks)
+        decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
+        claims = decoded.claims
+        if not isinstance(claims.get("sid"), str):
+            raise TokenInvalid()
+        registry.validate(claims)
+    except ExpiredTokenError as error:
+        raise TokenExpired() from error
+    except (JoseError, ValueError, TypeError) as error:
+        raise TokenInvalid() from error
+    return claims

@@ -1,0 +1,411 @@
+"""Login, refresh-token rotation, logout, access-token authentication, password change."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from identity.clock import isoformat_z
+from identity.errors import (
+    AccountDisabled,
+    AccountLocked,
+    InvalidCredentials,
+    TokenExpired,
+    TokenInvalid,
+    TokenReused,
+    ValidationFailed,
+)
+from identity.models import AuthSession, RefreshToken, User, UserStatus
+from identity.principal import Principal, RequestMeta
+from identity.security.password_policy import check_password
+from identity.security.secrets import hash_token
+from identity.security.tokens import verify_access_token
+from identity.services import audit, throttle
+from identity.services.accounts import find_by_identifier, get_user
+from identity.services.deps import Deps
+from identity.services.sessions import revoke_sessions
+from identity.services.tokens import TokenPair, new_refresh_token, open_session, pair
+
+
+def _locked(until: Any) -> AccountLocked:
+    return AccountLocked(
+        "Account is temporarily locked after too many failed attempts",
+        details={"locked_until": isoformat_z(until)},
+    )
+
+
+async def login(
+    deps: Deps,
+    *,
+    identifier: str,
+    password: str,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None = None,
+) -> TokenPair:
+    """Check a password and open a session; wrong and unknown accounts fail alike."""
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        attempt = await throttle.reserve_attempt(session, identifier=identifier, now=now)
+    if attempt.locked_at(now):
+        raise _locked(attempt.locked_until)
+    threshold = deps.settings.lockout_threshold
+    lock_until = now + timedelta(minutes=deps.settings.lockout_minutes)
+    if attempt.number > threshold:
+        async with deps.database.unit_of_work() as session:
+            await throttle.lock(session, attempt=attempt, until=lock_until)
+        raise _locked(lock_until)
+
+    async with deps.database.read() as session:
+        user = await find_by_identifier(session, identifier)
+    check = await deps.hasher.verify(user.password_hash if user else None, password)
+
+    if not check.valid or user is None:
+        await _record_failure(deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until)
+        raise InvalidCredentials()
+
+    new_hash = await deps.hasher.hash(password) if check.needs_rehash else None
+    async with deps.database.unit_of_work() as session:
+        await throttle.clear(session, attempt=attempt)
+        user = await get_user(session, user.id)
+        _ensure_may_log_in(user, now)
+        if new_hash is not None:
+            user.password_hash = new_hash
+        user.last_login = now
+        user.last_login_ip = meta.ip_address
+        user.failed_login_attempts = 0
+        auth_session = open_session(
+            session, deps, user=user, meta=meta, device_info=device_info, auth_method="password"
+        )
+        await session.flush()
+        refresh = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=None)
+        audit.record(
+            session,
+            event_type="login.succeeded",
+            now=now,
+            meta=meta,
+            actor_id=user.id,
+            subject_id=user.id,
+            session_id=auth_session.id,
+            details={"method": "password", "device": auth_session.device_info},
+        )
+    return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
+
+
+def _ensure_may_log_in(user: User, now: Any) -> None:
+    if user.locked_until is not None and user.locked_until > now:
+        raise _locked(user.locked_until)
+    if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.LOCKED):
+        raise AccountDisabled()
+
+
+async def _record_failure(
+    deps: Deps,
+    *,
+    attempt: throttle.Attempt,
+    user: User | None,
+    meta: RequestMeta,
+    lock_until: Any,
+) -> None:
+    now = deps.clock.now()
+    locks = attempt.number >= deps.settings.lockout_threshold
+    async with deps.database.unit_of_work() as session:
+        if locks:
+            await throttle.lock(session, attempt=attempt, until=lock_until)
+        if user is not None:
+            await session.execute(
+                update(User)
+                .where(col(User.id) == user.id)
+                .values(
+                    failed_login_attempts=col(User.failed_login_attempts) + 1,
+                    **({"locked_until": lock_until, "locked_at": now} if locks else {}),
+                )
+            )
+        subject = user.id if user else None
+        audit.record(
+            session,
+            event_type="login.failed",
+            now=now,
+            meta=meta,
+            subject_id=subject,
+            details={"attempt": attempt.number, "known_account": user is not None},
+        )
+        if locks:
+            audit.record(
+                session,
+                event_type="account.locked",
+                now=now,
+                meta=meta,
+                subject_id=subject,
+                details={"locked_until": isoformat_z(lock_until), "reason": "failed_logins"},
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class _Rotation:
+    user: User
+    auth_session: AuthSession
+    refresh_token: str
+
+
+async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> TokenPair:
+    """Rotate a refresh token; presenting one whose successor was used revokes the session."""
+    if not refresh_token:
+        raise TokenInvalid("Refresh token is required")
+    async with deps.database.unit_of_work() as session:
+        rotation = await _rotate(session, deps, token_hash=hash_token(refresh_token), meta=meta)
+    if rotation is None:
+        raise TokenReused()
+    return await pair(
+        deps,
+        user=rotation.user,
+        auth_session=rotation.auth_session,
+        refresh_token=rotation.refresh_token,
+    )
+
+
+async def _rotate(
+    session: AsyncSession, deps: Deps, *, token_hash: str, meta: RequestMeta
+) -> _Rotation | None:
+    """The next token of the chain, or None when reuse was detected (and the session ended)."""
+    now = deps.clock.now()
+    idle_cutoff = now - timedelta(days=deps.settings.session_idle_days)
+    # Locks the session row first (PostgreSQL row lock; SQLite's write lock is already
+    # held), so concurrent refreshes of one session take turns and see each other's work.
+    session_id = (
+        select(col(RefreshToken.session_id))
+        .where(col(RefreshToken.token_hash) == token_hash)
+        .scalar_subquery()
+    )
+    touched = await session.execute(
+        update(AuthSession)
+        .where(
+            col(AuthSession.id) == session_id,
+            col(AuthSession.revoked_at).is_(None),
+            col(AuthSession.expires_at) > now,
+            col(AuthSession.last_used_at) > idle_cutoff,
+        )
+        .values(last_used_at=now)
+        .returning(col(AuthSession.id))
+    )
+    locked_id = touched.scalar_one_or_none()
+    token = await session.scalar(
+        select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash)
+    )
+    if token is None:
+        raise TokenInvalid("Invalid refresh token")
+    if locked_id is None:
+        expired = await session.get(AuthSession, token.session_id)
+        if expired is not None and expired.revoked_at is None:
+            raise TokenExpired("Session has expired; log in again")
+        raise TokenInvalid("Session has been revoked")
+
+    auth_session = await session.get(AuthSession, token.session_id)
+    if auth_session is None:
+        raise TokenInvalid("Session not found")
+    if token.revoked_at is not None:
+        await _reuse_detected(session, deps, auth_session, token, meta)
+        return None
+    if token.used_at is None:
+        token.used_at = now
+    else:
+        successor = await session.scalar(
+            select(RefreshToken).where(
+                col(RefreshToken.parent_id) == token.id, col(RefreshToken.revoked_at).is_(None)
+            )
+        )
+        if successor is None or successor.used_at is not None:
+            await _reuse_detected(session, deps, auth_session, token, meta)
+        return None
+        successor.revoked_at = now
+    user = await get_user(session, auth_session.user_id)
+    _ensure_may_log_in(user, now)
+    raw = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=token.id)
+    audit.record(
+        session,
+        event_type="token.refreshed",
+        now=now,
+        meta=meta,
+        actor_id=user.id,
+        subject_id=user.id,
+        session_id=auth_session.id,
+    )
+    return _Rotation(user, auth_session, raw)
+
+
+async def _reuse_detected(
+    session: AsyncSession,
+    deps: Deps,
+    auth_session: AuthSession,
+    token: RefreshToken,
+    meta: RequestMeta,
+) -> None:
+    now = deps.clock.now()
+    await revoke_sessions(session, ids=[auth_session.id], now=now, reason="refresh_token_reused")
+    audit.record(
+        session,
+        event_type="token.reuse_detected",
+        now=now,
+        meta=meta,
+        subject_id=auth_session.user_id,
+        session_id=auth_session.id,
+        details={"token_id": str(token.id)},
+    )
+
+
+async def authenticate(deps: Deps, *, access_token: str, meta: RequestMeta) -> Principal:
+    """A principal from a bearer token: a valid signature and a session still active."""
+    kid = _kid(access_token)
+    claims = verify_access_token(
+        access_token,
+        public_jwks=await deps.keys.public_keys(kid),
+        issuer=deps.settings.issuer,
+        audience=deps.settings.jwt_audience,
+        now=deps.clock.now(),
+    )
+    try:
+        session_id = uuid.UUID(claims["sid"])
+        user_id = uuid.UUID(claims["sub"])
+    except (KeyError, ValueError) as exc:
+        raise TokenInvalid() from exc
+    now = deps.clock.now()
+    async with deps.database.read() as session:
+        row = (
+            await session.execute(
+                select(
+                    col(User.email),
+                    col(User.role),
+                    col(User.is_active),
+                    col(User.status),
+                    col(AuthSession.revoked_at),
+                    col(AuthSession.expires_at),
+                )
+                .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+                .where(col(AuthSession.id) == session_id, col(User.id) == user_id)
+            )
+        ).one_or_none()
+    if row is None:
+        raise TokenInvalid("Session not found")
+    email, role, is_active, status, revoked_at, expires_at = row
+    if revoked_at is not None:
+        raise TokenInvalid("Session has been revoked")
+    if expires_at <= now:
+        raise TokenExpired("Session has expired")
+    if not is_active or status in (UserStatus.INACTIVE, UserStatus.LOCKED):
+        raise TokenInvalid("Account is disabled")
+    return Principal(
+        user_id=user_id,
+        session_id=session_id,
+        email=email,
+        role=role,
+        token_id=str(claims.get("jti")),
+        meta=meta,
+    )
+
+
+def _kid(token: str) -> str | None:
+    import base64
+    import json
+
+    try:
+        header_segment = token.split(".", 1)[0]
+        header = json.loads(
+            base64.urlsafe_b64decode(header_segment + "=" * (-len(header_segment) % 4))
+        )
+    except (ValueError, UnicodeDecodeError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
+
+
+async def logout(
+    deps: Deps,
+    *,
+    meta: RequestMeta,
+    principal: Principal | None = None,
+    refresh_token: str | None = None,
+) -> None:
+    """End a session, named by the caller's access token or by a refresh token."""
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        session_id = principal.session_id if principal else None
+        if session_id is None and refresh_token:
+            token = await session.scalar(
+                select(RefreshToken).where(
+                    col(RefreshToken.token_hash) == hash_token(refresh_token)
+                )
+            )
+            session_id = token.session_id if token else None
+        if session_id is None:
+            raise TokenInvalid("Invalid refresh token")
+        auth_session = await session.get(AuthSession, session_id)
+        if auth_session is None:
+            raise TokenInvalid("Session not found")
+        if principal is not None and auth_session.user_id != principal.user_id:
+            raise TokenInvalid("Refresh token belongs to another session")
+        await revoke_sessions(session, ids=[session_id], now=now, reason="logout")
+        audit.record(
+            session,
+            event_type="logout",
+            now=now,
+            meta=meta,
+            actor_id=auth_session.user_id,
+            subject_id=auth_session.user_id,
+            session_id=session_id,
+        )
+
+
+async def change_password(
+    deps: Deps,
+    *,
+    principal: Principal,
+    current_password: str,
+    new_password: str,
+    confirm_password: str | None = None,
+) -> int:
+    """Change the password and end every other session; returns how many were ended."""
+    if confirm_password is not None and confirm_password != new_password:
+        raise ValidationFailed("Passwords do not match", field="confirm_password")
+    async with deps.database.read() as session:
+        user = await get_user(session, principal.user_id)
+    check = await deps.hasher.verify(user.password_hash, current_password)
+    if not check.valid:
+        raise InvalidCredentials("Current password is incorrect")
+    if new_password == current_password:
+        raise ValidationFailed(
+            "New password must differ from the current one", field="new_password"
+        )
+    check_password(
+        new_password,
+        email=user.email,
+        username=user.username,
+        min_length=deps.settings.password_min_length,
+        field="new_password",
+    )
+    password_hash = await deps.hasher.hash(new_password)
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        user = await get_user(session, principal.user_id)
+        user.password_hash = password_hash
+        user.password_changed_at = now
+        user.must_change_password = False
+        user.updated_at = now
+        ended = await revoke_sessions(
+            session, user_id=user.id, now=now, reason="password_changed", keep=principal.session_id
+        )
+        audit.record(
+            session,
+            event_type="password.changed",
+            now=now,
+            meta=principal.meta,
+            actor_id=user.id,
+            subject_id=user.id,
+            session_id=principal.session_id,
+            details={"sessions_revoked": ended},
+        )
+    return ended

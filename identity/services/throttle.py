@@ -1,0 +1,81 @@
+"""Failed-login counting per identifier, atomic so parallel guesses cannot get past it.
+
+An attempt is counted *before* its password is checked, in its own committed transaction:
+of 50 parallel wrong guesses only ``threshold`` get a password check, the rest find the
+identifier locked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, literal, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from identity.models import LoginThrottle
+from identity.security.secrets import hash_token
+
+FAILURE_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    identifier_hash: str
+    number: int
+    locked_until: datetime | None
+
+    def locked_at(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+
+def identifier_hash(identifier: str) -> str:
+    """Identifiers are counted by hash, so unknown addresses typed at login are not stored."""
+    return hash_token(identifier.strip().lower())
+
+
+async def reserve_attempt(session: AsyncSession, *, identifier: str, now: datetime) -> Attempt:
+    """Count one attempt and return its number in the current run of failures."""
+    key = identifier_hash(identifier)
+    table = LoginThrottle.__table__  # type: ignore[attr-defined]
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    expired = col(LoginThrottle.locked_until) <= now
+    stale = col(LoginThrottle.last_failure_at) <= now - FAILURE_WINDOW
+    statement = (
+        insert(table)
+        .values(identifier_hash=key, failures=1, last_failure_at=now, locked_until=None)
+        .on_conflict_do_update(
+            index_elements=["identifier_hash"],
+            set_={
+                "failures": case(
+                    (expired, literal(1)),
+                    (stale, literal(1)),
+                    else_=table.c.failures + 1,
+                ),
+                "locked_until": case((expired, None), else_=table.c.locked_until),
+                "last_failure_at": now,
+            },
+        )
+        .returning(table.c.failures, table.c.locked_until)
+    )
+    number, locked_until = (await session.execute(statement)).one()
+    if locked_until is not None and locked_until.tzinfo is None:
+        locked_until = locked_until.replace(tzinfo=now.tzinfo)
+    return Attempt(key, number, locked_until)
+
+
+async def lock(session: AsyncSession, *, attempt: Attempt, until: datetime) -> None:
+    await session.execute(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.identifier_hash) == attempt.identifier_hash)
+        .values(locked_until=until)
+    )
+
+
+async def clear(session: AsyncSession, *, attempt: Attempt) -> None:
+    await session.execute(
+        delete(LoginThrottle).where(col(LoginThrottle.identifier_hash) == attempt.identifier_hash)
+    )

@@ -1,0 +1,97 @@
+"""Opening sessions and minting the token pair a login or refresh returns."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.models import AuthSession, RefreshToken, User
+from identity.principal import RequestMeta
+from identity.security.csrf import new_csrf_token
+from identity.security.secrets import hash_token, new_token
+from identity.security.tokens import IssuedToken, issue_access_token
+from identity.services.deps import Deps
+
+REFRESH_TOKEN_PREFIX = "rt_"  # noqa: S105 (a marker, not a secret)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    user: User
+    session: AuthSession
+    access: IssuedToken
+    refresh_token: str
+    csrf_token: str
+
+
+def new_refresh_token(
+    session: AsyncSession, deps: Deps, *, auth_session_id: uuid.UUID, parent_id: uuid.UUID | None
+) -> str:
+    """Add a refresh token row (hash only) and return the raw token, shown once."""
+    raw = REFRESH_TOKEN_PREFIX + new_token()
+    session.add(
+        RefreshToken(
+            session_id=auth_session_id,
+            parent_id=parent_id,
+            token_hash=hash_token(raw),
+            created_at=deps.clock.now(),
+        )
+    )
+    return raw
+
+
+def open_session(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user: User,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    auth_method: str,
+) -> AuthSession:
+    now = deps.clock.now()
+    device = dict(device_info or {})
+    auth_session = AuthSession(
+        user_id=user.id,
+        device_id=str(device.get("device_id")) if device.get("device_id") else None,
+        device_info=device,
+        ip_address=meta.ip_address,
+        user_agent=meta.user_agent,
+        auth_method=auth_method,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(days=deps.settings.session_ttl_days),
+    )
+    session.add(auth_session)
+    return auth_session
+
+
+async def access_token(deps: Deps, *, user: User, auth_session: AuthSession) -> IssuedToken:
+    key = await deps.keys.signing_key()
+    return issue_access_token(
+        private_jwk=key.private_jwk,
+        kid=key.kid,
+        issuer=deps.settings.issuer,
+        audience=deps.settings.jwt_audience,
+        subject=str(user.id),
+        session_id=str(auth_session.id),
+        now=deps.clock.now(),
+        lifetime=timedelta(seconds=deps.settings.access_token_ttl_seconds),
+        claims={"email": user.email, "role": user.role, "permissions": []},
+    )
+
+
+async def pair(
+    deps: Deps, *, user: User, auth_session: AuthSession, refresh_token: str
+) -> TokenPair:
+    return TokenPair(
+        user=user,
+        session=auth_session,
+        access=await access_token(deps, user=user, auth_session=auth_session),
+        refresh_token=refresh_token,
+        csrf_token=new_csrf_token(),
+    )
