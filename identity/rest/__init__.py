@@ -2,9 +2,25 @@
 
 from starlette.routing import BaseRoute
 
-from identity.rest import health, meta
+from identity.rest import (
+    api_v1_auth,
+    health,
+    legacy_auth,
+    meta,
+    v1_auth,
+    v1_sessions,
+    well_known,
+)
 
-ROUTERS = (meta.router, health.router)
+ROUTERS = (
+    meta.router,
+    health.router,
+    well_known.router,
+    api_v1_auth.router,
+    legacy_auth.router,
+    v1_auth.router,
+    v1_sessions.router,
+)
 
 
 def routes() -> list[BaseRoute]:

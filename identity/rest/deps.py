@@ -1,4 +1,4 @@
-"""FastAPI dependencies shared by the route modules."""
+"""FastAPI dependencies shared by the route modules: runtime, request meta, the caller."""
 
 from __future__ import annotations
 
@@ -6,11 +6,59 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
+from identity.errors import AuthenticationRequired
+from identity.observability.context import current_request_id
+from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
+from identity.services import auth
+from identity.services.deps import Deps
 
 
 def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
+def get_deps(request: Request) -> Deps:
+    return get_runtime(request).deps
+
+
+def get_meta(request: Request) -> RequestMeta:
+    return RequestMeta(
+        ip_address=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+        request_id=current_request_id(),
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+DepsDep = Annotated[Deps, Depends(get_deps)]
+MetaDep = Annotated[RequestMeta, Depends(get_meta)]
+
+
+async def optional_principal(request: Request, deps: DepsDep, meta: MetaDep) -> Principal | None:
+    token = bearer_token(request)
+    if token is None:
+        return None
+    return await auth.authenticate(deps, access_token=token, meta=meta)
+
+
+async def require_principal(
+    principal: Annotated[Principal | None, Depends(optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise AuthenticationRequired(
+            "Authentication required: send 'Authorization: Bearer <token>'"
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(require_principal)]
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]

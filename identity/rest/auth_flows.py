@@ -1,0 +1,82 @@
+"""What the auth routes of every seed share: login, refresh and logout with both token modes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+
+from identity.errors import TokenInvalid, ValidationFailed
+from identity.principal import Principal, RequestMeta
+from identity.rest.bodies import LoginBody, RefreshBody
+from identity.rest.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
+from identity.rest.deps import bearer_token
+from identity.rest.shapes import login_json, tokens_json
+from identity.services import auth
+from identity.services.deps import Deps
+
+
+async def login(
+    deps: Deps,
+    body: LoginBody,
+    meta: RequestMeta,
+    response: Response,
+    *,
+    cookie_path: str | None = None,
+) -> dict[str, Any]:
+    """Log in; with ``cookie_path`` the refresh token goes in a cookie, not the body."""
+    identifier = body.identifier()
+    if not identifier:
+        raise ValidationFailed("Email or username is required", field="email")
+    pair = await auth.login(
+        deps, identifier=identifier, password=body.password, meta=meta, device_info=body.device_info
+    )
+    if cookie_path is None:
+        return login_json(pair)
+    set_auth_cookies(response, pair, settings=deps.settings, path=cookie_path)
+    return {**login_json(pair, include_refresh=False), "csrf_token": pair.csrf_token}
+
+
+async def refresh(
+    deps: Deps,
+    body: RefreshBody | None,
+    request: Request,
+    meta: RequestMeta,
+    response: Response,
+    *,
+    cookie_path: str,
+) -> dict[str, Any]:
+    """Rotate the refresh token from the body, or from the cookie (which needs CSRF)."""
+    from_body = body.refresh_token if body else None
+    token = from_body or cookie_refresh_token(request)
+    if not token:
+        raise TokenInvalid("Refresh token is required")
+    pair = await auth.refresh(deps, refresh_token=token, meta=meta)
+    if from_body:
+        return {**login_json(pair)}
+    set_auth_cookies(response, pair, settings=deps.settings, path=cookie_path)
+    return {**login_json(pair, include_refresh=False), "csrf_token": pair.csrf_token}
+
+
+async def logout(
+    deps: Deps,
+    body: RefreshBody | None,
+    request: Request,
+    meta: RequestMeta,
+    response: Response,
+    *,
+    cookie_path: str,
+) -> None:
+    """End the session named by the bearer token, the body's or the cookie's refresh token."""
+    principal: Principal | None = None
+    token = bearer_token(request)
+    if token is not None:
+        principal = await auth.authenticate(deps, access_token=token, meta=meta)
+    refresh_token = body.refresh_token if body else None
+    if principal is None and not refresh_token:
+        refresh_token = cookie_refresh_token(request)
+    await auth.logout(deps, meta=meta, principal=principal, refresh_token=refresh_token)
+    clear_auth_cookies(response, settings=deps.settings, path=cookie_path)
+
+
+__all__ = ["login", "logout", "refresh", "tokens_json"]

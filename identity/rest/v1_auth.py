@@ -1,0 +1,149 @@
+"""Seeds 002 and 003: ``/v1/auth/*``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+
+from identity.principal import Principal
+from identity.rest import auth_flows
+from identity.rest.bodies import (
+    ChangePasswordBody,
+    LoginBody,
+    ProfileBody,
+    RefreshBody,
+    RegisterBody,
+)
+from identity.rest.deps import DepsDep, MetaDep, PrincipalDep, RuntimeDep
+from identity.rest.shapes import session_json, user_json
+from identity.services import accounts, auth, sessions
+from identity.services.deps import Deps
+
+router = APIRouter(prefix="/v1/auth", tags=["auth (seeds 002, 003)"])
+COOKIE_PATH = "/v1/auth"
+
+
+@router.post("/register", status_code=201, summary="Register (seeds 002, 003)")
+async def register(body: RegisterBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
+    user = await accounts.register(
+        deps, email=body.email, password=body.password, profile=body.profile(), meta=meta
+    )
+    return {**user_json(user), "user": user_json(user)}
+
+
+@router.post("/login", summary="Log in: flat tokens (002) and {user, tokens} (003)")
+async def login(
+    body: LoginBody, deps: DepsDep, meta: MetaDep, response: Response
+) -> dict[str, Any]:
+    return await auth_flows.login(deps, body, meta, response)
+
+
+@router.post("/refresh", summary="Rotate the refresh token (seeds 002, 003)")
+async def refresh(
+    request: Request,
+    deps: DepsDep,
+    meta: MetaDep,
+    response: Response,
+    body: RefreshBody | None = None,
+) -> dict[str, Any]:
+    return await auth_flows.refresh(deps, body, request, meta, response, cookie_path=COOKIE_PATH)
+
+
+@router.post("/logout", summary="Log out by bearer (003) or refresh token (002)")
+async def logout(
+    request: Request,
+    deps: DepsDep,
+    meta: MetaDep,
+    response: Response,
+    body: RefreshBody | None = None,
+) -> dict[str, str]:
+    await auth_flows.logout(deps, body, request, meta, response, cookie_path=COOKIE_PATH)
+    return {"message": "Logged out"}
+
+
+@router.get("/me", summary="The current user (seed 003)")
+async def me(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
+    return user_json(await accounts.load_user(deps, principal.user_id))
+
+
+@router.get("/settings", summary="Public authentication settings (seed 003)")
+async def public_settings(runtime: RuntimeDep) -> dict[str, Any]:
+    settings = runtime.settings
+    return {
+        "registration_enabled": settings.registration_enabled,
+        "password_min_length": settings.password_min_length,
+        "access_token_ttl_seconds": settings.access_token_ttl_seconds,
+        "mfa_enabled": False,
+        "magic_link_enabled": False,
+        "email_verification_required": False,
+    }
+
+
+async def _change_password(
+    body: ChangePasswordBody, principal: Principal, deps: Deps
+) -> dict[str, Any]:
+    revoked = await auth.change_password(
+        deps,
+        principal=principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        confirm_password=body.confirm_password,
+    )
+    return {"message": "Password changed successfully", "sessions_revoked": revoked}
+
+
+@router.post("/change-password", summary="Change password (seed 003)")
+async def change_password(
+    body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
+) -> dict[str, Any]:
+    return await _change_password(body, principal, deps)
+
+
+@router.post("/password/change", summary="Change password (seed 002)")
+async def password_change(
+    body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
+) -> dict[str, Any]:
+    return await _change_password(body, principal, deps)
+
+
+@router.get("/profile", summary="My profile (seed 002)")
+async def profile(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
+    return user_json(await accounts.load_user(deps, principal.user_id))
+
+
+@router.put("/profile", summary="Update my profile (seed 002)")
+async def update_profile(
+    body: ProfileBody, principal: PrincipalDep, deps: DepsDep, meta: MetaDep
+) -> dict[str, Any]:
+    user = await accounts.update_profile(
+        deps, principal=principal, profile=body.profile(), meta=meta
+    )
+    return user_json(user)
+
+
+@router.get("/sessions", summary="My active sessions (seed 002)")
+async def list_sessions(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
+    found = await sessions.active_sessions(deps, user_id=principal.user_id)
+    return {"sessions": [session_json(one, current_id=principal.session_id) for one in found]}
+
+
+@router.delete("/sessions/{session_id}", summary="End one of my sessions (seed 002)")
+async def revoke_session(
+    session_id: uuid.UUID, principal: PrincipalDep, deps: DepsDep
+) -> dict[str, str]:
+    await sessions.revoke_session(deps, principal=principal, session_id=session_id)
+    return {"message": "Session revoked"}
+
+
+@router.delete("/sessions", summary="End all my sessions but this one (seed 002)")
+async def revoke_other_sessions(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
+    count = await sessions.revoke_other_sessions(deps, principal=principal)
+    return {"message": "Other sessions revoked", "revoked": count}
+
+
+@router.post("/revoke-all-sessions", summary="End all my sessions (seed 003)")
+async def revoke_all_sessions(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
+    count = await sessions.revoke_all_sessions(deps, principal=principal)
+    return {"message": "All sessions revoked", "revoked": count}

@@ -1,0 +1,28 @@
+"""Well-known endpoints for token verifiers: JWKS and OpenID discovery."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from identity.rest.deps import RuntimeDep
+
+router = APIRouter(prefix="/.well-known", tags=["well-known"])
+
+
+@router.get("/jwks.json", summary="Public keys that verify access tokens")
+async def jwks(runtime: RuntimeDep) -> dict[str, Any]:
+    return await runtime.deps.keys.jwks()
+
+
+@router.get("/openid-configuration", summary="Discovery document")
+async def openid_configuration(runtime: RuntimeDep) -> dict[str, Any]:
+    issuer = runtime.settings.issuer
+    return {
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/.well-known/jwks.json",
+        "id_token_signing_alg_values_supported": ["ES256"],
+        "token_endpoint": f"{issuer}/api/v1/auth/login",
+        "grant_types_supported": ["password", "refresh_token"],
+    }
