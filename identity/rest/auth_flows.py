@@ -9,11 +9,11 @@ from fastapi import Request, Response
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.principal import Principal, RequestMeta
 from identity.rest.bodies import LoginBody, RefreshBody
-from identity.rest.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
-from identity.rest.deps import bearer_token
 from identity.rest.shapes import login_json, tokens_json
 from identity.services import auth
 from identity.services.deps import Deps
+from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
+from identity.web.request import bearer_token
 
 
 async def login(

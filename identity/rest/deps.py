@@ -7,11 +7,11 @@ from typing import Annotated, cast
 from fastapi import Depends, Request
 
 from identity.errors import AuthenticationRequired
-from identity.observability.context import current_request_id
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
 from identity.services import auth
 from identity.services.deps import Deps
+from identity.web.request import bearer_token, request_meta
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -23,19 +23,7 @@ def get_deps(request: Request) -> Deps:
 
 
 def get_meta(request: Request) -> RequestMeta:
-    return RequestMeta(
-        ip_address=request.client.host if request.client else None,
-        user_agent=request.headers.get("user-agent"),
-        request_id=current_request_id(),
-    )
-
-
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    return token.strip()
+    return request_meta(request)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]

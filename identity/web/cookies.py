@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request, Response
+from starlette.requests import HTTPConnection
+from starlette.responses import Response
 
 from identity.config import Settings
 from identity.errors import CsrfFailed
@@ -41,7 +42,7 @@ def clear_auth_cookies(response: Response, *, settings: Settings, path: str) -> 
     response.delete_cookie(CSRF_COOKIE, path="/", secure=settings.cookie_secure)
 
 
-def cookie_refresh_token(request: Request) -> str | None:
+def cookie_refresh_token(request: HTTPConnection) -> str | None:
     """The refresh cookie, accepted only with the CSRF header echoing the CSRF cookie."""
     token = request.cookies.get(REFRESH_COOKIE)
     if token is None:
