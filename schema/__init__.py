@@ -17,16 +17,24 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from identity.config import Settings
 from identity.errors import IdentityError
 from schema.extensions import OperationMetrics
-from schema.limits import max_depth_rule
+from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
+from schema.mutations.auth import AuthMutations
 from schema.queries.health import HealthQuery
+from schema.queries.me import MeQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(HealthQuery):
+class Query(MeQuery, HealthQuery):
+    pass
+
+
+@strawberry.type(description="Everything that changes state.")
+class Mutation(AuthMutations):
     pass
 
 
@@ -40,6 +48,7 @@ def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     """Built once per schema, so the validation cache can recognise them across requests."""
     rules = [
         max_depth_rule(settings.graphql_max_depth),
+        single_use_fields_rule(CREDENTIAL_FIELDS),
         *MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules,
     ]
     if settings.is_production:
@@ -61,10 +70,24 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return extensions
 
 
+class Schema(strawberry.Schema):
+    """Logs only unexpected errors: refusals and invalid queries are the client's business."""
+
+    def process_errors(
+        self,
+        errors: list[GraphQLError],
+        execution_context: ExecutionContext | None = None,
+    ) -> None:
+        unexpected = [error for error in errors if is_unexpected(error)]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    return strawberry.Schema(
+    return Schema(
         query=Query,
+        mutation=Mutation,
         extensions=_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from identity.errors import AuthenticationRequired
+from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
+from identity.services import auth
+from identity.services.deps import Deps
+from identity.web.request import bearer_token, request_meta
+from schema.dataloaders import Loaders
 
 
 @dataclass(slots=True)
@@ -16,3 +22,32 @@ class Context:
     request: Request | WebSocket
     response: Response | WebSocket
     runtime: Runtime
+    meta: RequestMeta = field(init=False)
+    loaders: Loaders = field(init=False)
+    _principal: Principal | None = field(default=None, init=False)
+    _authenticated: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.meta = request_meta(self.request)
+        self.loaders = Loaders(self.runtime.database, self.runtime.clock)
+
+    @property
+    def deps(self) -> Deps:
+        return self.runtime.deps
+
+    async def principal(self) -> Principal | None:
+        """The caller, authenticated once per request; None without a bearer token."""
+        if not self._authenticated:
+            token = bearer_token(self.request)
+            if token is not None:
+                self._principal = await auth.authenticate(
+                    self.deps, access_token=token, meta=self.meta
+                )
+            self._authenticated = True
+        return self._principal
+
+    async def require_principal(self) -> Principal:
+        principal = await self.principal()
+        if principal is None:
+            raise AuthenticationRequired()
+        return principal

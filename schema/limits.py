@@ -66,3 +66,31 @@ def max_depth_rule(max_depth: int) -> type[ASTValidationRule]:
                     )
 
     return MaxDepthRule
+
+
+CREDENTIAL_FIELDS = frozenset({"login", "changePassword", "register"})
+
+
+def single_use_fields_rule(names: frozenset[str]) -> type[ASTValidationRule]:
+    """Fields that check a credential may appear once per document: one guess per request."""
+
+    class SingleUseFieldsRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            self.seen: dict[str, int] = {}
+
+        def enter_field(self, node: FieldNode, *_args: object) -> None:
+            name = node.name.value
+            if name not in names:
+                return
+            self.seen[name] = self.seen.get(name, 0) + 1
+            if self.seen[name] == 2:
+                self.report_error(
+                    GraphQLError(
+                        f"'{name}' may appear only once per request",
+                        node,
+                        extensions={"code": "CREDENTIAL_FIELD_REPEATED"},
+                    )
+                )
+
+    return SingleUseFieldsRule

@@ -1,0 +1,96 @@
+"""Expected failures are data: each mutation's union holds some of these error types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from identity import errors as domain
+
+
+@strawberry.interface(description="What every expected failure carries.")
+class Error:
+    code: str = strawberry.field(description="Stable machine-readable code, e.g. TOKEN_EXPIRED.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+    field: str | None = strawberry.field(description="The input field at fault, if any.")
+
+
+@strawberry.type(description="An input broke a rule (format, password policy, ...).")
+class ValidationError(Error):
+    pass
+
+
+@strawberry.type(description="Wrong identifier or password; unknown accounts look the same.")
+class InvalidCredentials(Error):
+    pass
+
+
+@strawberry.type(description="Too many failed attempts or locked by an administrator.")
+class AccountLocked(Error):
+    locked_until: datetime | None = strawberry.field(description="When logins open again.")
+
+
+@strawberry.type(description="The account is deactivated.")
+class AccountDisabled(Error):
+    pass
+
+
+@strawberry.type(description="A token is malformed, unknown, revoked or for another purpose.")
+class TokenInvalid(Error):
+    pass
+
+
+@strawberry.type(description="A token or session has expired.")
+class TokenExpired(Error):
+    pass
+
+
+@strawberry.type(description="A refresh token was replayed; its whole session was revoked.")
+class TokenReused(Error):
+    pass
+
+
+@strawberry.type(description="A cookie-authenticated call came without its X-CSRF-Token.")
+class CsrfFailed(Error):
+    pass
+
+
+@strawberry.type(description="Something with that identity already exists.")
+class Conflict(Error):
+    pass
+
+
+@strawberry.type(description="No such object, or not visible to the caller.")
+class NotFound(Error):
+    pass
+
+
+_TYPES: dict[type[domain.IdentityError], type[Error]] = {
+    domain.ValidationFailed: ValidationError,
+    domain.InvalidCredentials: InvalidCredentials,
+    domain.AccountDisabled: AccountDisabled,
+    domain.TokenInvalid: TokenInvalid,
+    domain.TokenExpired: TokenExpired,
+    domain.TokenReused: TokenReused,
+    domain.CsrfFailed: CsrfFailed,
+    domain.Conflict: Conflict,
+    domain.NotFound: NotFound,
+}
+
+
+def error_from(exc: domain.IdentityError, *allowed: type[Error]) -> Error:
+    """The GraphQL error for a domain error; one the field's union lacks is re-raised."""
+    if isinstance(exc, domain.AccountLocked) and AccountLocked in allowed:
+        until = exc.details.get("locked_until")
+        return AccountLocked(
+            code=exc.code,
+            message=exc.message,
+            field=exc.field,
+            locked_until=datetime.fromisoformat(until) if isinstance(until, str) else None,
+        )
+    for kind in type(exc).__mro__:
+        error_type = _TYPES.get(kind)
+        if error_type is not None and error_type in allowed:
+            return error_type(code=exc.code, message=exc.message, field=exc.field)
+    raise exc

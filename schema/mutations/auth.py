@@ -1,0 +1,259 @@
+"""Authentication mutations: one resolver each, every one a thin call into a service."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from identity.errors import IdentityError
+from identity.services import accounts, auth, sessions
+from identity.services.accounts import Profile
+from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
+from schema.context import Context
+from schema.errors import (
+    AccountDisabled,
+    AccountLocked,
+    Conflict,
+    CsrfFailed,
+    InvalidCredentials,
+    NotFound,
+    TokenExpired,
+    TokenInvalid,
+    TokenReused,
+    ValidationError,
+    error_from,
+)
+from schema.permissions import AUTHENTICATED, IsAuthenticated, caller
+from schema.types.auth import (
+    AuthPayload,
+    ChangePasswordInput,
+    LoginInput,
+    LogoutInput,
+    RefreshTokenInput,
+    RegisterInput,
+    RegisterPayload,
+    SessionsRevoked,
+    UpdateProfileInput,
+    UserPayload,
+)
+from schema.types.user import User
+
+COOKIE_PATH = "/graphql"
+
+RegisterResult = Annotated[
+    RegisterPayload | ValidationError | Conflict,
+    strawberry.union("RegisterResult", description="A new account, or why not."),
+]
+LoginResult = Annotated[
+    AuthPayload | InvalidCredentials | AccountLocked | AccountDisabled | ValidationError,
+    strawberry.union("LoginResult", description="Tokens, or why the login failed."),
+]
+RefreshTokenResult = Annotated[
+    AuthPayload
+    | TokenInvalid
+    | TokenExpired
+    | TokenReused
+    | CsrfFailed
+    | AccountLocked
+    | AccountDisabled,
+    strawberry.union("RefreshTokenResult", description="New tokens, or why not."),
+]
+LogoutResult = Annotated[
+    SessionsRevoked | TokenInvalid | CsrfFailed,
+    strawberry.union("LogoutResult", description="The session ended, or why not."),
+]
+ChangePasswordResult = Annotated[
+    SessionsRevoked | InvalidCredentials | ValidationError,
+    strawberry.union("ChangePasswordResult", description="Other sessions ended, or why not."),
+]
+UpdateProfileResult = Annotated[
+    UserPayload | ValidationError | Conflict,
+    strawberry.union("UpdateProfileResult", description="The updated user, or why not."),
+]
+RevokeSessionResult = Annotated[
+    SessionsRevoked | NotFound,
+    strawberry.union("RevokeSessionResult", description="Sessions ended, or why not."),
+]
+
+
+def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
+    return Profile(
+        first_name=data.first_name,
+        last_name=data.last_name,
+        display_name=data.display_name,
+        username=data.username,
+        organization=data.organization,
+        subscription_plan=data.subscription_plan,
+        avatar_url=getattr(data, "avatar_url", None),
+    )
+
+
+@strawberry.type
+class AuthMutations:
+    @strawberry.mutation(description="Create an account. Public.")
+    async def register(self, info: Info[Context, None], input: RegisterInput) -> RegisterResult:
+        try:
+            user = await accounts.register(
+                info.context.deps,
+                email=input.email,
+                password=input.password,
+                profile=_profile(input),
+                meta=info.context.meta,
+            )
+        except IdentityError as exc:
+            return error_from(exc, ValidationError, Conflict)  # type: ignore[return-value]
+        return RegisterPayload(user=User.from_model(user))
+
+    @strawberry.mutation(
+        description="Log in. Public. At most one credential check per request: "
+        "aliasing this field is refused."
+    )
+    async def login(self, info: Info[Context, None], input: LoginInput) -> LoginResult:
+        device: Any = input.device
+        try:
+            pair = await auth.login(
+                info.context.deps,
+                identifier=input.identifier,
+                password=input.password,
+                meta=info.context.meta,
+                device_info=device if isinstance(device, dict) else None,
+            )
+        except IdentityError as exc:
+            allowed = (InvalidCredentials, AccountLocked, AccountDisabled, ValidationError)
+            return error_from(exc, *allowed)  # type: ignore[return-value]
+        if input.use_cookie:
+            set_auth_cookies(
+                info.context.response,  # type: ignore[arg-type]
+                pair,
+                settings=info.context.deps.settings,
+                path=COOKIE_PATH,
+            )
+        return AuthPayload.from_pair(pair, cookie_mode=input.use_cookie)
+
+    @strawberry.mutation(
+        description="Rotate a refresh token, from the input or (with X-CSRF-Token) the cookie. "
+        "Replaying a used token revokes its session."
+    )
+    async def refresh_token(
+        self, info: Info[Context, None], input: RefreshTokenInput | None = None
+    ) -> RefreshTokenResult:
+        from_input = input.refresh_token if input else None
+        allowed = (
+            TokenInvalid,
+            TokenExpired,
+            TokenReused,
+            CsrfFailed,
+            AccountLocked,
+            AccountDisabled,
+        )
+        try:
+            token = from_input or cookie_refresh_token(info.context.request)
+            pair = await auth.refresh(
+                info.context.deps, refresh_token=token or "", meta=info.context.meta
+            )
+        except IdentityError as exc:
+            return error_from(exc, *allowed)  # type: ignore[return-value]
+        cookie_mode = not from_input
+        if cookie_mode:
+            set_auth_cookies(
+                info.context.response,  # type: ignore[arg-type]
+                pair,
+                settings=info.context.deps.settings,
+                path=COOKIE_PATH,
+            )
+        return AuthPayload.from_pair(pair, cookie_mode=cookie_mode)
+
+    @strawberry.mutation(
+        description="End the session of the bearer token, or of a refresh token or cookie."
+    )
+    async def logout(
+        self, info: Info[Context, None], input: LogoutInput | None = None
+    ) -> LogoutResult:
+        principal = await caller(info)
+        try:
+            refresh = input.refresh_token if input else None
+            if principal is None and not refresh:
+                refresh = cookie_refresh_token(info.context.request)
+            await auth.logout(
+                info.context.deps,
+                meta=info.context.meta,
+                principal=principal,
+                refresh_token=refresh,
+            )
+        except IdentityError as exc:
+            return error_from(exc, TokenInvalid, CsrfFailed)  # type: ignore[return-value]
+        clear_auth_cookies(
+            info.context.response,  # type: ignore[arg-type]
+            settings=info.context.deps.settings,
+            path=COOKIE_PATH,
+        )
+        return SessionsRevoked(revoked=1)
+
+    @strawberry.mutation(
+        description=f"Change the password and end the other sessions. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
+    )
+    async def change_password(
+        self, info: Info[Context, None], input: ChangePasswordInput
+    ) -> ChangePasswordResult:
+        principal = await info.context.require_principal()
+        try:
+            revoked = await auth.change_password(
+                info.context.deps,
+                principal=principal,
+                current_password=input.current_password,
+                new_password=input.new_password,
+            )
+        except IdentityError as exc:
+            return error_from(exc, InvalidCredentials, ValidationError)  # type: ignore[return-value]
+        return SessionsRevoked(revoked=revoked)
+
+    @strawberry.mutation(
+        description=f"Change the caller's profile. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
+    )
+    async def update_profile(
+        self, info: Info[Context, None], input: UpdateProfileInput
+    ) -> UpdateProfileResult:
+        principal = await info.context.require_principal()
+        try:
+            user = await accounts.update_profile(
+                info.context.deps,
+                principal=principal,
+                profile=_profile(input),
+                meta=info.context.meta,
+            )
+        except IdentityError as exc:
+            return error_from(exc, ValidationError, Conflict)  # type: ignore[return-value]
+        return UserPayload(user=User.from_model(user))
+
+    @strawberry.mutation(
+        description=f"End one of the caller's sessions. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
+    )
+    async def revoke_session(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> RevokeSessionResult:
+        principal = await info.context.require_principal()
+        try:
+            session_id = uuid.UUID(str(id))
+            await sessions.revoke_session(
+                info.context.deps, principal=principal, session_id=session_id
+            )
+        except ValueError:
+            return NotFound(code="RESOURCE_NOT_FOUND", message="Session not found", field="id")
+        except IdentityError as exc:
+            return error_from(exc, NotFound)  # type: ignore[return-value]
+        return SessionsRevoked(revoked=1)
+
+    @strawberry.mutation(
+        description=f"End every session of the caller but this one. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
+    )
+    async def revoke_other_sessions(self, info: Info[Context, None]) -> SessionsRevoked:
+        principal = await info.context.require_principal()
+        revoked = await sessions.revoke_other_sessions(info.context.deps, principal=principal)
+        return SessionsRevoked(revoked=revoked)

@@ -1,0 +1,31 @@
+"""Access declared on fields: refusals become errors with a stable ``extensions.code``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from identity.errors import AuthenticationRequired, IdentityError
+from identity.principal import Principal
+from schema.context import Context
+
+AUTHENTICATED = "Requires: authentication (Authorization: Bearer <access token>)."
+
+
+async def caller(info: Info[Context, None]) -> Principal | None:
+    """The authenticated caller; a bad token is an error with its stable code."""
+    try:
+        return await info.context.principal()
+    except IdentityError as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
+
+
+class IsAuthenticated(BasePermission):
+    message = AuthenticationRequired.default_message
+    error_extensions = {"code": AuthenticationRequired.code}
+
+    async def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        return await caller(info) is not None

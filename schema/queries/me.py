@@ -1,0 +1,24 @@
+"""The caller's own account."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from identity.services import accounts
+from schema.context import Context
+from schema.permissions import caller
+from schema.types.user import User
+
+
+@strawberry.type
+class MeQuery:
+    @strawberry.field(
+        description="The authenticated user; null without a bearer token. "
+        "An invalid or expired token is an error with extensions.code TOKEN_INVALID/TOKEN_EXPIRED."
+    )
+    async def me(self, info: Info[Context, None]) -> User | None:
+        principal = await caller(info)
+        if principal is None:
+            return None
+        return User.from_model(await accounts.load_user(info.context.deps, principal.user_id))

@@ -1,0 +1,108 @@
+"""Inputs and payloads of the authentication mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.scalars import JSON
+
+from identity.services.tokens import TokenPair
+from schema.types.user import Session, User
+
+
+@strawberry.type(description="Tokens from a login or a refresh.")
+class AuthPayload:
+    access_token: str = strawberry.field(description="JWT (ES256) for Authorization: Bearer.")
+    refresh_token: str | None = strawberry.field(
+        description="Opaque refresh token; null in cookie mode, where it is an HttpOnly cookie."
+    )
+    token_type: str = strawberry.field(description="Always 'bearer'.")
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    csrf_token: str | None = strawberry.field(
+        description="In cookie mode: echo it in X-CSRF-Token to refresh or log out."
+    )
+    user: User = strawberry.field(description="The logged-in user.")
+    session: Session = strawberry.field(description="The session the tokens belong to.")
+
+    @classmethod
+    def from_pair(cls, pair: TokenPair, *, cookie_mode: bool) -> AuthPayload:
+        return cls(
+            access_token=pair.access.token,
+            refresh_token=None if cookie_mode else pair.refresh_token,
+            token_type="bearer",  # noqa: S106 (RFC 6750 scheme name)
+            expires_in=pair.access.expires_in,
+            csrf_token=pair.csrf_token if cookie_mode else None,
+            user=User.from_model(pair.user),
+            session=Session.from_model(pair.session, current_id=pair.session.id),
+        )
+
+
+@strawberry.input(description="Create an account.")
+class RegisterInput:
+    email: str = strawberry.field(description="Email address; unique, case-insensitive.")
+    password: str = strawberry.field(description="8 to 256 characters, not a common password.")
+    username: str | None = strawberry.field(default=None, description="Optional unique name.")
+    first_name: str | None = strawberry.field(default=None, description="Given name.")
+    last_name: str | None = strawberry.field(default=None, description="Family name.")
+    display_name: str | None = strawberry.field(default=None, description="Name shown.")
+    organization: str | None = strawberry.field(default=None, description="Organisation.")
+    subscription_plan: str | None = strawberry.field(default=None, description="Plan.")
+
+
+@strawberry.input(description="Log in with an email or username and a password.")
+class LoginInput:
+    identifier: str = strawberry.field(description="Email address or username.")
+    password: str = strawberry.field(description="The password, exactly as typed.")
+    device: JSON | None = strawberry.field(
+        default=None, description="Device info to show in sessions: device_id, platform, ..."
+    )
+    use_cookie: bool = strawberry.field(
+        default=False,
+        description="Browser mode: the refresh token goes in an HttpOnly cookie, "
+        "with a CSRF token to echo in X-CSRF-Token.",
+    )
+
+
+@strawberry.input(description="Rotate a refresh token.")
+class RefreshTokenInput:
+    refresh_token: str | None = strawberry.field(
+        default=None, description="The refresh token; omit it in cookie mode."
+    )
+
+
+@strawberry.input(description="End a session.")
+class LogoutInput:
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Names the session when no bearer token is sent."
+    )
+
+
+@strawberry.input(description="Change the caller's password; other sessions end.")
+class ChangePasswordInput:
+    current_password: str = strawberry.field(description="The password in use now.")
+    new_password: str = strawberry.field(description="The new password.")
+
+
+@strawberry.input(description="Profile fields to change; omitted ones stay.")
+class UpdateProfileInput:
+    username: str | None = strawberry.field(default=None, description="New username.")
+    first_name: str | None = strawberry.field(default=None, description="Given name.")
+    last_name: str | None = strawberry.field(default=None, description="Family name.")
+    display_name: str | None = strawberry.field(default=None, description="Name shown.")
+    organization: str | None = strawberry.field(default=None, description="Organisation.")
+    subscription_plan: str | None = strawberry.field(default=None, description="Plan.")
+    avatar_url: str | None = strawberry.field(default=None, description="Picture URL.")
+
+
+@strawberry.type(description="A created account.")
+class RegisterPayload:
+    user: User = strawberry.field(description="The new user.")
+
+
+@strawberry.type(description="The changed user.")
+class UserPayload:
+    user: User = strawberry.field(description="The user after the change.")
+
+
+@strawberry.type(description="The result of ending sessions.")
+class SessionsRevoked:
+    revoked: int = strawberry.field(description="How many sessions were ended.")

@@ -1,0 +1,122 @@
+"""Users and their sessions, as GraphQL sees them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from identity.models import AuditEvent, AuthSession
+from identity.models import User as UserModel
+from identity.services import sessions as sessions_service
+from schema.context import Context
+
+
+@strawberry.type(description="One login on one device.")
+class Session:
+    id: strawberry.ID = strawberry.field(description="Session id.")
+    current: bool = strawberry.field(description="Whether this request uses this session.")
+    device_id: str | None = strawberry.field(description="The client's device id, if it sent one.")
+    device: JSON = strawberry.field(description="Device info the client sent at login.")
+    ip_address: str | None = strawberry.field(description="IP address at login.")
+    user_agent: str | None = strawberry.field(description="User agent at login.")
+    created_at: datetime = strawberry.field(description="When the session was opened.")
+    last_used_at: datetime = strawberry.field(description="Last refresh of the session.")
+    expires_at: datetime = strawberry.field(description="Absolute expiry.")
+
+    @classmethod
+    def from_model(cls, row: AuthSession, *, current_id: uuid.UUID | None) -> Session:
+        device: Any = row.device_info
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            current=row.id == current_id,
+            device_id=row.device_id,
+            device=device,
+            ip_address=row.ip_address,
+            user_agent=row.user_agent,
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            expires_at=row.expires_at,
+        )
+
+
+@strawberry.type(description="A login-related event from the audit log.")
+class LoginEvent:
+    event_type: str = strawberry.field(description="login.succeeded, login.failed, logout, ...")
+    ip_address: str | None = strawberry.field(description="Where the attempt came from.")
+    user_agent: str | None = strawberry.field(description="The client that made it.")
+    created_at: datetime = strawberry.field(description="When it happened.")
+
+    @classmethod
+    def from_model(cls, row: AuditEvent) -> LoginEvent:
+        return cls(
+            event_type=row.event_type,
+            ip_address=row.ip_address,
+            user_agent=row.user_agent,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(description="An account.")
+class User:
+    id: strawberry.ID = strawberry.field(description="User id (UUID).")
+    email: str = strawberry.field(description="Email address.")
+    username: str | None = strawberry.field(description="Optional unique username.")
+    first_name: str | None = strawberry.field(description="Given name.")
+    last_name: str | None = strawberry.field(description="Family name.")
+    display_name: str | None = strawberry.field(description="Name shown to others.")
+    organization: str | None = strawberry.field(description="Organisation (seed 002 profile).")
+    subscription_plan: str | None = strawberry.field(description="Plan (seed 002 profile).")
+    avatar_url: str | None = strawberry.field(description="Picture URL.")
+    role: str = strawberry.field(description="Primary role, e.g. user or superadmin.")
+    status: str = strawberry.field(description="active, inactive, locked or pending.")
+    is_active: bool = strawberry.field(description="Whether the account may log in.")
+    email_verified: bool = strawberry.field(description="Whether the email was confirmed.")
+    last_login: datetime | None = strawberry.field(description="Last successful login.")
+    created_at: datetime = strawberry.field(description="When the account was created.")
+    updated_at: datetime = strawberry.field(description="Last change to the account.")
+
+    @classmethod
+    def from_model(cls, row: UserModel) -> User:
+        return cls(
+            id=strawberry.ID(str(row.id)),
+            email=row.email,
+            username=row.username,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            display_name=row.display_name,
+            organization=row.organization,
+            subscription_plan=row.subscription_plan,
+            avatar_url=row.avatar_url,
+            role=row.role,
+            status=row.status,
+            is_active=row.is_active,
+            email_verified=row.email_verified,
+            last_login=row.last_login,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @strawberry.field(description="Active sessions. Only the user themself sees them.")
+    async def sessions(self, info: Info[Context, None]) -> list[Session]:
+        principal = await info.context.principal()
+        if principal is None or str(principal.user_id) != self.id:
+            return []
+        rows = await info.context.loaders.active_sessions_by_user.load(principal.user_id)
+        return [Session.from_model(row, current_id=principal.session_id) for row in rows]
+
+    @strawberry.field(
+        description="Recent logins, failures and logouts. Only for the user themself."
+    )
+    async def login_history(self, info: Info[Context, None], limit: int = 20) -> list[LoginEvent]:
+        principal = await info.context.principal()
+        if principal is None or str(principal.user_id) != self.id:
+            return []
+        events = await sessions_service.login_history(
+            info.context.deps, user_id=principal.user_id, limit=max(1, min(limit, 100))
+        )
+        return [LoginEvent.from_model(event) for event in events]
