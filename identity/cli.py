@@ -1,4 +1,4 @@
-"""The ``identity`` command: serve, migrate, export-schema, readme."""
+"""The ``identity`` command: serve, migrate, create-admin, keys rotate, export-schema, readme."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from identity.config import Settings
 from identity.db import Database
 from identity.errors import ConfigurationError
 from identity.migrate import upgrade
 from identity.observability.logging import configure_logging
+from identity.services.deps import Deps
 
 
 def _load_settings() -> Settings:
@@ -70,6 +71,61 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+async def _with_deps(settings: Settings, action: Callable[[Deps], Awaitable[str]]) -> str:
+    from identity.observability.metrics import Metrics
+    from identity.runtime import Runtime
+
+    database = Database(settings)
+    try:
+        await upgrade(database)
+        runtime = Runtime(settings=settings, database=database, metrics=Metrics())
+        try:
+            return await action(runtime.deps)
+        finally:
+            runtime.close()
+    finally:
+        await database.dispose()
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from identity.errors import IdentityError
+    from identity.services.accounts import create_admin
+
+    settings = _load_settings()
+
+    async def action(deps: Deps) -> str:
+        user, created = await create_admin(deps, email=args.email, password=args.password)
+        return f"{'created' if created else 'promoted'} super-admin {user.email} ({user.id})"
+
+    try:
+        print(asyncio.run(_with_deps(settings, action)))
+    except IdentityError as exc:
+        print(f"identity create-admin: {exc.code}: {exc.message}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_keys_rotate(_args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from identity.services.keys import rotate
+
+    settings = _load_settings()
+
+    async def action(deps: Deps) -> str:
+        await deps.keys.load()
+        kid = await rotate(
+            database=deps.database,
+            secret_key=deps.keys.secret_key,
+            clock=deps.clock,
+            access_token_ttl=timedelta(seconds=settings.access_token_ttl_seconds),
+        )
+        return f"new signing key {kid}; older keys verify until their tokens expire"
+
+    print(asyncio.run(_with_deps(settings, action)))
+    return 0
+
+
 def cmd_export_schema(_args: argparse.Namespace) -> int:
     from schema import build_schema
 
@@ -105,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(handler=cmd_export_schema)
+
+    admin = commands.add_parser("create-admin", help="create or promote a super-admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.set_defaults(handler=cmd_create_admin)
+
+    keys = commands.add_parser("keys", help="signing keys")
+    key_commands = keys.add_subparsers(dest="keys_command", required=True)
+    key_rotate = key_commands.add_parser("rotate", help="add a new signing key")
+    key_rotate.set_defaults(handler=cmd_keys_rotate)
 
     readme = commands.add_parser("readme", help="regenerate the README's generated tables")
     readme.add_argument("path", nargs="?", default="README.md")
