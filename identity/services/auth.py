@@ -221,7 +221,8 @@ async def _rotate(
         )
         if successor is None or successor.used_at is not None:
             await _reuse_detected(session, deps, auth_session, token, meta)
-        return None
+            return None
+        # The successor was never used (its answer was lost): re-issue, and retire the successor.
         successor.revoked_at = now
     user = await get_user(session, auth_session.user_id)
     _ensure_may_log_in(user, now)

@@ -48,6 +48,12 @@ def csrf(browser: httpx.AsyncClient) -> dict[str, str]:
     return {CSRF_HEADER: browser.cookies["csrf_token"]}
 
 
+async def refresh_by_cookie(client: httpx.AsyncClient, refresh_token: str) -> httpx.Response:
+    """What a browser sends: both cookies, and the CSRF cookie's value echoed in the header."""
+    cookie = f"refresh_token={refresh_token}; csrf_token=echoed"
+    return await client.post(TOKEN_REFRESH, headers={"Cookie": cookie, CSRF_HEADER: "echoed"})
+
+
 async def test_register_answers_201_and_the_user(client: httpx.AsyncClient) -> None:
     # when
     response = await client.post(REGISTER, json=REGISTER_BODY)
@@ -151,8 +157,24 @@ async def test_token_refresh_without_the_cookie_is_401(client: httpx.AsyncClient
     assert_error(response, 401, "TOKEN_INVALID")
 
 
+async def test_token_refresh_reads_the_cookie_header_a_browser_sends(
+    client: httpx.AsyncClient,
+) -> None:
+    # given
+    await post_ok(client, REGISTER, REGISTER_BODY, status=201)
+    login = await client.post(TOKEN, json=TOKEN_BY_EMAIL)
+    refresh_cookie = set_cookies(login)["refresh_token"]["value"]
+
+    # when
+    response = await refresh_by_cookie(client, refresh_cookie)
+
+    # then
+    assert response.status_code == 200, response.text
+    assert await me_status(client, response.json()["access_token"]) == 200
+
+
 async def test_logout_ends_the_session_and_clears_the_cookies(
-    browser: httpx.AsyncClient,
+    client: httpx.AsyncClient, browser: httpx.AsyncClient
 ) -> None:
     # given
     login = await logged_in(browser)
@@ -169,9 +191,7 @@ async def test_logout_ends_the_session_and_clears_the_cookies(
     assert cleared["refresh_token"]["value"] == ""
     assert cleared["refresh_token"]["path"] == "/auth"
     assert await me_status(browser, access) == 401
-    browser.cookies.set("refresh_token", refresh_cookie, path="/auth")
-    browser.cookies.set("csrf_token", "c", path="/")
-    assert (await browser.post(TOKEN_REFRESH, headers={CSRF_HEADER: "c"})).status_code == 401
+    assert_error(await refresh_by_cookie(client, refresh_cookie), 401, "TOKEN_INVALID")
 
 
 async def test_logout_with_the_cookie_alone_ends_the_session(browser: httpx.AsyncClient) -> None:
