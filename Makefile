@@ -33,6 +33,9 @@ format: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/identity export-schema > schema.graphql
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
 readme: $(STAMP)
 	$(BIN)/identity readme README.md
 
