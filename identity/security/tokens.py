@@ -7,6 +7,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from joserfc import jwt
@@ -101,7 +102,16 @@ def _public_key(header: dict[str, Any], public_jwks: Mapping[str, dict[str, Any]
         or jwk.get("alg", ALGORITHM) != ALGORITHM
     ):
         raise TokenInvalid()
-    return ECKey.import_key(jwk)
+    x, y = jwk.get("x"), jwk.get("y")
+    if not isinstance(x, str) or not isinstance(y, str):
+        raise TokenInvalid()
+    return _imported(kid, x, y)
+
+
+@lru_cache(maxsize=64)
+def _imported(kid: str, x: str, y: str) -> ECKey:
+    """Importing a JWK costs as much as verifying; keys are few and immutable per kid."""
+    return ECKey.import_key({"kty": "EC", "crv": "P-256", "kid": kid, "x": x, "y": y})
 
 
 def verify_access_token(
