@@ -45,7 +45,7 @@ def ensure_wrk() -> str:
 
 @contextmanager
 def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(tempfile.mktemp(suffix=".log"), "wb")  # noqa: SIM115
+    log = open(tempfile.mktemp(suffix=".log"), "wb")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(200):
@@ -225,11 +225,12 @@ def main() -> None:
     print(
         f"\nidentity bench: 1 worker, PostgreSQL, {args.connections} connections, {args.seconds}s per scenario, {os.cpu_count()} cores\n"
     )
-    print(f"| scenario | requests/s | p50 ms | p99 ms | non-2xx |")
-    print(f"| --- | ---: | ---: | ---: | ---: |")
+    print("| scenario | requests/s | p50 ms | p99 ms | non-2xx |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, row in figures.items():
         print(
-            f"| {name} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} | {row['errors']:.0f} |"
+            f"| {name} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
+            f"| {row['errors']:.0f} |"
         )
     login_rps = figures["login (REST)"]["rps"]
     bare = figures["bare starlette JSON"]["rps"]

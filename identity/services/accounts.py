@@ -62,7 +62,8 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
     if not name or not name.strip():
         return None, None
     first, _, last = name.strip().partition(" ")
-    return first, last.strip() or None
+    # The name itself is kept whole (display_name); the derived parts fit their columns.
+    return first[:MAX_NAME_LENGTH], last.strip()[:MAX_NAME_LENGTH] or None
 
 
 async def find_by_identifier(session: AsyncSession, identifier: str) -> User | None:

@@ -30,7 +30,13 @@ from identity.services import audit, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
-from identity.services.tokens import TokenPair, new_refresh_token, open_session, pair
+from identity.services.tokens import (
+    TokenPair,
+    device_id_of,
+    new_refresh_token,
+    open_session,
+    pair,
+)
 
 
 def _locked(until: Any) -> AccountLocked:
@@ -49,6 +55,7 @@ async def login(
     device_info: dict[str, Any] | None = None,
 ) -> TokenPair:
     """Check a password and open a session; wrong and unknown accounts fail alike."""
+    device_id_of(device_info)  # a body we would refuse later must not count as an attempt
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         attempt = await throttle.reserve_attempt(session, identifier=identifier, now=now)
@@ -100,6 +107,11 @@ async def login(
 def _ensure_may_log_in(user: User, now: Any) -> None:
     if user.locked_until is not None and user.locked_until > now:
         raise _locked(user.locked_until)
+    _ensure_active(user)
+
+
+def _ensure_active(user: User) -> None:
+    """A disabled account ends its sessions; a failed-login lock only stops password guesses."""
     if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.LOCKED):
         raise AccountDisabled()
 
@@ -225,7 +237,9 @@ async def _rotate(
         # The successor was never used (its answer was lost): re-issue, and retire the successor.
         successor.revoked_at = now
     user = await get_user(session, auth_session.user_id)
-    _ensure_may_log_in(user, now)
+    # Not the failed-login lock: anyone who knows an address can set it off, and that must
+    # not end its owner's sessions (access tokens are not refused during a lock either).
+    _ensure_active(user)
     raw = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=token.id)
     audit.record(
         session,

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.errors import ValidationFailed
 from identity.models import AuthSession, RefreshToken, User
 from identity.principal import RequestMeta
 from identity.security.csrf import new_csrf_token
@@ -17,6 +18,7 @@ from identity.security.tokens import IssuedToken, issue_access_token
 from identity.services.deps import Deps
 
 REFRESH_TOKEN_PREFIX = "rt_"  # noqa: S105 (a marker, not a secret)
+MAX_DEVICE_ID_LENGTH = 200  # sessions.device_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +46,20 @@ def new_refresh_token(
     return raw
 
 
+def device_id_of(device_info: dict[str, Any] | None) -> str | None:
+    """The client-sent ``device_info.device_id``, refused when longer than a session keeps."""
+    raw = (device_info or {}).get("device_id")
+    if not raw:
+        return None
+    device_id = str(raw)
+    if len(device_id) > MAX_DEVICE_ID_LENGTH:
+        raise ValidationFailed(
+            f"device_id may hold at most {MAX_DEVICE_ID_LENGTH} characters",
+            field="device_info.device_id",
+        )
+    return device_id
+
+
 def open_session(
     session: AsyncSession,
     deps: Deps,
@@ -57,7 +73,7 @@ def open_session(
     device = dict(device_info or {})
     auth_session = AuthSession(
         user_id=user.id,
-        device_id=str(device.get("device_id")) if device.get("device_id") else None,
+        device_id=device_id_of(device),
         device_info=device,
         ip_address=meta.ip_address,
         user_agent=meta.user_agent,

@@ -302,7 +302,9 @@ async def test_no_token_is_401_authentication_required(
 @pytest.mark.parametrize(
     "garbage", ["not-a-jwt", "a.b.c", "e30.e30.", "....", "eyJhbGciOiJFUzI1NiJ9" * 50]
 )
-async def test_garbage_tokens_are_401_token_invalid(client: httpx.AsyncClient, garbage: str) -> None:
+async def test_garbage_tokens_are_401_token_invalid(
+    client: httpx.AsyncClient, garbage: str
+) -> None:
     # when
     response = await client.get(ME, headers=bearer(garbage))
 

@@ -21,9 +21,16 @@ REGISTER_BODY = {
     "organization": "Example Corp",
 }
 DEVICE_INFO = {"device_id": "device123", "platform": "web", "browser": "chrome"}
-LOGIN_BODY = {"email": "user@example.com", "password": "secure_password", "device_info": DEVICE_INFO}
+LOGIN_BODY = {
+    "email": "user@example.com",
+    "password": "secure_password",
+    "device_info": DEVICE_INFO,
+}
 WRONG_LOGIN = {"email": "user@example.com", "password": "not_my_password"}
-CHANGE_PASSWORD_BODY = {"current_password": "secure_password", "new_password": "new_secure_password"}
+CHANGE_PASSWORD_BODY = {
+    "current_password": "secure_password",
+    "new_password": "new_secure_password",
+}
 
 
 class Journal:
@@ -216,3 +223,32 @@ async def test_a_profile_update_writes_one_row(app: FastAPI, client: httpx.Async
     assert_one_row_per_event(journal, rows)
     updated = next(row for row in rows if row.event_type == "user.profile_updated")
     assert updated.details["new"]["display_name"] == "Jane Roe"
+
+
+async def test_a_very_long_user_agent_is_clipped_never_lost(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Otherwise a long header would turn a failed login into a 500 that writes no audit row."""
+    # given
+    journal = Journal(client)
+    long_agent = "Mozilla/5.0 " + "x" * 5000
+    client.headers["User-Agent"] = long_agent
+
+    # when
+    await journal.call(
+        "POST", "/v1/auth/register", "user.registered", status=201, json=REGISTER_BODY
+    )
+    await journal.call("POST", "/v1/auth/login", "login.succeeded", json=LOGIN_BODY)
+    await journal.call("POST", "/v1/auth/login", "login.failed", status=401, json=WRONG_LOGIN)
+
+    # then
+    rows = await audit_events(app)
+    assert sorted(row.event_type for row in rows) == [
+        "login.failed",
+        "login.succeeded",
+        "user.registered",
+    ]
+    for row in rows:
+        assert row.user_agent is not None
+        assert long_agent.startswith(row.user_agent)
+        assert len(row.user_agent) == 1000

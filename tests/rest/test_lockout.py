@@ -15,7 +15,7 @@ import pytest
 from identity.app import create_app
 from identity.config import Settings
 from tests.conftest import open_client
-from tests.rest.helpers import assert_error, post_ok
+from tests.rest.helpers import assert_error, me_status, post_ok
 
 REGISTER = "/v1/auth/register"
 LOGIN = "/v1/auth/login"
@@ -205,3 +205,22 @@ async def test_the_threshold_setting_is_honoured(strict_client: httpx.AsyncClien
 
     # then
     assert_error(response, 423, "ACCOUNT_LOCKED")
+
+
+async def test_a_lock_stops_new_logins_but_not_the_sessions_already_open(
+    client: httpx.AsyncClient,
+) -> None:
+    """Anyone who knows an address can lock it; that must not log its owner out everywhere."""
+    # given
+    await registered(client)
+    mine = await post_ok(client, LOGIN, ACCOUNT)
+    for _ in range(THRESHOLD):
+        await client.post(LOGIN, json=WRONG)
+    assert_error(await client.post(LOGIN, json=ACCOUNT), 423, "ACCOUNT_LOCKED")
+
+    # when
+    response = await client.post("/v1/auth/refresh", json={"refresh_token": mine["refresh_token"]})
+
+    # then
+    assert response.status_code == 200, response.text
+    assert await me_status(client, mine["access_token"]) == 200

@@ -56,6 +56,14 @@ async def live_tokens(app: FastAPI, raw_tokens: list[str]) -> list[str]:
         return [hashes[token_hash] for token_hash in rows.scalars().all()]
 
 
+async def live_session_ids(app: FastAPI) -> list[str]:
+    async with runtime(app).database.read() as session:
+        rows = await session.execute(
+            select(col(AuthSession.id)).where(col(AuthSession.revoked_at).is_(None))
+        )
+        return [str(one) for one in rows.scalars().all()]
+
+
 @pytest.mark.parametrize("path", REFRESH_PATHS)
 async def test_every_refresh_answers_a_new_refresh_token(
     client: httpx.AsyncClient, path: str
@@ -89,9 +97,7 @@ async def test_the_previous_token_is_reissued_while_its_successor_is_unused(
     retry = retried.json()
     assert retry["refresh_token"] not in (first, lost)
     assert retry["session_id"] == (await live_session_ids(app))[0]
-    assert await live_tokens(app, [first, lost, retry["refresh_token"]]) == [
-        retry["refresh_token"]
-    ]
+    assert await live_tokens(app, [first, lost, retry["refresh_token"]]) == [retry["refresh_token"]]
     assert await me_status(client, retry["access_token"]) == 200
     following = await rotated(client, retry["refresh_token"])
     assert await me_status(client, following["access_token"]) == 200
@@ -194,11 +200,3 @@ async def test_ten_concurrent_refreshes_leave_at_most_one_live_branch(
         assert (await refresh(client, survivor)).status_code == 200
     for other in set(returned) - set(live):
         assert (await refresh(client, other)).status_code == 401
-
-
-async def live_session_ids(app: FastAPI) -> list[str]:
-    async with runtime(app).database.read() as session:
-        rows = await session.execute(
-            select(col(AuthSession.id)).where(col(AuthSession.revoked_at).is_(None))
-        )
-        return [str(one) for one in rows.scalars().all()]

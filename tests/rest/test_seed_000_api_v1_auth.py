@@ -164,9 +164,7 @@ async def test_change_password_refuses_a_confirmation_that_differs(
     body = {**CHANGE_PASSWORD_BODY, "confirm_password": "newpassword457"}
 
     # when
-    response = await client.post(
-        CHANGE_PASSWORD, json=body, headers=bearer(tokens["access_token"])
-    )
+    response = await client.post(CHANGE_PASSWORD, json=body, headers=bearer(tokens["access_token"]))
 
     # then
     error = assert_error(response, 422, "VALIDATION_ERROR")
@@ -182,9 +180,7 @@ async def test_change_password_refuses_a_wrong_current_password(
     body = {**CHANGE_PASSWORD_BODY, "current_password": "not-my-password"}
 
     # when
-    response = await client.post(
-        CHANGE_PASSWORD, json=body, headers=bearer(tokens["access_token"])
-    )
+    response = await client.post(CHANGE_PASSWORD, json=body, headers=bearer(tokens["access_token"]))
 
     # then
     assert_error(response, 401, "INVALID_CREDENTIALS")

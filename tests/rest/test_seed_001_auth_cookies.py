@@ -221,3 +221,19 @@ async def test_me_answers_the_current_user(client: httpx.AsyncClient) -> None:
     assert_fields(body, USER_FIELDS)
     assert body["username"] == "testuser"
     assert body["is_superuser"] is False
+
+
+async def test_logout_by_cookie_without_the_csrf_header_is_403_and_keeps_the_session(
+    browser: httpx.AsyncClient,
+) -> None:
+    """A cross-site form can make the browser send the cookie, but not the header."""
+    # given
+    login = await logged_in(browser)
+
+    # when
+    response = await browser.post(LOGOUT)
+
+    # then
+    assert_error(response, 403, "CSRF_FAILED")
+    assert await me_status(browser, login.json()["access_token"]) == 200
+    assert (await browser.post(TOKEN_REFRESH, headers=csrf(browser))).status_code == 200

@@ -15,6 +15,7 @@ from tests.rest.helpers import (
     assert_error,
     assert_fields,
     bearer,
+    error_fields,
     me_status,
     post_ok,
 )
@@ -34,8 +35,15 @@ REGISTER_BODY = {
     "organization": "Example Corp",
 }
 DEVICE_INFO = {"device_id": "device123", "platform": "web", "browser": "chrome"}
-LOGIN_BODY = {"email": "user@example.com", "password": "secure_password", "device_info": DEVICE_INFO}
-PASSWORD_CHANGE_BODY = {"current_password": "secure_password", "new_password": "new_secure_password"}
+LOGIN_BODY = {
+    "email": "user@example.com",
+    "password": "secure_password",
+    "device_info": DEVICE_INFO,
+}
+PASSWORD_CHANGE_BODY = {
+    "current_password": "secure_password",
+    "new_password": "new_secure_password",
+}
 PROFILE_UPDATE = {"name": "Jane Roe", "organization": "Roe Industries"}
 
 REGISTER_FIELDS = {"user_id", "email", "name", "organization", "subscription_plan", "created_at"}
@@ -230,7 +238,9 @@ async def test_delete_an_unknown_session_is_404(client: httpx.AsyncClient) -> No
     mine = await signed_in(client)
 
     # when
-    response = await client.delete(f"{SESSIONS}/{uuid.uuid4()}", headers=bearer(mine["access_token"]))
+    response = await client.delete(
+        f"{SESSIONS}/{uuid.uuid4()}", headers=bearer(mine["access_token"])
+    )
 
     # then
     assert_error(response, 404, "RESOURCE_NOT_FOUND")
@@ -269,3 +279,36 @@ async def test_delete_sessions_ends_all_but_mine(client: httpx.AsyncClient) -> N
     assert await me_status(client, mine["access_token"]) == 200
     for other in others:
         assert await me_status(client, other["access_token"]) == 401
+
+
+async def test_login_refuses_a_device_id_longer_than_it_keeps(client: httpx.AsyncClient) -> None:
+    # given
+    await post_ok(client, REGISTER, REGISTER_BODY, status=201)
+    device_info = {**DEVICE_INFO, "device_id": "d" * 201}
+
+    # when
+    response = await client.post(LOGIN, json={**LOGIN_BODY, "device_info": device_info})
+
+    # then
+    error = assert_error(response, 422, "VALIDATION_ERROR")
+    assert error_fields(error) == {"device_info.device_id"}
+    for _ in range(5):
+        assert (await client.post(LOGIN, json=LOGIN_BODY)).status_code == 200
+
+
+async def test_a_long_name_is_kept_whole(client: httpx.AsyncClient) -> None:
+    """A single 300-character name (the longest allowed) has no space to split at."""
+    # given
+    long_name = "N" * 300
+
+    # when
+    registered = await client.post(REGISTER, json={**REGISTER_BODY, "name": long_name})
+
+    # then
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["name"] == long_name
+    login = await post_ok(client, LOGIN, LOGIN_BODY)
+    auth = bearer(login["access_token"])
+    updated = await client.put(PROFILE, json={"name": "M" * 300}, headers=auth)
+    assert updated.status_code == 200, updated.text
+    assert (await client.get(PROFILE, headers=auth)).json()["name"] == "M" * 300

@@ -34,7 +34,10 @@ LOGIN_BODY = {
     "password": "SecurePassword123!",
     "organization_slug": "test-org",
 }
-CHANGE_PASSWORD_BODY = {"current_password": "CurrentPassword123!", "new_password": "NewPassword123!"}
+CHANGE_PASSWORD_BODY = {
+    "current_password": "CurrentPassword123!",
+    "new_password": "NewPassword123!",
+}
 UPDATE_ME_BODY = {"username": "updatedusername", "first_name": "Updated", "last_name": "Name"}
 
 USER_FIELDS = {
