@@ -45,7 +45,7 @@ def ensure_wrk() -> str:
 
 @contextmanager
 def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
-    log = open(tempfile.mktemp(suffix=".log"), "wb")
+    log = tempfile.TemporaryFile()  # noqa: SIM115
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         for _ in range(200):
@@ -223,7 +223,8 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(
-        f"\nidentity bench: 1 worker, PostgreSQL, {args.connections} connections, {args.seconds}s per scenario, {os.cpu_count()} cores\n"
+        f"\nidentity bench: 1 worker, PostgreSQL, {args.connections} connections, "
+        f"{args.seconds}s per scenario, {os.cpu_count()} cores\n"
     )
     print("| scenario | requests/s | p50 ms | p99 ms | non-2xx |")
     print("| --- | ---: | ---: | ---: | ---: |")
