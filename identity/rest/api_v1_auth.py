@@ -15,8 +15,6 @@ from identity.rest.bodies import (
     RegisterBody,
 )
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
-from identity.rest.shapes import user_json
-from identity.services import accounts, auth
 
 router = APIRouter(prefix="/api/v1", tags=["auth (seeds 000, 004)"])
 COOKIE_PATH = "/api/v1/auth"
@@ -24,10 +22,7 @@ COOKIE_PATH = "/api/v1/auth"
 
 @router.post("/auth/register", status_code=201, summary="Register (seed 004)")
 async def register(body: RegisterBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
-    user = await accounts.register(
-        deps, email=body.email, password=body.password, profile=body.profile(), meta=meta
-    )
-    return user_json(user)
+    return await auth_flows.register(deps, body, meta)
 
 
 @router.post("/auth/login", summary="Log in (seeds 000, 004)")
@@ -61,33 +56,23 @@ async def logout(
 
 @router.get("/auth/me", summary="The current user (seed 000)")
 async def me(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
-    return user_json(await accounts.load_user(deps, principal.user_id))
+    return await auth_flows.me(deps, principal)
 
 
 @router.post("/auth/change-password", summary="Change password (seeds 000, 004)")
 async def change_password(
     body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
 ) -> dict[str, Any]:
-    revoked = await auth.change_password(
-        deps,
-        principal=principal,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        confirm_password=body.confirm_password,
-    )
-    return {"message": "Password changed successfully", "sessions_revoked": revoked}
+    return await auth_flows.change_password(deps, body, principal)
 
 
 @router.get("/users/me", summary="My profile (seed 004)")
 async def my_profile(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
-    return user_json(await accounts.load_user(deps, principal.user_id))
+    return await auth_flows.me(deps, principal)
 
 
 @router.put("/users/me", summary="Update my profile (seed 004)")
 async def update_my_profile(
     body: ProfileBody, principal: PrincipalDep, deps: DepsDep, meta: MetaDep
 ) -> dict[str, Any]:
-    user = await accounts.update_profile(
-        deps, principal=principal, profile=body.profile(), meta=meta
-    )
-    return user_json(user)
+    return await auth_flows.update_profile(deps, body, principal, meta)

@@ -1,4 +1,4 @@
-"""What the auth routes of every seed share: login, refresh and logout with both token modes."""
+"""What the auth routes of every seed share: one adapter per operation, both token modes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,51 @@ from fastapi import Request, Response
 
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.principal import Principal, RequestMeta
-from identity.rest.bodies import LoginBody, RefreshBody
-from identity.rest.shapes import login_json, tokens_json
-from identity.services import auth
+from identity.rest.bodies import (
+    ChangePasswordBody,
+    LoginBody,
+    ProfileBody,
+    RefreshBody,
+    RegisterBody,
+)
+from identity.rest.shapes import login_json, user_json
+from identity.services import accounts, auth
 from identity.services.deps import Deps
 from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
 from identity.web.request import bearer_token
+
+
+async def register(deps: Deps, body: RegisterBody, meta: RequestMeta) -> dict[str, Any]:
+    user = await accounts.register(
+        deps, email=body.email, password=body.password, profile=body.profile(), meta=meta
+    )
+    return user_json(user)
+
+
+async def me(deps: Deps, principal: Principal) -> dict[str, Any]:
+    return user_json(await accounts.load_user(deps, principal.user_id))
+
+
+async def update_profile(
+    deps: Deps, body: ProfileBody, principal: Principal, meta: RequestMeta
+) -> dict[str, Any]:
+    user = await accounts.update_profile(
+        deps, principal=principal, profile=body.profile(), meta=meta
+    )
+    return user_json(user)
+
+
+async def change_password(
+    deps: Deps, body: ChangePasswordBody, principal: Principal
+) -> dict[str, Any]:
+    revoked = await auth.change_password(
+        deps,
+        principal=principal,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        confirm_password=body.confirm_password,
+    )
+    return {"message": "Password changed successfully", "sessions_revoked": revoked}
 
 
 async def login(
@@ -53,7 +92,7 @@ async def refresh(
         raise TokenInvalid("Refresh token is required")
     pair = await auth.refresh(deps, refresh_token=token, meta=meta)
     if from_body:
-        return {**login_json(pair)}
+        return login_json(pair)
     set_auth_cookies(response, pair, settings=deps.settings, path=cookie_path)
     return {**login_json(pair, include_refresh=False), "csrf_token": pair.csrf_token}
 
@@ -77,6 +116,3 @@ async def logout(
         refresh_token = cookie_refresh_token(request)
     await auth.logout(deps, meta=meta, principal=principal, refresh_token=refresh_token)
     clear_auth_cookies(response, settings=deps.settings, path=cookie_path)
-
-
-__all__ = ["login", "logout", "refresh", "tokens_json"]

@@ -9,6 +9,20 @@ from pydantic import BaseModel, ConfigDict, Field
 from identity.services.accounts import Profile, split_name
 
 
+def _profile(body: RegisterBody | ProfileBody, *, avatar_url: str | None = None) -> Profile:
+    """Seed 002's single ``name`` is kept whole and split into first and last names."""
+    first, last = split_name(body.name)
+    return Profile(
+        first_name=body.first_name or first,
+        last_name=body.last_name or last,
+        display_name=body.name,
+        username=body.username,
+        organization=body.organization,
+        subscription_plan=body.subscription_plan,
+        avatar_url=avatar_url,
+    )
+
+
 class Body(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -25,15 +39,7 @@ class RegisterBody(Body):
     organization_id: str | None = None
 
     def profile(self) -> Profile:
-        first, last = split_name(self.name)
-        return Profile(
-            first_name=self.first_name or first,
-            last_name=self.last_name or last,
-            display_name=self.name,
-            username=self.username,
-            organization=self.organization,
-            subscription_plan=self.subscription_plan,
-        )
+        return _profile(self)
 
 
 class LoginBody(Body):
@@ -67,13 +73,4 @@ class ProfileBody(Body):
     avatar_url: str | None = Field(None, max_length=2000)
 
     def profile(self) -> Profile:
-        first, last = split_name(self.name)
-        return Profile(
-            first_name=self.first_name or first,
-            last_name=self.last_name or last,
-            display_name=self.name,
-            username=self.username,
-            organization=self.organization,
-            subscription_plan=self.subscription_plan,
-            avatar_url=self.avatar_url,
-        )
+        return _profile(self, avatar_url=self.avatar_url)

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Request, Response
 from identity.rest import auth_flows
 from identity.rest.bodies import LoginBody, RegisterBody
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
-from identity.rest.shapes import user_json
-from identity.services import accounts
 
 router = APIRouter(prefix="/auth", tags=["auth (seed 001)"])
 COOKIE_PATH = "/auth"
@@ -18,10 +16,7 @@ COOKIE_PATH = "/auth"
 
 @router.post("/register", status_code=201, summary="Register (seed 001)")
 async def register(body: RegisterBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
-    user = await accounts.register(
-        deps, email=body.email, password=body.password, profile=body.profile(), meta=meta
-    )
-    return user_json(user)
+    return await auth_flows.register(deps, body, meta)
 
 
 @router.post("/token", summary="Log in; refresh token in an HttpOnly cookie (seed 001)")
@@ -48,4 +43,4 @@ async def logout(
 
 @router.get("/me", summary="The current user (seed 001)")
 async def me(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
-    return user_json(await accounts.load_user(deps, principal.user_id))
+    return await auth_flows.me(deps, principal)

@@ -7,7 +7,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from identity.principal import Principal
 from identity.rest import auth_flows
 from identity.rest.bodies import (
     ChangePasswordBody,
@@ -17,9 +16,8 @@ from identity.rest.bodies import (
     RegisterBody,
 )
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep, RuntimeDep
-from identity.rest.shapes import session_json, user_json
-from identity.services import accounts, auth, sessions
-from identity.services.deps import Deps
+from identity.rest.shapes import session_json
+from identity.services import sessions
 
 router = APIRouter(prefix="/v1/auth", tags=["auth (seeds 002, 003)"])
 COOKIE_PATH = "/v1/auth"
@@ -27,10 +25,8 @@ COOKIE_PATH = "/v1/auth"
 
 @router.post("/register", status_code=201, summary="Register (seeds 002, 003)")
 async def register(body: RegisterBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
-    user = await accounts.register(
-        deps, email=body.email, password=body.password, profile=body.profile(), meta=meta
-    )
-    return {**user_json(user), "user": user_json(user)}
+    user = await auth_flows.register(deps, body, meta)
+    return {**user, "user": user}
 
 
 @router.post("/login", summary="Log in: flat tokens (002) and {user, tokens} (003)")
@@ -65,7 +61,7 @@ async def logout(
 
 @router.get("/me", summary="The current user (seed 003)")
 async def me(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
-    return user_json(await accounts.load_user(deps, principal.user_id))
+    return await auth_flows.me(deps, principal)
 
 
 @router.get("/settings", summary="Public authentication settings (seed 003)")
@@ -81,46 +77,30 @@ async def public_settings(runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-async def _change_password(
-    body: ChangePasswordBody, principal: Principal, deps: Deps
-) -> dict[str, Any]:
-    revoked = await auth.change_password(
-        deps,
-        principal=principal,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        confirm_password=body.confirm_password,
-    )
-    return {"message": "Password changed successfully", "sessions_revoked": revoked}
-
-
 @router.post("/change-password", summary="Change password (seed 003)")
 async def change_password(
     body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
 ) -> dict[str, Any]:
-    return await _change_password(body, principal, deps)
+    return await auth_flows.change_password(deps, body, principal)
 
 
 @router.post("/password/change", summary="Change password (seed 002)")
 async def password_change(
     body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
 ) -> dict[str, Any]:
-    return await _change_password(body, principal, deps)
+    return await auth_flows.change_password(deps, body, principal)
 
 
 @router.get("/profile", summary="My profile (seed 002)")
 async def profile(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
-    return user_json(await accounts.load_user(deps, principal.user_id))
+    return await auth_flows.me(deps, principal)
 
 
 @router.put("/profile", summary="Update my profile (seed 002)")
 async def update_profile(
     body: ProfileBody, principal: PrincipalDep, deps: DepsDep, meta: MetaDep
 ) -> dict[str, Any]:
-    user = await accounts.update_profile(
-        deps, principal=principal, profile=body.profile(), meta=meta
-    )
-    return user_json(user)
+    return await auth_flows.update_profile(deps, body, principal, meta)
 
 
 @router.get("/sessions", summary="My active sessions (seed 002)")

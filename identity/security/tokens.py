@@ -88,6 +88,15 @@ def _unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
+def token_kid(token: str) -> str | None:
+    """The ``kid`` a token names, unverified: only to pick the key that will verify it."""
+    try:
+        kid = _unverified_header(token).get("kid")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return kid if isinstance(kid, str) else None
+
+
 def _public_key(header: dict[str, Any], public_jwks: Mapping[str, dict[str, Any]]) -> ECKey:
     """Refuse anything but alg ES256 / typ at+jwt / a known kid before touching a key."""
     if header.get("alg") != ALGORITHM or header.get("typ") != ACCESS_TOKEN_TYPE:

@@ -25,7 +25,7 @@ from identity.models import AuthSession, RefreshToken, User, UserStatus
 from identity.principal import Principal, RequestMeta
 from identity.security.password_policy import check_password
 from identity.security.secrets import hash_token
-from identity.security.tokens import verify_access_token
+from identity.security.tokens import token_kid, verify_access_token
 from identity.services import audit, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.deps import Deps
@@ -275,7 +275,7 @@ async def _reuse_detected(
 
 async def authenticate(deps: Deps, *, access_token: str, meta: RequestMeta) -> Principal:
     """A principal from a bearer token: a valid signature and a session still active."""
-    kid = _kid(access_token)
+    kid = token_kid(access_token)
     claims = verify_access_token(
         access_token,
         public_jwks=await deps.keys.public_keys(kid),
@@ -321,21 +321,6 @@ async def authenticate(deps: Deps, *, access_token: str, meta: RequestMeta) -> P
         token_id=str(claims.get("jti")),
         meta=meta,
     )
-
-
-def _kid(token: str) -> str | None:
-    import base64
-    import json
-
-    try:
-        header_segment = token.split(".", 1)[0]
-        header = json.loads(
-            base64.urlsafe_b64decode(header_segment + "=" * (-len(header_segment) % 4))
-        )
-    except (ValueError, UnicodeDecodeError):
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
-    return kid if isinstance(kid, str) else None
 
 
 async def logout(
