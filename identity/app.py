@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await runtime.start()
             app.state.runtime = runtime
             yield
+            await runtime.stop()
             runtime.close()
         finally:
             await database.dispose()

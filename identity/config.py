@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity.errors import ConfigurationError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./identity.db"
 MIN_SECRET_KEY_LENGTH = 32
+SMTP_SCHEMES = ("smtp://", "smtps://")
 
 
 class Environment(StrEnum):
@@ -30,8 +32,13 @@ class LogFormat(StrEnum):
 class Settings(BaseSettings):
     """Every setting of the service; the README's settings table documents each field."""
 
+    # hide_input_in_errors: a rejected value may hold a password (IDENTITY_SMTP_URL).
     model_config = SettingsConfigDict(
-        env_prefix="IDENTITY_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="IDENTITY_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     env: Environment = Field(
@@ -74,6 +81,19 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(15, ge=1, description="How long a locked identifier stays locked.")
     registration_enabled: bool = Field(True, description="Whether anyone may register.")
     password_min_length: int = Field(8, ge=8, le=128, description="Shortest password accepted.")
+    send_verification_on_register: bool = Field(
+        True, description="Mail a verification link when an account registers."
+    )
+    verification_token_hours: int = Field(
+        24, ge=1, le=720, description="Lifetime of an email-verification link."
+    )
+    password_reset_minutes: int = Field(
+        15, ge=1, le=1440, description="Lifetime of a password-reset link."
+    )
+    magic_link_minutes: int = Field(10, ge=1, le=1440, description="Lifetime of a sign-in link.")
+    email_change_hours: int = Field(
+        24, ge=1, le=720, description="Lifetime of the link confirming a new email address."
+    )
     cookie_secure: bool = Field(
         True, description="Mark auth cookies Secure; turn off only for plain-http development."
     )
@@ -83,11 +103,57 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(12, ge=2, description="Deepest selection a query may nest.")
     graphql_max_aliases: int = Field(15, ge=1, description="Most aliases in one document.")
     graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in one document.")
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="smtp://user:pass@host:587, or smtps://… for implicit TLS. Unset: mail is "
+        "printed to the console, except in production, where it fails and is given up.",
+    )
+    smtp_starttls: bool | None = Field(
+        None,
+        description="STARTTLS on smtp://: true requires it, false never; unset: when offered.",
+    )
+    smtp_timeout_seconds: float = Field(
+        10.0, gt=0, description="Seconds an SMTP connection or command may take."
+    )
+    mail_from: str = Field(
+        "identity <no-reply@localhost>", description="The From address of every mail sent."
+    )
+    frontend_url: str | None = Field(
+        None, description="Base URL of the links in mail (the web app); default: the public URL."
+    )
+    mail_max_attempts: int = Field(
+        8, ge=1, description="Delivery attempts before a queued mail is given up (dead)."
+    )
+    mail_retry_base_seconds: float = Field(
+        30.0, gt=0, description="First retry delay; it doubles per attempt, up to an hour."
+    )
+    mail_poll_seconds: float = Field(
+        2.0, gt=0, description="How often the mail worker looks for queued mail."
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(SMTP_SCHEMES):
+            raise ValueError("must start with smtp:// or smtps://")
+        return value
+
+    @field_validator("mail_from")
+    @classmethod
+    def _sender_address(cls, value: str) -> str:
+        if "\r" in value or "\n" in value or "@" not in parseaddr(value)[1]:
+            raise ValueError("must be an address, optionally with a name: Name <user@host>")
+        return value
 
     @property
     def issuer(self) -> str:
         """The ``iss`` of our tokens: the public URL, without a trailing slash."""
         return self.public_url.rstrip("/")
+
+    @property
+    def links_base_url(self) -> str:
+        """Where links in mail point: the web app if configured, else this service."""
+        return (self.frontend_url or self.public_url).rstrip("/")
 
     @property
     def is_production(self) -> bool:

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -37,13 +38,37 @@ def _engine_options(settings: Settings) -> dict[str, Any]:
     return {
         "pool_size": settings.db_pool_size,
         "max_overflow": settings.db_max_overflow,
-        "pool_pre_ping": True,
         "pool_timeout": settings.db_connect_timeout,
         "connect_args": {"timeout": settings.db_connect_timeout},
     }
 
 
 WRITE_OPTION = "identity_write"
+IDLE_PING_SECONDS = 5.0
+_RETURNED_AT = "identity_returned_at"
+
+
+def _mark_returned(_dbapi: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+    record.info[_RETURNED_AT] = time.monotonic()
+
+
+def _ping_if_idle(
+    dbapi_connection: DBAPIConnection, record: ConnectionPoolEntry, _proxy: object
+) -> None:
+    """Ping a pooled connection only when it sat idle, instead of on every checkout.
+
+    ``pool_pre_ping`` costs a round trip per checkout, which under load is most of a
+    request's database time. A connection in steady use is alive; one that sat idle may
+    have outlived a database restart, and raising ``DisconnectionError`` makes the pool
+    replace it before anyone uses it.
+    """
+    returned_at = record.info.get(_RETURNED_AT)
+    if returned_at is None or time.monotonic() - returned_at < IDLE_PING_SECONDS:
+        return
+    try:
+        dbapi_connection.ping()
+    except Exception as exc:
+        raise DisconnectionError("idle connection failed its ping") from exc
 
 
 def _tune_sqlite(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -83,7 +108,14 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "begin", _begin_sqlite)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+            readers = self.engine
+        else:
+            event.listen(self.engine.sync_engine.pool, "checkin", _mark_returned)
+            event.listen(self.engine.sync_engine.pool, "checkout", _ping_if_idle)
+            # A read is one statement or a few independent ones: autocommit spares the
+            # BEGIN and ROLLBACK round trips the driver would add around it.
+            readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.sessions = async_sessionmaker(readers, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(
             self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
         )
@@ -96,7 +128,11 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        """A short session for reads (dataloader batches, list queries)."""
+        """A short session for reads (dataloader batches, list queries); it never writes.
+
+        On PostgreSQL each statement sees its own snapshot; a read that needs several
+        statements to agree must use ``unit_of_work``.
+        """
         async with self.sessions() as session:
             yield session
 

@@ -81,6 +81,12 @@ class AccountLocked(IdentityError):
     default_message = "Account is locked"
 
 
+class TooManyAttempts(IdentityError):
+    code = "TOO_MANY_ATTEMPTS"
+    status = 429
+    default_message = "Too many failed attempts; try again later"
+
+
 class AccountDisabled(IdentityError):
     code = "ACCOUNT_DISABLED"
     status = 403
@@ -103,6 +109,18 @@ class TokenReused(IdentityError):
     code = "TOKEN_REUSED"
     status = 401
     default_message = "Refresh token was already used; the session has been revoked"
+
+
+class AccountNotFound(IdentityError):
+    code = "ACCOUNT_NOT_FOUND"
+    status = 404
+    default_message = "No account uses this address"
+
+
+class AlreadyVerified(IdentityError):
+    code = "EMAIL_ALREADY_VERIFIED"
+    status = 409
+    default_message = "Email address is already verified"
 
 
 class CsrfFailed(IdentityError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from identity.models import User
+
 
 @dataclass(frozen=True, slots=True)
 class RequestMeta:
@@ -17,8 +19,13 @@ class RequestMeta:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: a user acting through one session."""
+    """An authenticated caller: a user acting through one session.
 
+    ``user`` is the account row read together with the session check, so a request that
+    only needs the caller's own account (``me``) costs one query.
+    """
+
+    user: User
     user_id: uuid.UUID
     session_id: uuid.UUID
     email: str

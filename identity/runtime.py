@@ -10,6 +10,8 @@ from pathlib import Path
 from identity.clock import Clock, SystemClock
 from identity.config import Settings
 from identity.db import Database
+from identity.mail.smtp import transport_for
+from identity.mail.worker import MailWorker
 from identity.observability.metrics import Metrics
 from identity.security.passwords import PasswordHasher
 from identity.services.deps import Deps
@@ -44,6 +46,7 @@ class Runtime:
     metrics: Metrics
     clock: Clock = field(default_factory=SystemClock)
     deps: Deps = field(init=False)
+    mail: MailWorker = field(init=False)
     started_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -55,9 +58,19 @@ class Runtime:
             hasher=PasswordHasher(max_workers=self.settings.password_workers),
             keys=KeyRing(self.database, secret_key(self.settings), self.clock),
         )
+        self.mail = MailWorker(
+            database=self.database,
+            transport=transport_for(self.settings),
+            clock=self.clock,
+            settings=self.settings,
+        )
 
     async def start(self) -> None:
         await self.deps.keys.load()
+        self.mail.start()
+
+    async def stop(self) -> None:
+        await self.mail.stop()
 
     def close(self) -> None:
         self.deps.hasher.close()

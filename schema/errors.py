@@ -31,6 +31,11 @@ class AccountLocked(Error):
     locked_until: datetime | None = strawberry.field(description="When logins open again.")
 
 
+@strawberry.type(description="Too many failed attempts at this operation; wait and retry.")
+class TooManyAttempts(Error):
+    locked_until: datetime | None = strawberry.field(description="When attempts open again.")
+
+
 @strawberry.type(description="The account is deactivated.")
 class AccountDisabled(Error):
     pass
@@ -81,13 +86,18 @@ _TYPES: dict[type[domain.IdentityError], type[Error]] = {
 
 def error_from(exc: domain.IdentityError, *allowed: type[Error]) -> Error:
     """The GraphQL error for a domain error; one the field's union lacks is re-raised."""
+    until = exc.details.get("locked_until")
+    locked_until = datetime.fromisoformat(until) if isinstance(until, str) else None
+    if isinstance(exc, domain.TooManyAttempts) and TooManyAttempts in allowed:
+        return TooManyAttempts(
+            code=exc.code, message=exc.message, field=exc.field, locked_until=locked_until
+        )
     if isinstance(exc, domain.AccountLocked) and AccountLocked in allowed:
-        until = exc.details.get("locked_until")
         return AccountLocked(
             code=exc.code,
             message=exc.message,
             field=exc.field,
-            locked_until=datetime.fromisoformat(until) if isinstance(until, str) else None,
+            locked_until=locked_until,
         )
     for kind in type(exc).__mro__:
         error_type = _TYPES.get(kind)

@@ -3,6 +3,8 @@
 from sqlmodel import SQLModel
 
 from identity.models.audit import AuditEvent
+from identity.models.one_time_token import OneTimeToken, TokenPurpose
+from identity.models.outbox import MailAttempt, MailStatus, OutboxMail
 from identity.models.session import AuthSession, RefreshToken
 from identity.models.signing_key import SigningKey
 from identity.models.throttle import LoginThrottle
@@ -14,8 +16,13 @@ __all__ = [
     "AuditEvent",
     "AuthSession",
     "LoginThrottle",
+    "MailAttempt",
+    "MailStatus",
+    "OneTimeToken",
+    "OutboxMail",
     "RefreshToken",
     "SigningKey",
+    "TokenPurpose",
     "User",
     "UserStatus",
     "metadata",

@@ -1,4 +1,4 @@
-"""Failed-login counters per normalised identifier, whether or not an account exists."""
+"""Failed password-check counters per key: an account, an unknown identifier, a password change."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ async def register(deps: Deps, body: RegisterBody, meta: RequestMeta) -> dict[st
 
 
 async def me(deps: Deps, principal: Principal) -> dict[str, Any]:
-    return user_json(await accounts.load_user(deps, principal.user_id))
+    return user_json(principal.user)
 
 
 async def update_profile(

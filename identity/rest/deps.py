@@ -14,15 +14,16 @@ from identity.services.deps import Deps
 from identity.web.request import bearer_token, request_meta
 
 
-def get_runtime(request: Request) -> Runtime:
+# Dependencies are ``async def`` because FastAPI runs plain ``def`` ones in a thread pool.
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
-def get_deps(request: Request) -> Deps:
-    return get_runtime(request).deps
+async def get_deps(request: Request) -> Deps:
+    return cast(Runtime, request.app.state.runtime).deps
 
 
-def get_meta(request: Request) -> RequestMeta:
+async def get_meta(request: Request) -> RequestMeta:
     return request_meta(request)
 
 

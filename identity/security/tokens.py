@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -123,6 +124,48 @@ def _imported(kid: str, x: str, y: str) -> ECKey:
     return ECKey.import_key({"kty": "EC", "crv": "P-256", "kid": kid, "x": x, "y": y})
 
 
+class _VerifiedSignatures:
+    """Claims of tokens whose signature was already checked, keyed by the whole token.
+
+    A client sends one access token many times during its life; checking its ES256
+    signature once is enough. Only the signature is remembered: the claims (expiry,
+    issuer, audience) and the session are checked on every request, and an entry is
+    used only while the very key that verified it is still published.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._claims: OrderedDict[str, tuple[str, dict[str, Any], dict[str, Any]]] = OrderedDict()
+
+    def get(self, token: str, public_jwks: Mapping[str, dict[str, Any]]) -> dict[str, Any] | None:
+        entry = self._claims.get(token)
+        if entry is None or public_jwks.get(entry[0]) != entry[1]:
+            return None
+        self._claims.move_to_end(token)
+        return entry[2]
+
+    def put(self, token: str, kid: str, jwk: dict[str, Any], claims: dict[str, Any]) -> None:
+        self._claims[token] = (kid, jwk, claims)
+        if len(self._claims) > self._size:
+            self._claims.popitem(last=False)
+
+
+_verified = _VerifiedSignatures(size=8192)
+
+
+def _signed_claims(token: str, public_jwks: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
+    claims = _verified.get(token, public_jwks)
+    if claims is not None:
+        return claims
+    header = _unverified_header(token)
+    key = _public_key(header, public_jwks)
+    claims = jwt.decode(token, key, algorithms=[ALGORITHM]).claims
+    if not isinstance(claims.get("sid"), str):
+        raise TokenInvalid()
+    _verified.put(token, header["kid"], public_jwks[header["kid"]], claims)
+    return claims
+
+
 def verify_access_token(
     token: str,
     *,
@@ -144,14 +187,10 @@ def verify_access_token(
         exp={"essential": True},
     )
     try:
-        key = _public_key(_unverified_header(token), public_jwks)
-        decoded = jwt.decode(token, key, algorithms=[ALGORITHM])
-        claims = decoded.claims
-        if not isinstance(claims.get("sid"), str):
-            raise TokenInvalid()
+        claims = _signed_claims(token, public_jwks)
         registry.validate(claims)
     except ExpiredTokenError as error:
         raise TokenExpired() from error
     except (JoseError, ValueError, TypeError) as error:
         raise TokenInvalid() from error
-    return claims
+    return dict(claims)

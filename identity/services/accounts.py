@@ -15,7 +15,7 @@ from identity.errors import Conflict, NotFound, ValidationFailed
 from identity.models import User, UserStatus
 from identity.principal import Principal, RequestMeta
 from identity.security.password_policy import check_password
-from identity.services import audit
+from identity.services import audit, one_time
 from identity.services.deps import Deps
 
 SUPERADMIN_ROLE = "superadmin"
@@ -73,6 +73,10 @@ async def find_by_identifier(session: AsyncSession, identifier: str) -> User | N
         select(User).where(or_(col(User.email_key) == key, col(User.username_key) == key))
     )
     return result.scalars().first()
+
+
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(col(User.email_key) == email.lower()))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
@@ -159,14 +163,11 @@ async def register(
                 resource_id=str(user.id),
                 details={"email": email},
             )
+            if deps.settings.send_verification_on_register:
+                await one_time.mail_verification(session, deps, user=user, meta=meta)
     except IntegrityError as exc:
         raise Conflict("Email or username already registered", field="email") from exc
     return user
-
-
-async def load_user(deps: Deps, user_id: uuid.UUID) -> User:
-    async with deps.database.read() as session:
-        return await get_user(session, user_id)
 
 
 async def update_profile(

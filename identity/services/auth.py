@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,6 +19,7 @@ from identity.errors import (
     TokenExpired,
     TokenInvalid,
     TokenReused,
+    TooManyAttempts,
     ValidationFailed,
 )
 from identity.models import AuthSession, RefreshToken, User, UserStatus
@@ -32,7 +33,7 @@ from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 from identity.services.tokens import (
     TokenPair,
-    device_id_of,
+    check_device_info,
     new_refresh_token,
     open_session,
     pair,
@@ -55,10 +56,13 @@ async def login(
     device_info: dict[str, Any] | None = None,
 ) -> TokenPair:
     """Check a password and open a session; wrong and unknown accounts fail alike."""
-    device_id_of(device_info)  # a body we would refuse later must not count as an attempt
+    check_device_info(device_info)  # a body we would refuse later must not count as an attempt
     now = deps.clock.now()
+    async with deps.database.read() as session:
+        user = await find_by_identifier(session, identifier)
+    key = throttle.login_key(identifier, user.id if user else None)
     async with deps.database.unit_of_work() as session:
-        attempt = await throttle.reserve_attempt(session, identifier=identifier, now=now)
+        attempt = await throttle.reserve_attempt(session, key=key, now=now)
     if attempt.locked_at(now):
         raise _locked(attempt.locked_until)
     threshold = deps.settings.lockout_threshold
@@ -68,10 +72,7 @@ async def login(
             await throttle.lock(session, attempt=attempt, until=lock_until)
         raise _locked(lock_until)
 
-    async with deps.database.read() as session:
-        user = await find_by_identifier(session, identifier)
     check = await deps.hasher.verify(user.password_hash if user else None, password)
-
     if not check.valid or user is None:
         await _record_failure(deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until)
         raise InvalidCredentials()
@@ -83,34 +84,51 @@ async def login(
         _ensure_may_log_in(user, now)
         if new_hash is not None:
             user.password_hash = new_hash
-        user.last_login = now
-        user.last_login_ip = meta.ip_address
         user.failed_login_attempts = 0
-        auth_session = open_session(
-            session, deps, user=user, meta=meta, device_info=device_info, auth_method="password"
-        )
-        await session.flush()
-        refresh = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=None)
-        audit.record(
-            session,
-            event_type="login.succeeded",
-            now=now,
-            meta=meta,
-            actor_id=user.id,
-            subject_id=user.id,
-            session_id=auth_session.id,
-            details={"method": "password", "device": auth_session.device_info},
+        auth_session, refresh = await begin_session(
+            session, deps, user=user, meta=meta, device_info=device_info, method="password"
         )
     return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
+
+
+async def begin_session(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user: User,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    method: str,
+) -> tuple[AuthSession, str]:
+    """Open a session for a user who just proved who they are; returns it and its refresh token."""
+    now = deps.clock.now()
+    user.last_login = now
+    user.last_login_ip = meta.ip_address
+    auth_session = open_session(
+        session, deps, user=user, meta=meta, device_info=device_info, auth_method=method
+    )
+    await session.flush()
+    refresh = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=None)
+    audit.record(
+        session,
+        event_type="login.succeeded",
+        now=now,
+        meta=meta,
+        actor_id=user.id,
+        subject_id=user.id,
+        session_id=auth_session.id,
+        details={"method": method, "device": auth_session.device_info},
+    )
+    return auth_session, refresh
 
 
 def _ensure_may_log_in(user: User, now: Any) -> None:
     if user.locked_until is not None and user.locked_until > now:
         raise _locked(user.locked_until)
-    _ensure_active(user)
+    ensure_active(user)
 
 
-def _ensure_active(user: User) -> None:
+def ensure_active(user: User) -> None:
     """A disabled account ends its sessions; a failed-login lock only stops password guesses."""
     if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.LOCKED):
         raise AccountDisabled()
@@ -239,7 +257,7 @@ async def _rotate(
     user = await get_user(session, auth_session.user_id)
     # Not the failed-login lock: anyone who knows an address can set it off, and that must
     # not end its owner's sessions (access tokens are not refused during a lock either).
-    _ensure_active(user)
+    ensure_active(user)
     raw = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=token.id)
     audit.record(
         session,
@@ -273,6 +291,14 @@ async def _reuse_detected(
     )
 
 
+# Built once: constructing a statement per request costs as much as running it.
+_CALLER = (
+    select(User, col(AuthSession.revoked_at), col(AuthSession.expires_at))
+    .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .where(col(AuthSession.id) == bindparam("session_id"), col(User.id) == bindparam("user_id"))
+)
+
+
 async def authenticate(deps: Deps, *, access_token: str, meta: RequestMeta) -> Principal:
     """A principal from a bearer token: a valid signature and a session still active."""
     kid = token_kid(access_token)
@@ -291,33 +317,23 @@ async def authenticate(deps: Deps, *, access_token: str, meta: RequestMeta) -> P
     now = deps.clock.now()
     async with deps.database.read() as session:
         row = (
-            await session.execute(
-                select(
-                    col(User.email),
-                    col(User.role),
-                    col(User.is_active),
-                    col(User.status),
-                    col(AuthSession.revoked_at),
-                    col(AuthSession.expires_at),
-                )
-                .join(AuthSession, col(AuthSession.user_id) == col(User.id))
-                .where(col(AuthSession.id) == session_id, col(User.id) == user_id)
-            )
+            await session.execute(_CALLER, {"session_id": session_id, "user_id": user_id})
         ).one_or_none()
     if row is None:
         raise TokenInvalid("Session not found")
-    email, role, is_active, status, revoked_at, expires_at = row
+    user, revoked_at, expires_at = row
     if revoked_at is not None:
         raise TokenInvalid("Session has been revoked")
     if expires_at <= now:
         raise TokenExpired("Session has expired")
-    if not is_active or status in (UserStatus.INACTIVE, UserStatus.LOCKED):
+    if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.LOCKED):
         raise TokenInvalid("Account is disabled")
     return Principal(
+        user=user,
         user_id=user_id,
         session_id=session_id,
-        email=email,
-        role=role,
+        email=user.email,
+        role=user.role,
         token_id=str(claims.get("jti")),
         meta=meta,
     )
@@ -360,6 +376,29 @@ async def logout(
         )
 
 
+async def check_current_password(deps: Deps, *, user: User, password: str) -> None:
+    """Re-authentication before a sensitive change, with its own attempt counter."""
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        attempt = await throttle.reserve_attempt(
+            session, key=throttle.password_change_key(user.id), now=now
+        )
+        locked_until = attempt.locked_until if attempt.locked_at(now) else None
+        if locked_until is None and attempt.number > deps.settings.lockout_threshold:
+            locked_until = now + timedelta(minutes=deps.settings.lockout_minutes)
+            await throttle.lock(session, attempt=attempt, until=locked_until)
+    if locked_until is not None:
+        raise TooManyAttempts(
+            "Too many wrong current passwords; try again later",
+            details={"locked_until": isoformat_z(locked_until)},
+        )
+    check = await deps.hasher.verify(user.password_hash, password)
+    if not check.valid:
+        raise InvalidCredentials("Current password is incorrect", field="current_password")
+    async with deps.database.unit_of_work() as session:
+        await throttle.clear(session, attempt=attempt)
+
+
 async def change_password(
     deps: Deps,
     *,
@@ -371,11 +410,8 @@ async def change_password(
     """Change the password and end every other session; returns how many were ended."""
     if confirm_password is not None and confirm_password != new_password:
         raise ValidationFailed("Passwords do not match", field="confirm_password")
-    async with deps.database.read() as session:
-        user = await get_user(session, principal.user_id)
-    check = await deps.hasher.verify(user.password_hash, current_password)
-    if not check.valid:
-        raise InvalidCredentials("Current password is incorrect")
+    user = principal.user
+    await check_current_password(deps, user=user, password=current_password)
     if new_password == current_password:
         raise ValidationFailed(
             "New password must differ from the current one", field="new_password"

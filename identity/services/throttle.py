@@ -1,12 +1,13 @@
-"""Failed-login counting per identifier, atomic so parallel guesses cannot get past it.
+"""Counting failed password checks per key, atomic so parallel guesses cannot get past it.
 
 An attempt is counted *before* its password is checked, in its own committed transaction:
 of 50 parallel wrong guesses only ``threshold`` get a password check, the rest find the
-identifier locked.
+key locked. Keys are built by ``login_key`` and ``password_change_key``.
 """
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -23,7 +24,7 @@ FAILURE_WINDOW = timedelta(hours=1)
 
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    identifier_hash: str
+    key: str
     number: int
     locked_until: datetime | None
 
@@ -31,14 +32,25 @@ class Attempt:
         return self.locked_until is not None and self.locked_until > now
 
 
-def identifier_hash(identifier: str) -> str:
-    """Identifiers are counted by hash, so unknown addresses typed at login are not stored."""
-    return hash_token(identifier.strip().lower())
+def login_key(identifier: str, account_id: uuid.UUID | None) -> str:
+    """One counter per account, whichever of its identifiers is typed; else per identifier.
+
+    Counting an existing account once keeps email and username from each getting their
+    own allowance. Keys are stored hashed, so unknown addresses typed at login are not kept.
+    """
+    if account_id is not None:
+        return hash_token(f"login:account:{account_id}")
+    return hash_token(f"login:identifier:{identifier.strip().lower()}")
 
 
-async def reserve_attempt(session: AsyncSession, *, identifier: str, now: datetime) -> Attempt:
+def password_change_key(user_id: uuid.UUID) -> str:
+    """Guesses of the current password by a holder of an access token are counted apart
+    from logins, so they cannot be used to lock the owner out of logging in."""
+    return hash_token(f"password-change:{user_id}")
+
+
+async def reserve_attempt(session: AsyncSession, *, key: str, now: datetime) -> Attempt:
     """Count one attempt and return its number in the current run of failures."""
-    key = identifier_hash(identifier)
     table = LoginThrottle.__table__  # type: ignore[attr-defined]
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -70,12 +82,17 @@ async def reserve_attempt(session: AsyncSession, *, identifier: str, now: dateti
 async def lock(session: AsyncSession, *, attempt: Attempt, until: datetime) -> None:
     await session.execute(
         update(LoginThrottle)
-        .where(col(LoginThrottle.identifier_hash) == attempt.identifier_hash)
+        .where(col(LoginThrottle.identifier_hash) == attempt.key)
         .values(locked_until=until)
     )
 
 
 async def clear(session: AsyncSession, *, attempt: Attempt) -> None:
     await session.execute(
-        delete(LoginThrottle).where(col(LoginThrottle.identifier_hash) == attempt.identifier_hash)
+        delete(LoginThrottle).where(col(LoginThrottle.identifier_hash) == attempt.key)
     )
+
+
+async def forget(session: AsyncSession, *, keys: list[str]) -> None:
+    """Drop counters outright, for example once a password reset proved the owner."""
+    await session.execute(delete(LoginThrottle).where(col(LoginThrottle.identifier_hash).in_(keys)))

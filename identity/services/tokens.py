@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,6 +20,7 @@ from identity.services.deps import Deps
 
 REFRESH_TOKEN_PREFIX = "rt_"  # noqa: S105 (a marker, not a secret)
 MAX_DEVICE_ID_LENGTH = 200  # sessions.device_id
+MAX_DEVICE_INFO_BYTES = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,16 @@ def device_id_of(device_info: dict[str, Any] | None) -> str | None:
     return device_id
 
 
+def check_device_info(device_info: dict[str, Any] | None) -> None:
+    """Refuse device descriptions a session would not keep whole."""
+    device_id_of(device_info)
+    if device_info and len(json.dumps(device_info, default=str)) > MAX_DEVICE_INFO_BYTES:
+        raise ValidationFailed(
+            f"device_info may hold at most {MAX_DEVICE_INFO_BYTES} bytes of JSON",
+            field="device_info",
+        )
+
+
 def open_session(
     session: AsyncSession,
     deps: Deps,
@@ -70,6 +82,7 @@ def open_session(
     auth_method: str,
 ) -> AuthSession:
     now = deps.clock.now()
+    check_device_info(device_info)
     device = dict(device_info or {})
     auth_session = AuthSession(
         user_id=user.id,

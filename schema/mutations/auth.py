@@ -23,6 +23,7 @@ from schema.errors import (
     TokenExpired,
     TokenInvalid,
     TokenReused,
+    TooManyAttempts,
     ValidationError,
     error_from,
 )
@@ -66,7 +67,7 @@ LogoutResult = Annotated[
     strawberry.union("LogoutResult", description="The session ended, or why not."),
 ]
 ChangePasswordResult = Annotated[
-    SessionsRevoked | InvalidCredentials | ValidationError,
+    SessionsRevoked | InvalidCredentials | TooManyAttempts | ValidationError,
     strawberry.union("ChangePasswordResult", description="Other sessions ended, or why not."),
 ]
 UpdateProfileResult = Annotated[
@@ -208,7 +209,7 @@ class AuthMutations:
                 new_password=input.new_password,
             )
         except IdentityError as exc:
-            return error_from(exc, InvalidCredentials, ValidationError)  # type: ignore[return-value]
+            return error_from(exc, InvalidCredentials, TooManyAttempts, ValidationError)  # type: ignore[return-value]
         return SessionsRevoked(revoked=revoked)
 
     @strawberry.mutation(

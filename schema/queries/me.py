@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from identity.services import accounts
 from schema.context import Context
 from schema.permissions import caller
 from schema.types.user import User
@@ -21,4 +20,4 @@ class MeQuery:
         principal = await caller(info)
         if principal is None:
             return None
-        return User.from_model(await accounts.load_user(info.context.deps, principal.user_id))
+        return User.from_model(principal.user)

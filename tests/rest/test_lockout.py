@@ -224,3 +224,45 @@ async def test_a_lock_stops_new_logins_but_not_the_sessions_already_open(
     # then
     assert response.status_code == 200, response.text
     assert await me_status(client, mine["access_token"]) == 200
+
+
+async def test_email_and_username_share_one_allowance(client: httpx.AsyncClient) -> None:
+    """Alternating the two identifiers of one account must not double its guesses."""
+    # given
+    await post_ok(client, "/api/v1/auth/register", {**ACCOUNT, "username": "testuser"}, status=201)
+    by_username = {"username": "testuser", "password": WRONG["password"]}
+    for attempt in range(THRESHOLD):
+        body = WRONG if attempt % 2 else by_username
+        assert_error(await client.post(LOGIN, json=body), 401, "INVALID_CREDENTIALS")
+
+    # when
+    response = await client.post(LOGIN, json=ACCOUNT)
+
+    # then
+    assert_error(response, 423, "ACCOUNT_LOCKED")
+
+
+CHANGE = "/api/v1/auth/change-password"
+
+
+async def test_guesses_of_the_current_password_are_capped_without_locking_logins(
+    client: httpx.AsyncClient,
+) -> None:
+    """A stolen access token must not buy unlimited guesses at the password it protects."""
+    # given
+    await registered(client)
+    tokens = await post_ok(client, LOGIN, ACCOUNT)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    guess = {"current_password": "NotMyPassword-1", "new_password": "Another-Secret-2026"}
+    for _ in range(THRESHOLD):
+        response = await client.post(CHANGE, json=guess, headers=headers)
+        assert_error(response, 401, "INVALID_CREDENTIALS")
+
+    # when
+    right = {**guess, "current_password": ACCOUNT["password"]}
+    refused = await client.post(CHANGE, json=right, headers=headers)
+
+    # then
+    error = assert_error(refused, 429, "TOO_MANY_ATTEMPTS")
+    assert datetime.fromisoformat(error["details"]["locked_until"]).tzinfo is not None
+    assert (await client.post(LOGIN, json=ACCOUNT)).status_code == 200

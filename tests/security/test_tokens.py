@@ -333,3 +333,22 @@ def _sign_by_hand(
     header = header or {"alg": "ES256", "kid": key.kid, "typ": "at+jwt"}
     private = ECKey.import_key(key.private_jwk)
     return pyjwt.encode(payload, private.as_pem(private=True), algorithm="ES256", headers=header)
+
+
+def test_a_verified_token_stops_verifying_once_its_key_is_withdrawn(key: GeneratedKey) -> None:
+    token = _issue(key).token
+    assert _verify(token, key)["sub"] == "user-1"
+
+    with pytest.raises(TokenInvalid):
+        _verify(token, key, public_jwks={})
+
+
+def test_a_verified_token_is_not_accepted_under_another_key_with_its_kid(
+    key: GeneratedKey,
+) -> None:
+    token = _issue(key).token
+    assert _verify(token, key)["sub"] == "user-1"
+    impostor = generate_signing_key()
+
+    with pytest.raises(TokenInvalid):
+        _verify(token, key, public_jwks={key.kid: impostor.public_jwk})

@@ -1,0 +1,1 @@
+"""Mail: an outbox written in the business transaction, and the worker that delivers it."""

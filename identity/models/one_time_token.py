@@ -1,0 +1,42 @@
+"""Single-use tokens sent by mail: email verification, password reset, magic link, email change."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Uuid
+from sqlmodel import Field, SQLModel
+
+from identity.models.types import UTCDateTime
+
+
+class TokenPurpose(StrEnum):
+    VERIFY_EMAIL = "verify_email"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a purpose name)
+    MAGIC_LINK = "magic_link"
+    EMAIL_CHANGE = "email_change"
+
+
+class OneTimeToken(SQLModel, table=True):
+    """A token bound to one purpose and one user (or, for a sign-up link, one address).
+
+    Only its SHA-256 digest is stored. ``email`` is the address the token was sent to:
+    the new address of an email change, or the address a magic link may register.
+    """
+
+    __tablename__ = "one_time_tokens"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    purpose: str = Field(max_length=30)
+    user_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(Uuid(), ForeignKey("users.id", ondelete="CASCADE"), index=True),
+    )
+    email: str = Field(max_length=320)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

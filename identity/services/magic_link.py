@@ -1,0 +1,128 @@
+"""Passwordless sign-in: a link mailed to the address logs its holder in (or signs them up)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.errors import AccountNotFound, TokenInvalid
+from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
+from identity.principal import RequestMeta
+from identity.services import audit, one_time
+from identity.services.accounts import find_by_email, normalize_email
+from identity.services.auth import begin_session, ensure_active
+from identity.services.deps import Deps
+from identity.services.tokens import TokenPair, check_device_info, pair
+
+
+async def request_magic_link(deps: Deps, *, email: str, meta: RequestMeta) -> None:
+    """Mail a sign-in link; the answer is the same whether or not the address has an account.
+
+    An unknown address gets a link only while registration is open: redeeming it with
+    ``allow_registration`` creates the account.
+    """
+    address = normalize_email(email)
+    lifetime = timedelta(minutes=deps.settings.magic_link_minutes)
+    async with deps.database.unit_of_work() as session:
+        user = await find_by_email(session, address)
+        if user is None and not deps.settings.registration_enabled:
+            return
+        if user is not None and not user.is_active:
+            return
+        await one_time.mail(
+            session,
+            deps,
+            purpose=TokenPurpose.MAGIC_LINK,
+            to=user.email if user else address,
+            user=user,
+            lifetime=lifetime,
+        )
+        audit.record(
+            session,
+            event_type="magic_link.requested",
+            now=deps.clock.now(),
+            meta=meta,
+            subject_id=user.id if user else None,
+            details={"known_account": user is not None},
+        )
+
+
+async def verify_magic_link(
+    deps: Deps,
+    *,
+    token: str,
+    allow_registration: bool,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None = None,
+) -> TokenPair:
+    """Redeem a sign-in link and open a session, as a password login would."""
+    check_device_info(device_info)
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        row = await one_time.peek(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
+        user = await _owner(
+            session, deps, row=row, allow_registration=allow_registration, meta=meta
+        )
+        await one_time.redeem(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
+        ensure_active(user)
+        if not user.email_verified:  # the mailbox answered
+            user.email_verified = True
+            user.email_verified_at = now
+        auth_session, refresh = await begin_session(
+            session, deps, user=user, meta=meta, device_info=device_info, method="magic_link"
+        )
+    return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
+
+
+async def _owner(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    row: OneTimeToken,
+    allow_registration: bool,
+    meta: RequestMeta,
+) -> User:
+    if row.user_id is not None:
+        user = await session.get(User, row.user_id)
+        if user is None or user.email_key != row.email.lower():
+            raise TokenInvalid("This link was sent to an address the account no longer has")
+        return user
+    existing = await find_by_email(session, row.email)
+    if existing is not None:  # registered some other way since the link was sent
+        return existing
+    if not (allow_registration and deps.settings.registration_enabled):
+        raise AccountNotFound(
+            "No account uses this address; verify with allow_registration to create one"
+        )
+    return await _sign_up(session, deps, email=row.email, meta=meta)
+
+
+async def _sign_up(session: AsyncSession, deps: Deps, *, email: str, meta: RequestMeta) -> User:
+    """An account without a password: it signs in by link until it sets one."""
+    now = deps.clock.now()
+    user = User(
+        email=email,
+        email_key=email.lower(),
+        role="user",
+        status=UserStatus.ACTIVE,
+        email_verified=True,
+        email_verified_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    audit.record(
+        session,
+        event_type="user.registered",
+        now=now,
+        meta=meta,
+        actor_id=user.id,
+        subject_id=user.id,
+        resource="users",
+        resource_id=str(user.id),
+        details={"email": email, "method": "magic_link"},
+    )
+    return user

@@ -1,0 +1,103 @@
+"""Recovering an account by mail: the reset request and the new password it allows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from identity.errors import TokenInvalid, ValidationFailed
+from identity.models import TokenPurpose, User, UserStatus
+from identity.principal import RequestMeta
+from identity.security.password_policy import check_password
+from identity.services import audit, one_time, throttle
+from identity.services.accounts import find_by_email, normalize_email
+from identity.services.deps import Deps
+from identity.services.sessions import revoke_sessions
+
+
+async def request_password_reset(deps: Deps, *, email: str, meta: RequestMeta) -> None:
+    """Mail a reset link to a known address; unknown ones get the same answer and no mail."""
+    address = normalize_email(email)
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        user = await find_by_email(session, address)
+        if user is None or not user.is_active:
+            return
+        await one_time.mail(
+            session,
+            deps,
+            purpose=TokenPurpose.PASSWORD_RESET,
+            to=user.email,
+            user=user,
+            lifetime=timedelta(minutes=deps.settings.password_reset_minutes),
+        )
+        audit.record(
+            session,
+            event_type="password.reset_requested",
+            now=now,
+            meta=meta,
+            subject_id=user.id,
+        )
+
+
+async def reset_password(
+    deps: Deps,
+    *,
+    token: str,
+    new_password: str,
+    meta: RequestMeta,
+    confirm_password: str | None = None,
+) -> int:
+    """Set a new password from a reset link; every session ends. Returns how many did."""
+    if confirm_password is not None and confirm_password != new_password:
+        raise ValidationFailed("Passwords do not match", field="confirm_password")
+    now = deps.clock.now()
+    async with deps.database.read() as session:
+        row = await one_time.peek(session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now)
+        user = await session.get(User, row.user_id) if row.user_id else None
+    if user is None:
+        raise TokenInvalid("Invalid token")
+    check_password(
+        new_password,
+        email=user.email,
+        username=user.username,
+        min_length=deps.settings.password_min_length,
+        field="new_password",
+    )
+    password_hash = await deps.hasher.hash(new_password)
+    async with deps.database.unit_of_work() as session:
+        row = await one_time.redeem(
+            session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now
+        )
+        user = await session.get(User, row.user_id)
+        if user is None:
+            raise TokenInvalid("Invalid token")
+        user.password_hash = password_hash
+        user.password_changed_at = now
+        user.must_change_password = False
+        # The mailbox answered: the address is proven, and failed-login locks are lifted.
+        user.email_verified = True
+        user.email_verified_at = user.email_verified_at or now
+        user.failed_login_attempts = 0
+        if user.status != UserStatus.LOCKED:  # an administrator's lock stays
+            user.locked_until = None
+        user.updated_at = now
+        await throttle.forget(
+            session, keys=[throttle.login_key("", user.id), throttle.password_change_key(user.id)]
+        )
+        await one_time.revoke_for_user(
+            session,
+            user_id=user.id,
+            purposes=(TokenPurpose.PASSWORD_RESET, TokenPurpose.MAGIC_LINK),
+            now=now,
+        )
+        ended = await revoke_sessions(session, user_id=user.id, now=now, reason="password_reset")
+        audit.record(
+            session,
+            event_type="password.reset",
+            now=now,
+            meta=meta,
+            actor_id=user.id,
+            subject_id=user.id,
+            details={"sessions_revoked": ended},
+        )
+    return ended

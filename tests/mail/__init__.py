@@ -1,0 +1,1 @@
+"""Tests of the mail outbox, its templates, transports and delivery worker."""
