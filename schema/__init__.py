@@ -24,6 +24,7 @@ from identity.errors import IdentityError
 from schema.extensions import OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
+from schema.mutations.email_flows import EmailFlowMutations
 from schema.queries.health import HealthQuery
 from schema.queries.me import MeQuery
 
@@ -34,7 +35,7 @@ class Query(MeQuery, HealthQuery):
 
 
 @strawberry.type(description="Everything that changes state.")
-class Mutation(AuthMutations):
+class Mutation(AuthMutations, EmailFlowMutations):
     pass
 
 

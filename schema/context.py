@@ -11,7 +11,7 @@ from starlette.websockets import WebSocket
 from identity.errors import AuthenticationRequired
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
-from identity.services import auth
+from identity.services import auth, authorization
 from identity.services.deps import Deps
 from identity.web.request import bearer_token, request_meta
 from schema.dataloaders import Loaders
@@ -25,6 +25,7 @@ class Context:
     meta: RequestMeta = field(init=False)
     loaders: Loaders = field(init=False)
     _principal: Principal | None = field(default=None, init=False)
+    _permissions: frozenset[str] | None = field(default=None, init=False)
     _authenticated: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
@@ -51,3 +52,14 @@ class Context:
         if principal is None:
             raise AuthenticationRequired()
         return principal
+
+    async def permissions(self) -> frozenset[str]:
+        """The caller's current permissions, read once per request; empty when anonymous."""
+        if self._permissions is None:
+            principal = await self.principal()
+            self._permissions = (
+                await authorization.permissions_of(self.deps, principal.user_id)
+                if principal
+                else frozenset()
+            )
+        return self._permissions

@@ -61,6 +61,21 @@ class CsrfFailed(Error):
     pass
 
 
+@strawberry.type(description="The email address is verified already.")
+class AlreadyVerified(Error):
+    pass
+
+
+@strawberry.type(description="No account uses the address; a sign-up needs allowRegistration.")
+class AccountNotFound(Error):
+    pass
+
+
+@strawberry.type(description="The caller lacks the permission the operation needs.")
+class PermissionDenied(Error):
+    pass
+
+
 @strawberry.type(description="Something with that identity already exists.")
 class Conflict(Error):
     pass
@@ -80,6 +95,9 @@ _TYPES: dict[type[domain.IdentityError], type[Error]] = {
     domain.TokenReused: TokenReused,
     domain.CsrfFailed: CsrfFailed,
     domain.Conflict: Conflict,
+    domain.PermissionDenied: PermissionDenied,
+    domain.AlreadyVerified: AlreadyVerified,
+    domain.AccountNotFound: AccountNotFound,
     domain.NotFound: NotFound,
 }
 

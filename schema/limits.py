@@ -68,7 +68,19 @@ def max_depth_rule(max_depth: int) -> type[ASTValidationRule]:
     return MaxDepthRule
 
 
-CREDENTIAL_FIELDS = frozenset({"login", "changePassword", "register"})
+CREDENTIAL_FIELDS = frozenset(
+    {
+        "login",
+        "changePassword",
+        "register",
+        "resetPassword",
+        "verifyMagicLink",
+        "requestEmailChange",
+        "requestPasswordReset",
+        "requestMagicLink",
+        "resendVerificationEmail",
+    }
+)
 
 
 def single_use_fields_rule(names: frozenset[str]) -> type[ASTValidationRule]:

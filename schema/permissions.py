@@ -8,7 +8,8 @@ from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from identity.errors import AuthenticationRequired, IdentityError
+from identity.errors import AuthenticationRequired, IdentityError, PermissionDenied
+from identity.permissions import Permission
 from identity.principal import Principal
 from schema.context import Context
 
@@ -29,3 +30,25 @@ class IsAuthenticated(BasePermission):
 
     async def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
         return await caller(info) is not None
+
+
+def requires(permission: Permission) -> str:
+    """The sentence a field's description carries, so the SDL documents access."""
+    return f"Requires: the {permission.value} permission."
+
+
+class HasPermission(BasePermission):
+    """Refuses callers without ``permission`` (AUTHENTICATION_REQUIRED when anonymous)."""
+
+    def __init__(self, permission: Permission) -> None:
+        self.permission = permission
+        self.message = f"Requires the {permission.value} permission"
+        self.error_extensions = {"code": PermissionDenied.code}
+
+    async def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
+        if await caller(info) is None:
+            raise GraphQLError(
+                AuthenticationRequired.default_message,
+                extensions={"code": AuthenticationRequired.code},
+            )
+        return self.permission.value in await info.context.permissions()

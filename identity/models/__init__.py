@@ -5,6 +5,7 @@ from sqlmodel import SQLModel
 from identity.models.audit import AuditEvent
 from identity.models.one_time_token import OneTimeToken, TokenPurpose
 from identity.models.outbox import MailAttempt, MailStatus, OutboxMail
+from identity.models.rbac import PermissionRow, Role, RolePermission, UserPermission, UserRole
 from identity.models.session import AuthSession, RefreshToken
 from identity.models.signing_key import SigningKey
 from identity.models.throttle import LoginThrottle
@@ -20,10 +21,15 @@ __all__ = [
     "MailStatus",
     "OneTimeToken",
     "OutboxMail",
+    "PermissionRow",
     "RefreshToken",
+    "Role",
+    "RolePermission",
     "SigningKey",
     "TokenPurpose",
     "User",
+    "UserPermission",
+    "UserRole",
     "UserStatus",
     "metadata",
 ]

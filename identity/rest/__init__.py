@@ -4,6 +4,7 @@ from starlette.routing import BaseRoute
 
 from identity.rest import (
     api_v1_auth,
+    email_flows,
     health,
     legacy_auth,
     meta,
@@ -20,6 +21,8 @@ ROUTERS = (
     legacy_auth.router,
     v1_auth.router,
     v1_sessions.router,
+    email_flows.api_v1,
+    email_flows.v1,
 )
 
 

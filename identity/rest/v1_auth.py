@@ -72,7 +72,7 @@ async def public_settings(runtime: RuntimeDep) -> dict[str, Any]:
         "password_min_length": settings.password_min_length,
         "access_token_ttl_seconds": settings.access_token_ttl_seconds,
         "mfa_enabled": False,
-        "magic_link_enabled": False,
+        "magic_link_enabled": True,
         "email_verification_required": False,
     }
 

@@ -16,6 +16,7 @@ from identity.principal import RequestMeta
 from identity.security.csrf import new_csrf_token
 from identity.security.secrets import hash_token, new_token
 from identity.security.tokens import IssuedToken, issue_access_token
+from identity.services import authorization
 from identity.services.deps import Deps
 
 REFRESH_TOKEN_PREFIX = "rt_"  # noqa: S105 (a marker, not a secret)
@@ -100,7 +101,9 @@ def open_session(
 
 
 async def access_token(deps: Deps, *, user: User, auth_session: AuthSession) -> IssuedToken:
+    """The ``permissions`` claim is informative for clients; checks read the database."""
     key = await deps.keys.signing_key()
+    permissions = sorted(await authorization.permissions_of(deps, user.id))
     return issue_access_token(
         private_jwk=key.private_jwk,
         kid=key.kid,
@@ -110,7 +113,7 @@ async def access_token(deps: Deps, *, user: User, auth_session: AuthSession) -> 
         session_id=str(auth_session.id),
         now=deps.clock.now(),
         lifetime=timedelta(seconds=deps.settings.access_token_ttl_seconds),
-        claims={"email": user.email, "role": user.role, "permissions": []},
+        claims={"email": user.email, "role": user.role, "permissions": permissions},
     )
 
 

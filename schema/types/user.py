@@ -14,6 +14,7 @@ from identity.models import AuditEvent, AuthSession
 from identity.models import User as UserModel
 from identity.services import sessions as sessions_service
 from schema.context import Context
+from schema.types.rbac import Role
 
 
 @strawberry.type(description="One login on one device.")
@@ -100,6 +101,15 @@ class User:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+    @strawberry.field(description="Roles held: the primary role first.")
+    async def roles(self, info: Info[Context, None]) -> list[Role]:
+        rows = await info.context.loaders.roles_by_user.load(uuid.UUID(self.id))
+        return [Role.from_model(row) for row in rows]
+
+    @strawberry.field(description="Effective permission names: roles and direct grants.")
+    async def permissions(self, info: Info[Context, None]) -> list[str]:
+        return sorted(await info.context.loaders.permissions_by_user.load(uuid.UUID(self.id)))
 
     @strawberry.field(description="Active sessions. Only the user themself sees them.")
     async def sessions(self, info: Info[Context, None]) -> list[Session]:

@@ -1,0 +1,108 @@
+"""Mailed-link flows at the documented paths: verification, password reset, magic link.
+
+Seed 000: ``/api/v1/auth/forgot-password`` and ``/reset-password``; seed 002:
+``/v1/auth/email/*`` and ``/v1/auth/password/reset*``; seed 003: ``/v1/auth/send-verification``,
+``/verify-email``, ``/forgot-password``, ``/reset-password`` and ``/magic-link/*``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import Field
+
+from identity.rest.bodies import Body
+from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
+from identity.rest.shapes import login_json, user_json
+from identity.services import magic_link, password_reset, verification
+
+api_v1 = APIRouter(prefix="/api/v1/auth", tags=["auth (seeds 000, 004)"])
+v1 = APIRouter(prefix="/v1/auth", tags=["auth (seeds 002, 003)"])
+
+RESET_SENT = "If an account uses this address, password reset instructions were sent to it"
+VERIFICATION_SENT = "If this address needs verifying, a verification email was sent to it"
+LINK_SENT = "If this address can sign in, a sign-in link was sent to it"
+
+
+class EmailBody(Body):
+    email: str = Field(max_length=320)
+
+
+class TokenBody(Body):
+    token: str = Field(max_length=500)
+
+
+class ResetBody(TokenBody):
+    new_password: str = Field(max_length=1024)
+    confirm_password: str | None = Field(None, max_length=1024)
+
+
+class MagicLinkBody(TokenBody):
+    allow_registration: bool = False
+    device_info: dict[str, Any] | None = None
+
+
+async def _forgot(body: EmailBody, deps: DepsDep, meta: MetaDep) -> dict[str, str]:
+    await password_reset.request_password_reset(deps, email=body.email, meta=meta)
+    return {"message": RESET_SENT}
+
+
+async def _reset(body: ResetBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
+    ended = await password_reset.reset_password(
+        deps,
+        token=body.token,
+        new_password=body.new_password,
+        confirm_password=body.confirm_password,
+        meta=meta,
+    )
+    return {"message": "Password reset successfully", "sessions_revoked": ended}
+
+
+async def _verify(body: TokenBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
+    user = await verification.verify_email(deps, token=body.token, meta=meta)
+    return {
+        "message": "Email verified successfully",
+        "email_verified": True,
+        "user": user_json(user),
+    }
+
+
+async def _resend(body: EmailBody, deps: DepsDep, meta: MetaDep) -> dict[str, str]:
+    await verification.resend_verification(deps, email=body.email, meta=meta)
+    return {"message": VERIFICATION_SENT}
+
+
+async def _send_verification(principal: PrincipalDep, deps: DepsDep) -> dict[str, str]:
+    await verification.send_verification(deps, principal=principal, meta=principal.meta)
+    return {"message": "Verification email sent"}
+
+
+async def _send_link(body: EmailBody, deps: DepsDep, meta: MetaDep) -> dict[str, str]:
+    await magic_link.request_magic_link(deps, email=body.email, meta=meta)
+    return {"message": LINK_SENT}
+
+
+async def _verify_link(body: MagicLinkBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
+    pair = await magic_link.verify_magic_link(
+        deps,
+        token=body.token,
+        allow_registration=body.allow_registration,
+        meta=meta,
+        device_info=body.device_info,
+    )
+    return login_json(pair)
+
+
+api_v1.post("/forgot-password", summary="Request a password reset mail (seed 000)")(_forgot)
+api_v1.post("/reset-password", summary="Reset the password with a mailed token (seed 000)")(_reset)
+v1.post("/forgot-password", summary="Request a password reset mail (seed 003)")(_forgot)
+v1.post("/password/reset-request", summary="Request a password reset mail (seed 002)")(_forgot)
+v1.post("/reset-password", summary="Reset the password with a mailed token (seed 003)")(_reset)
+v1.post("/password/reset", summary="Reset the password with a mailed token (seed 002)")(_reset)
+v1.post("/send-verification", summary="Mail me a verification link (seed 003)")(_send_verification)
+v1.post("/email/resend-verification", summary="Mail a verification link again (seed 002)")(_resend)
+v1.post("/verify-email", summary="Verify the email address with a token (seed 003)")(_verify)
+v1.post("/email/verify", summary="Verify the email address with a token (seed 002)")(_verify)
+v1.post("/magic-link/send", summary="Mail a sign-in link (seed 003)")(_send_link)
+v1.post("/magic-link/verify", summary="Sign in with a mailed link (seed 003)")(_verify_link)

@@ -1,0 +1,199 @@
+"""Mailed-link flows: verification, password reset, magic link, email change."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import strawberry
+from strawberry.types import Info
+
+from identity.errors import IdentityError
+from identity.services import email_change, magic_link, password_reset, verification
+from schema.context import Context
+from schema.errors import (
+    AccountDisabled,
+    AccountNotFound,
+    AlreadyVerified,
+    Conflict,
+    InvalidCredentials,
+    TokenExpired,
+    TokenInvalid,
+    TooManyAttempts,
+    ValidationError,
+    error_from,
+)
+from schema.permissions import AUTHENTICATED, IsAuthenticated
+from schema.types.auth import AuthPayload, SessionsRevoked, UserPayload
+from schema.types.email_flows import (
+    Accepted,
+    RequestEmailChangeInput,
+    ResetPasswordInput,
+    VerifyMagicLinkInput,
+)
+from schema.types.user import User
+
+SAME_ANSWER = "The answer is the same whether or not the address has an account."
+
+AcceptedResult = Annotated[
+    Accepted | ValidationError,
+    strawberry.union("AcceptedResult", description="Taken, or why the input was refused."),
+]
+SendVerificationResult = Annotated[
+    Accepted | AlreadyVerified,
+    strawberry.union("SendVerificationResult", description="Mail queued, or why not."),
+]
+VerifyEmailResult = Annotated[
+    UserPayload | TokenInvalid | TokenExpired,
+    strawberry.union("VerifyEmailResult", description="The verified user, or why not."),
+]
+ResetPasswordResult = Annotated[
+    SessionsRevoked | TokenInvalid | TokenExpired | ValidationError,
+    strawberry.union("ResetPasswordResult", description="Sessions ended, or why not."),
+]
+VerifyMagicLinkResult = Annotated[
+    AuthPayload | TokenInvalid | TokenExpired | AccountNotFound | AccountDisabled | ValidationError,
+    strawberry.union("VerifyMagicLinkResult", description="Tokens of a new session, or why not."),
+]
+RequestEmailChangeResult = Annotated[
+    Accepted | InvalidCredentials | TooManyAttempts | Conflict | ValidationError,
+    strawberry.union("RequestEmailChangeResult", description="Link mailed, or why not."),
+]
+ConfirmEmailChangeResult = Annotated[
+    UserPayload | TokenInvalid | TokenExpired | Conflict,
+    strawberry.union("ConfirmEmailChangeResult", description="The moved user, or why not."),
+]
+
+
+@strawberry.type
+class EmailFlowMutations:
+    @strawberry.mutation(
+        description=f"Mail the caller a verification link. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
+    )
+    async def send_verification_email(self, info: Info[Context, None]) -> SendVerificationResult:
+        principal = await info.context.require_principal()
+        try:
+            await verification.send_verification(
+                info.context.deps, principal=principal, meta=info.context.meta
+            )
+        except IdentityError as exc:
+            return error_from(exc, AlreadyVerified)  # type: ignore[return-value]
+        return Accepted(message="Verification email sent")
+
+    @strawberry.mutation(description=f"Mail a verification link again. Public. {SAME_ANSWER}")
+    async def resend_verification_email(
+        self, info: Info[Context, None], email: str
+    ) -> AcceptedResult:
+        try:
+            await verification.resend_verification(
+                info.context.deps, email=email, meta=info.context.meta
+            )
+        except IdentityError as exc:
+            return error_from(exc, ValidationError)  # type: ignore[return-value]
+        return Accepted(message="If this address needs verifying, a mail was sent to it")
+
+    @strawberry.mutation(description="Verify an email address with a mailed token. Public.")
+    async def verify_email(self, info: Info[Context, None], token: str) -> VerifyEmailResult:
+        try:
+            user = await verification.verify_email(
+                info.context.deps, token=token, meta=info.context.meta
+            )
+        except IdentityError as exc:
+            return error_from(exc, TokenInvalid, TokenExpired)  # type: ignore[return-value]
+        return UserPayload(user=User.from_model(user))
+
+    @strawberry.mutation(description=f"Mail a password reset link. Public. {SAME_ANSWER}")
+    async def request_password_reset(self, info: Info[Context, None], email: str) -> AcceptedResult:
+        try:
+            await password_reset.request_password_reset(
+                info.context.deps, email=email, meta=info.context.meta
+            )
+        except IdentityError as exc:
+            return error_from(exc, ValidationError)  # type: ignore[return-value]
+        return Accepted(message="If an account uses this address, a reset link was sent to it")
+
+    @strawberry.mutation(
+        description="Set a new password with a mailed token; every session ends. Public."
+    )
+    async def reset_password(
+        self, info: Info[Context, None], input: ResetPasswordInput
+    ) -> ResetPasswordResult:
+        try:
+            ended = await password_reset.reset_password(
+                info.context.deps,
+                token=input.token,
+                new_password=input.new_password,
+                meta=info.context.meta,
+            )
+        except IdentityError as exc:
+            allowed = (TokenInvalid, TokenExpired, ValidationError)
+            return error_from(exc, *allowed)  # type: ignore[return-value]
+        return SessionsRevoked(revoked=ended)
+
+    @strawberry.mutation(description=f"Mail a sign-in link. Public. {SAME_ANSWER}")
+    async def request_magic_link(self, info: Info[Context, None], email: str) -> AcceptedResult:
+        try:
+            await magic_link.request_magic_link(
+                info.context.deps, email=email, meta=info.context.meta
+            )
+        except IdentityError as exc:
+            return error_from(exc, ValidationError)  # type: ignore[return-value]
+        return Accepted(message="If this address can sign in, a sign-in link was sent to it")
+
+    @strawberry.mutation(description="Sign in with a mailed link, as login does. Public.")
+    async def verify_magic_link(
+        self, info: Info[Context, None], input: VerifyMagicLinkInput
+    ) -> VerifyMagicLinkResult:
+        device: Any = input.device
+        try:
+            pair = await magic_link.verify_magic_link(
+                info.context.deps,
+                token=input.token,
+                allow_registration=input.allow_registration,
+                meta=info.context.meta,
+                device_info=device if isinstance(device, dict) else None,
+            )
+        except IdentityError as exc:
+            allowed = (
+                TokenInvalid,
+                TokenExpired,
+                AccountNotFound,
+                AccountDisabled,
+                ValidationError,
+            )
+            return error_from(exc, *allowed)  # type: ignore[return-value]
+        return AuthPayload.from_pair(pair, cookie_mode=False)
+
+    @strawberry.mutation(
+        description="Move the account to a new address: needs the current password; a link "
+        f"goes to the new address and the old one is told once it is used. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
+    )
+    async def request_email_change(
+        self, info: Info[Context, None], input: RequestEmailChangeInput
+    ) -> RequestEmailChangeResult:
+        principal = await info.context.require_principal()
+        try:
+            await email_change.request_email_change(
+                info.context.deps,
+                principal=principal,
+                new_email=input.new_email,
+                current_password=input.current_password,
+            )
+        except IdentityError as exc:
+            allowed = (InvalidCredentials, TooManyAttempts, Conflict, ValidationError)
+            return error_from(exc, *allowed)  # type: ignore[return-value]
+        return Accepted(message="A confirmation link was sent to the new address")
+
+    @strawberry.mutation(description="Confirm a new address with its mailed token. Public.")
+    async def confirm_email_change(
+        self, info: Info[Context, None], token: str
+    ) -> ConfirmEmailChangeResult:
+        try:
+            user = await email_change.confirm_email_change(
+                info.context.deps, token=token, meta=info.context.meta
+            )
+        except IdentityError as exc:
+            allowed = (TokenInvalid, TokenExpired, Conflict)
+            return error_from(exc, *allowed)  # type: ignore[return-value]
+        return UserPayload(user=User.from_model(user))
