@@ -137,3 +137,28 @@ class PasswordRejected(ValidationFailed):
     def __init__(self, code: str, message: str, *, field: str = "password") -> None:
         super().__init__(message, field=field, details={"reason": code})
         self.code = code  # type: ignore[misc]
+
+
+class SystemRoleProtected(IdentityError):
+    code = "SYSTEM_ROLE"
+    status = 409
+    default_message = "System roles cannot be changed or deleted"
+
+
+class SystemPermissionProtected(IdentityError):
+    code = "SYSTEM_PERMISSION"
+    status = 409
+    default_message = "Built-in permissions cannot be changed or deleted"
+
+
+class LastSuperAdmin(IdentityError):
+    code = "LAST_SUPERADMIN"
+    status = 409
+    default_message = "At least one active super-admin must remain"
+
+
+class PrivilegeEscalation(PermissionDenied):
+    """Granting or assigning what the caller does not hold themself."""
+
+    code = "PRIVILEGE_ESCALATION"
+    default_message = "You can only grant permissions you hold yourself"

@@ -25,17 +25,23 @@ from schema.extensions import OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
+from schema.mutations.rbac import RbacMutations
+from schema.mutations.settings import SettingsMutations
+from schema.mutations.users import UsersMutations
 from schema.queries.health import HealthQuery
 from schema.queries.me import MeQuery
+from schema.queries.rbac import RbacQuery
+from schema.queries.settings import SettingsQuery
+from schema.queries.users import UsersQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(MeQuery, HealthQuery):
+class Query(MeQuery, HealthQuery, RbacQuery, SettingsQuery, UsersQuery):
     pass
 
 
 @strawberry.type(description="Everything that changes state.")
-class Mutation(AuthMutations, EmailFlowMutations):
+class Mutation(AuthMutations, EmailFlowMutations, RbacMutations, SettingsMutations, UsersMutations):
     pass
 
 

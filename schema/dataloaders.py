@@ -18,7 +18,7 @@ from sqlmodel import col
 from identity.clock import Clock
 from identity.db import Database
 from identity.models import AuthSession, PermissionRow, Role, RolePermission, User, UserRole
-from identity.services import authorization
+from identity.services import authorization, roles
 
 
 class ActiveSessionsByUser(DataLoader[uuid.UUID, list[AuthSession]]):
@@ -105,6 +105,14 @@ class PermissionsByUser(_Batch[uuid.UUID, frozenset[str]]):
         return [found[user_id] for user_id in user_ids]
 
 
+class HoldersByRole(_Batch[roles.HoldersKey, roles.HoldersPage]):
+    """Pages of a role's holders (Role.users), every role of a request in two statements."""
+
+    async def batch_load_fn(self, keys: Sequence[roles.HoldersKey]) -> list[roles.HoldersPage]:
+        async with self.database.read() as session:
+            return await roles.role_holders(session, keys)
+
+
 class Loaders:
     """One set per request: caches never outlive the request that filled them."""
 
@@ -113,3 +121,4 @@ class Loaders:
         self.roles_by_user = RolesByUser(database)
         self.permissions_by_role = PermissionsByRole(database)
         self.permissions_by_user = PermissionsByUser(database)
+        self.holders_by_role = HoldersByRole(database)

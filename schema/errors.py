@@ -86,6 +86,19 @@ class NotFound(Error):
     pass
 
 
+@strawberry.type(
+    description="A built-in role or permission (SYSTEM_ROLE, SYSTEM_PERMISSION): it cannot be "
+    "changed or deleted."
+)
+class ProtectedResource(Error):
+    pass
+
+
+@strawberry.type(description="The change would leave no active super-admin (LAST_SUPERADMIN).")
+class LastSuperAdmin(Error):
+    pass
+
+
 _TYPES: dict[type[domain.IdentityError], type[Error]] = {
     domain.ValidationFailed: ValidationError,
     domain.InvalidCredentials: InvalidCredentials,
@@ -99,6 +112,9 @@ _TYPES: dict[type[domain.IdentityError], type[Error]] = {
     domain.AlreadyVerified: AlreadyVerified,
     domain.AccountNotFound: AccountNotFound,
     domain.NotFound: NotFound,
+    domain.SystemRoleProtected: ProtectedResource,
+    domain.SystemPermissionProtected: ProtectedResource,
+    domain.LastSuperAdmin: LastSuperAdmin,
 }
 
 

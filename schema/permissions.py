@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from graphql import GraphQLError
@@ -37,18 +38,28 @@ def requires(permission: Permission) -> str:
     return f"Requires: the {permission.value} permission."
 
 
-class HasPermission(BasePermission):
-    """Refuses callers without ``permission`` (AUTHENTICATION_REQUIRED when anonymous)."""
+@cache
+def HasPermission(permission: Permission) -> type[BasePermission]:
+    """A permission class refusing callers without ``permission`` (AUTHENTICATION_REQUIRED
+    when anonymous), for ``permission_classes=[HasPermission(Permission.X)]``.
 
-    def __init__(self, permission: Permission) -> None:
-        self.permission = permission
-        self.message = f"Requires the {permission.value} permission"
-        self.error_extensions = {"code": PermissionDenied.code}
+    A class factory, not a class: Strawberry instantiates each entry of
+    ``permission_classes`` itself, so an instance there fails when the schema is built.
+    """
 
-    async def has_permission(self, source: Any, info: Info[Context, None], **kwargs: Any) -> bool:
-        if await caller(info) is None:
-            raise GraphQLError(
-                AuthenticationRequired.default_message,
-                extensions={"code": AuthenticationRequired.code},
-            )
-        return self.permission.value in await info.context.permissions()
+    class Has(BasePermission):
+        message = f"Requires the {permission.value} permission"
+        error_extensions = {"code": PermissionDenied.code}
+
+        async def has_permission(
+            self, source: Any, info: Info[Context, None], **kwargs: Any
+        ) -> bool:
+            if await caller(info) is None:
+                raise GraphQLError(
+                    AuthenticationRequired.default_message,
+                    extensions={"code": AuthenticationRequired.code},
+                )
+            return permission.value in await info.context.permissions()
+
+    Has.__name__ = Has.__qualname__ = f"HasPermission_{permission.name}"
+    return Has

@@ -62,6 +62,12 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+# Mail bodies carry one-time tokens in the clear; once a mail is done with (sent or given
+# up) its body is dropped, so the database keeps those tokens only as hashes.
+REMOVED_BODY = "(removed once the mail was done with: it carried a one-time secret)"
+_FORGET_BODY = {"text_body": REMOVED_BODY, "html_body": REMOVED_BODY}
+
+
 class MailWorker:
     """Delivers the outbox; ``start()`` runs it in the background until ``stop()``."""
 
@@ -214,9 +220,13 @@ class MailWorker:
             for claim, outcome in zip(claims, outcomes, strict=True):
                 error = None if outcome.error is None else clip_error(outcome.error)
                 if error is None:
-                    values: dict[str, object] = {"status": MailStatus.SENT, "sent_at": now}
+                    values: dict[str, object] = {
+                        "status": MailStatus.SENT,
+                        "sent_at": now,
+                        **_FORGET_BODY,
+                    }
                 elif outcome.permanent or claim.attempt >= self.max_attempts:
-                    values = {"status": MailStatus.DEAD}
+                    values = {"status": MailStatus.DEAD, **_FORGET_BODY}
                 else:
                     values = {
                         "status": MailStatus.PENDING,
@@ -265,6 +275,11 @@ class MailWorker:
 
         self._unsubscribe = outbox.on_commit(wake_from_any_thread)
         self._task = loop.create_task(self._run(wake), name="identity-mail-worker")
+
+    @property
+    def running(self) -> bool:
+        """Whether the background task is delivering (for the admin services report)."""
+        return self._task is not None and not self._task.done()
 
     def notify(self) -> None:
         """Look for due mail now rather than at the next poll."""

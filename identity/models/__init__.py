@@ -6,6 +6,7 @@ from identity.models.audit import AuditEvent
 from identity.models.one_time_token import OneTimeToken, TokenPurpose
 from identity.models.outbox import MailAttempt, MailStatus, OutboxMail
 from identity.models.rbac import PermissionRow, Role, RolePermission, UserPermission, UserRole
+from identity.models.runtime_setting import RuntimeSetting
 from identity.models.session import AuthSession, RefreshToken
 from identity.models.signing_key import SigningKey
 from identity.models.throttle import LoginThrottle
@@ -25,6 +26,7 @@ __all__ = [
     "RefreshToken",
     "Role",
     "RolePermission",
+    "RuntimeSetting",
     "SigningKey",
     "TokenPurpose",
     "User",

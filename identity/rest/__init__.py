@@ -3,11 +3,14 @@
 from starlette.routing import BaseRoute
 
 from identity.rest import (
+    admin_roles,
     api_v1_auth,
     email_flows,
     health,
     legacy_auth,
     meta,
+    roles,
+    users,
     v1_auth,
     v1_sessions,
     well_known,
@@ -23,6 +26,10 @@ ROUTERS = (
     v1_sessions.router,
     email_flows.api_v1,
     email_flows.v1,
+    admin_roles.router,
+    roles.router,
+    users.api_v1,
+    users.v1,
 )
 
 

@@ -15,9 +15,9 @@ from identity.rest.bodies import (
     RefreshBody,
     RegisterBody,
 )
-from identity.rest.deps import DepsDep, MetaDep, PrincipalDep, RuntimeDep
+from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
 from identity.rest.shapes import session_json
-from identity.services import sessions
+from identity.services import runtime_settings, sessions
 
 router = APIRouter(prefix="/v1/auth", tags=["auth (seeds 002, 003)"])
 COOKIE_PATH = "/v1/auth"
@@ -65,16 +65,9 @@ async def me(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
 
 
 @router.get("/settings", summary="Public authentication settings (seed 003)")
-async def public_settings(runtime: RuntimeDep) -> dict[str, Any]:
-    settings = runtime.settings
-    return {
-        "registration_enabled": settings.registration_enabled,
-        "password_min_length": settings.password_min_length,
-        "access_token_ttl_seconds": settings.access_token_ttl_seconds,
-        "mfa_enabled": False,
-        "magic_link_enabled": True,
-        "email_verification_required": False,
-    }
+async def public_settings(deps: DepsDep) -> dict[str, Any]:
+    # The runtime settings' public part; MFA is not offered yet.
+    return {**await runtime_settings.public_settings(deps), "mfa_enabled": False}
 
 
 @router.post("/change-password", summary="Change password (seed 003)")

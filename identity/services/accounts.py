@@ -15,7 +15,7 @@ from identity.errors import Conflict, NotFound, ValidationFailed
 from identity.models import User, UserStatus
 from identity.principal import Principal, RequestMeta
 from identity.security.password_policy import check_password
-from identity.services import audit, one_time
+from identity.services import audit, one_time, runtime_settings
 from identity.services.deps import Deps
 
 SUPERADMIN_ROLE = "superadmin"
@@ -117,14 +117,19 @@ async def register(
     profile: Profile,
     meta: RequestMeta,
     role: str = "user",
+    self_service: bool = True,
 ) -> User:
-    if not deps.settings.registration_enabled:
+    """A new account; ``self_service`` sign-ups are refused while registration is closed.
+
+    Registration and the password length follow the runtime settings (administrators change
+    them while the service runs), not the environment alone.
+    """
+    values = await runtime_settings.current(deps)
+    if self_service and not values.registration_enabled:
         raise ValidationFailed("Registration is closed", field="email")
     email = normalize_email(email)
     username = normalize_username(profile.username)
-    check_password(
-        password, email=email, username=username, min_length=deps.settings.password_min_length
-    )
+    check_password(password, email=email, username=username, min_length=values.password_min_length)
     password_hash = await deps.hasher.hash(password)
     now = deps.clock.now()
     user = User(
@@ -224,7 +229,13 @@ async def create_admin(deps: Deps, *, email: str, password: str) -> tuple[User, 
         existing = await find_by_identifier(session, email)
     if existing is None:
         user = await register(
-            deps, email=email, password=password, profile=Profile(), meta=meta, role=SUPERADMIN_ROLE
+            deps,
+            email=email,
+            password=password,
+            profile=Profile(),
+            meta=meta,
+            role=SUPERADMIN_ROLE,
+            self_service=False,
         )
         return user, True
     check_password(password, email=email, username=existing.username)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -125,12 +125,24 @@ async def begin_session(
 def _ensure_may_log_in(user: User, now: Any) -> None:
     if user.locked_until is not None and user.locked_until > now:
         raise _locked(user.locked_until)
-    ensure_active(user)
+    ensure_active(user, now)
 
 
-def ensure_active(user: User) -> None:
+def is_disabled(user: User, now: datetime | None) -> bool:
+    """Deactivated, or locked by an administrator: until ``locked_until`` when it is set.
+
+    Without ``now`` a timed lock counts as still in force.
+    """
+    if not user.is_active or user.status == UserStatus.INACTIVE:
+        return True
+    if user.status != UserStatus.LOCKED:
+        return False
+    return user.locked_until is None or now is None or user.locked_until > now
+
+
+def ensure_active(user: User, now: datetime | None = None) -> None:
     """A disabled account ends its sessions; a failed-login lock only stops password guesses."""
-    if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.LOCKED):
+    if is_disabled(user, now):
         raise AccountDisabled()
 
 
@@ -257,7 +269,7 @@ async def _rotate(
     user = await get_user(session, auth_session.user_id)
     # Not the failed-login lock: anyone who knows an address can set it off, and that must
     # not end its owner's sessions (access tokens are not refused during a lock either).
-    ensure_active(user)
+    ensure_active(user, now)
     raw = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=token.id)
     audit.record(
         session,
@@ -326,7 +338,7 @@ async def authenticate(deps: Deps, *, access_token: str, meta: RequestMeta) -> P
         raise TokenInvalid("Session has been revoked")
     if expires_at <= now:
         raise TokenExpired("Session has expired")
-    if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.LOCKED):
+    if is_disabled(user, now):
         raise TokenInvalid("Account is disabled")
     return Principal(
         user=user,

@@ -66,7 +66,7 @@ async def verify_magic_link(
             session, deps, row=row, allow_registration=allow_registration, meta=meta
         )
         await one_time.redeem(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
-        ensure_active(user)
+        ensure_active(user, now)
         if not user.email_verified:  # the mailbox answered
             user.email_verified = True
             user.email_verified_at = now

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -36,12 +36,17 @@ async def issue(
     now: datetime,
     lifetime: timedelta,
 ) -> str:
-    """A new raw token (shown once, in the mail); earlier unused ones of its kind stop working."""
-    owner = (
-        col(OneTimeToken.user_id) == user_id
-        if user_id is not None
-        else col(OneTimeToken.email) == email
-    )
+    """A new raw token (shown once, in the mail); earlier unused ones of its kind stop working.
+
+    Those are the user's and, for sign-in links, the ones sent to the address before it had an
+    account (sign-up links, bound to no user), whatever the letter case of the address.
+    """
+    if user_id is None:
+        owner = _sent_before_sign_up(email)
+    elif purpose is TokenPurpose.MAGIC_LINK:
+        owner = or_(col(OneTimeToken.user_id) == user_id, _sent_before_sign_up(email))
+    else:
+        owner = col(OneTimeToken.user_id) == user_id
     await session.execute(
         update(OneTimeToken)
         .where(
@@ -64,6 +69,14 @@ async def issue(
         )
     )
     return raw
+
+
+def _sent_before_sign_up(email: str) -> ColumnElement[bool]:
+    """Tokens bound to no user, sent to ``email`` in any letter case (only sign-up links are)."""
+    return and_(
+        col(OneTimeToken.user_id).is_(None),
+        func.lower(col(OneTimeToken.email)) == email.lower(),
+    )
 
 
 async def peek(
@@ -104,13 +117,25 @@ async def redeem(
 
 
 async def revoke_for_user(
-    session: AsyncSession, *, user_id: uuid.UUID, purposes: tuple[TokenPurpose, ...], now: datetime
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    purposes: tuple[TokenPurpose, ...],
+    now: datetime,
+    email: str | None = None,
 ) -> None:
-    """Retire a user's unused tokens of some purposes (after a reset, the other links die)."""
+    """Retire a user's unused tokens of some purposes (after a reset, the other links die).
+
+    With ``email``, so do the ones sent to that address before it had an account: a sign-up
+    link to an address that has registered since signs in to that account.
+    """
+    owner = col(OneTimeToken.user_id) == user_id
+    if email is not None:
+        owner = or_(owner, _sent_before_sign_up(email))
     await session.execute(
         update(OneTimeToken)
         .where(
-            col(OneTimeToken.user_id) == user_id,
+            owner,
             or_(*(col(OneTimeToken.purpose) == purpose.value for purpose in purposes)),
             col(OneTimeToken.used_at).is_(None),
             col(OneTimeToken.revoked_at).is_(None),

@@ -89,6 +89,7 @@ async def reset_password(
             user_id=user.id,
             purposes=(TokenPurpose.PASSWORD_RESET, TokenPurpose.MAGIC_LINK),
             now=now,
+            email=user.email,
         )
         ended = await revoke_sessions(session, user_id=user.id, now=now, reason="password_reset")
         audit.record(

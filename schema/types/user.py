@@ -78,6 +78,10 @@ class User:
     is_active: bool = strawberry.field(description="Whether the account may log in.")
     email_verified: bool = strawberry.field(description="Whether the email was confirmed.")
     last_login: datetime | None = strawberry.field(description="Last successful login.")
+    locked_until: datetime | None = strawberry.field(
+        description="End of a lock (an administrator's or failed logins'); null: none or "
+        "until unlocked."
+    )
     created_at: datetime = strawberry.field(description="When the account was created.")
     updated_at: datetime = strawberry.field(description="Last change to the account.")
 
@@ -98,6 +102,7 @@ class User:
             is_active=row.is_active,
             email_verified=row.email_verified,
             last_login=row.last_login,
+            locked_until=row.locked_until,
             created_at=row.created_at,
             updated_at=row.updated_at,
         )

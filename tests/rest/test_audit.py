@@ -26,6 +26,8 @@ LOGIN_BODY = {
     "password": "secure_password",
     "device_info": DEVICE_INFO,
 }
+# A registration writes its own row and the verification mail's.
+REGISTERED = ("user.registered", "email.verification_sent")
 WRONG_LOGIN = {"email": "user@example.com", "password": "not_my_password"}
 CHANGE_PASSWORD_BODY = {
     "current_password": "secure_password",
@@ -76,9 +78,7 @@ async def test_each_event_of_a_session_life_writes_one_row(
     journal = Journal(client)
 
     # when
-    await journal.call(
-        "POST", "/v1/auth/register", "user.registered", status=201, json=REGISTER_BODY
-    )
+    await journal.call("POST", "/v1/auth/register", *REGISTERED, status=201, json=REGISTER_BODY)
     mine = await journal.call("POST", "/v1/auth/login", "login.succeeded", json=LOGIN_BODY)
     await journal.call("POST", "/v1/auth/login", "login.failed", status=401, json=WRONG_LOGIN)
     await journal.call(
@@ -129,6 +129,7 @@ async def test_each_event_of_a_session_life_writes_one_row(
     counts = Counter(row.event_type for row in rows)
     assert counts == {
         "user.registered": 1,
+        "email.verification_sent": 1,
         "login.succeeded": 3,
         "login.failed": 1,
         "token.refreshed": 3,
@@ -162,9 +163,7 @@ async def test_each_way_of_ending_sessions_writes_one_row(
 ) -> None:
     # given
     journal = Journal(client)
-    await journal.call(
-        "POST", "/v1/auth/register", "user.registered", status=201, json=REGISTER_BODY
-    )
+    await journal.call("POST", "/v1/auth/register", *REGISTERED, status=201, json=REGISTER_BODY)
     mine = await journal.call("POST", "/v1/auth/login", "login.succeeded", json=LOGIN_BODY)
     await journal.call("POST", "/v1/auth/login", "login.succeeded", json=LOGIN_BODY)
 
@@ -181,9 +180,7 @@ async def test_a_lockout_writes_the_failure_and_the_lock(
 ) -> None:
     # given
     journal = Journal(client)
-    await journal.call(
-        "POST", "/v1/auth/register", "user.registered", status=201, json=REGISTER_BODY
-    )
+    await journal.call("POST", "/v1/auth/register", *REGISTERED, status=201, json=REGISTER_BODY)
     for _ in range(4):
         await journal.call("POST", "/v1/auth/login", "login.failed", status=401, json=WRONG_LOGIN)
 
@@ -204,9 +201,7 @@ async def test_a_lockout_writes_the_failure_and_the_lock(
 async def test_a_profile_update_writes_one_row(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
     journal = Journal(client)
-    await journal.call(
-        "POST", "/v1/auth/register", "user.registered", status=201, json=REGISTER_BODY
-    )
+    await journal.call("POST", "/v1/auth/register", *REGISTERED, status=201, json=REGISTER_BODY)
     mine = await journal.call("POST", "/v1/auth/login", "login.succeeded", json=LOGIN_BODY)
 
     # when
@@ -235,15 +230,14 @@ async def test_a_very_long_user_agent_is_clipped_never_lost(
     client.headers["User-Agent"] = long_agent
 
     # when
-    await journal.call(
-        "POST", "/v1/auth/register", "user.registered", status=201, json=REGISTER_BODY
-    )
+    await journal.call("POST", "/v1/auth/register", *REGISTERED, status=201, json=REGISTER_BODY)
     await journal.call("POST", "/v1/auth/login", "login.succeeded", json=LOGIN_BODY)
     await journal.call("POST", "/v1/auth/login", "login.failed", status=401, json=WRONG_LOGIN)
 
     # then
     rows = await audit_events(app)
     assert sorted(row.event_type for row in rows) == [
+        "email.verification_sent",
         "login.failed",
         "login.succeeded",
         "user.registered",

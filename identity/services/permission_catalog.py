@@ -1,0 +1,276 @@
+"""The permission catalogue: the built-in permissions and custom ones administrators add.
+
+Reading needs ``permissions:read``; creating, changing and deleting custom permissions needs
+``permissions:write``. Built-in permissions (``is_system``, those of
+``identity.permissions``) cannot be changed or deleted: the code checks for them by name.
+
+A custom permission is granted to the super-admin role when it is created, so that role's
+permissions, as listed, are every permission it holds.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from identity.errors import Conflict, NotFound, SystemPermissionProtected, ValidationFailed
+from identity.models import PermissionRow, Role, RolePermission
+from identity.permissions import SUPERADMIN, Permission
+from identity.principal import Principal
+from identity.services import audit, authorization
+from identity.services.deps import Deps
+
+PART = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
+MAX_DESCRIPTION_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class PermissionChanges:
+    """What an update changes; None leaves a field as it is."""
+
+    name: str | None = None
+    resource: str | None = None
+    action: str | None = None
+    description: str | None = None
+
+
+def parse_name(
+    name: str | None, resource: str | None = None, action: str | None = None
+) -> tuple[str, str, str]:
+    """``resource:action``, from the name or from its two parts, which must agree."""
+    resource = resource.strip().lower() if resource else None
+    action = action.strip().lower() if action else None
+    if name is None or not name.strip():
+        if not (resource and action):
+            raise ValidationFailed("A permission needs a name (resource:action)", field="name")
+        name = f"{resource}:{action}"
+    name = name.strip().lower()
+    given_resource, colon, given_action = name.partition(":")
+    if not colon or not PART.match(given_resource) or not PART.match(given_action):
+        raise ValidationFailed(
+            "A permission's name is resource:action: lower-case letters, digits, '_', '.' or "
+            "'-', each part starting with a letter and at most 50 characters",
+            field="name",
+        )
+    if resource is not None and resource != given_resource:
+        raise ValidationFailed(
+            f"resource '{resource}' does not match the name '{name}'", field="resource"
+        )
+    if action is not None and action != given_action:
+        raise ValidationFailed(
+            f"action '{action}' does not match the name '{name}'", field="action"
+        )
+    return name, given_resource, given_action
+
+
+def _clean_description(description: str | None) -> str | None:
+    if description is None:
+        return None
+    description = description.strip()
+    if len(description) > MAX_DESCRIPTION_LENGTH:
+        raise ValidationFailed(
+            f"A description has at most {MAX_DESCRIPTION_LENGTH} characters", field="description"
+        )
+    return description or None
+
+
+async def _permission(
+    session: AsyncSession, permission_id: uuid.UUID, *, lock: bool = False
+) -> PermissionRow:
+    row = await session.get(PermissionRow, permission_id, with_for_update=lock or None)
+    if row is None:
+        raise NotFound("Permission not found", field="permission_id")
+    return row
+
+
+def _changeable(row: PermissionRow) -> PermissionRow:
+    if row.is_system:
+        raise SystemPermissionProtected(
+            f"'{row.name}' is a built-in permission: it cannot be changed or deleted"
+        )
+    return row
+
+
+async def _ensure_name_free(
+    session: AsyncSession, name: str, *, exclude: uuid.UUID | None = None
+) -> None:
+    taken = await session.scalar(
+        select(col(PermissionRow.id)).where(
+            col(PermissionRow.name) == name, col(PermissionRow.id) != exclude
+        )
+    )
+    if taken is not None:
+        raise Conflict(f"A permission named '{name}' already exists", field="name")
+
+
+async def list_permissions(
+    deps: Deps,
+    *,
+    principal: Principal | None,
+    search: str | None = None,
+    resource: str | None = None,
+    action: str | None = None,
+) -> list[PermissionRow]:
+    """Permissions by name; ``search`` looks in names and descriptions."""
+    await authorization.require(deps, principal, Permission.PERMISSIONS_READ)
+    statement = select(PermissionRow).order_by(col(PermissionRow.name))
+    if search and search.strip():
+        term = search.strip().lower()
+        statement = statement.where(
+            or_(
+                col(PermissionRow.name).contains(term, autoescape=True),
+                func.lower(func.coalesce(col(PermissionRow.description), "")).contains(
+                    term, autoescape=True
+                ),
+            )
+        )
+    if resource and resource.strip():
+        statement = statement.where(col(PermissionRow.resource) == resource.strip().lower())
+    if action and action.strip():
+        statement = statement.where(col(PermissionRow.action) == action.strip().lower())
+    async with deps.database.read() as session:
+        return list((await session.scalars(statement)).all())
+
+
+async def grouped_permissions(
+    deps: Deps,
+    *,
+    principal: Principal | None,
+    search: str | None = None,
+    resource: str | None = None,
+    action: str | None = None,
+) -> dict[str, list[PermissionRow]]:
+    """The same list, grouped by resource; resources in alphabetical order."""
+    rows = await list_permissions(
+        deps, principal=principal, search=search, resource=resource, action=action
+    )
+    groups: dict[str, list[PermissionRow]] = defaultdict(list)
+    for row in sorted(rows, key=lambda one: (one.resource, one.name)):
+        groups[row.resource].append(row)
+    return dict(groups)
+
+
+async def get_permission(
+    deps: Deps, *, principal: Principal | None, permission_id: uuid.UUID
+) -> PermissionRow:
+    await authorization.require(deps, principal, Permission.PERMISSIONS_READ)
+    async with deps.database.read() as session:
+        return await _permission(session, permission_id)
+
+
+async def create_permission(
+    deps: Deps,
+    *,
+    principal: Principal | None,
+    name: str | None,
+    resource: str | None = None,
+    action: str | None = None,
+    description: str | None = None,
+) -> PermissionRow:
+    caller = await authorization.require(deps, principal, Permission.PERMISSIONS_WRITE)
+    name, resource, action = parse_name(name, resource, action)
+    description = _clean_description(description)
+    now = deps.clock.now()
+    row = PermissionRow(
+        name=name,
+        resource=resource,
+        action=action,
+        description=description,
+        is_system=False,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with deps.database.unit_of_work() as session:
+            await _ensure_name_free(session, name)
+            session.add(row)
+            await session.flush()
+            superadmin = await session.scalar(
+                select(col(Role.id)).where(
+                    col(Role.name) == SUPERADMIN, col(Role.tenant_id).is_(None)
+                )
+            )
+            if superadmin is not None:
+                session.add(RolePermission(role_id=superadmin, permission_id=row.id))
+            audit.record(
+                session,
+                event_type="permission.created",
+                now=now,
+                meta=caller.meta,
+                actor_id=caller.user_id,
+                resource="permissions",
+                resource_id=str(row.id),
+                details={"name": name, "description": description},
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"A permission named '{name}' already exists", field="name") from exc
+    return row
+
+
+async def update_permission(
+    deps: Deps,
+    *,
+    principal: Principal | None,
+    permission_id: uuid.UUID,
+    changes: PermissionChanges,
+) -> PermissionRow:
+    """Rename or describe a custom permission; its grants follow it (they are by id)."""
+    caller = await authorization.require(deps, principal, Permission.PERMISSIONS_WRITE)
+    now = deps.clock.now()
+    try:
+        async with deps.database.unit_of_work() as session:
+            row = _changeable(await _permission(session, permission_id, lock=True))
+            old = {"name": row.name, "description": row.description}
+            if changes.name or changes.resource or changes.action:
+                name, resource, action = parse_name(
+                    changes.name,
+                    changes.resource or (None if changes.name else row.resource),
+                    changes.action or (None if changes.name else row.action),
+                )
+                if name != row.name:
+                    await _ensure_name_free(session, name, exclude=row.id)
+                row.name, row.resource, row.action = name, resource, action
+            if changes.description is not None:
+                row.description = _clean_description(changes.description)
+            row.updated_at = now
+            audit.record(
+                session,
+                event_type="permission.updated",
+                now=now,
+                meta=caller.meta,
+                actor_id=caller.user_id,
+                resource="permissions",
+                resource_id=str(row.id),
+                details={"old": old, "new": {"name": row.name, "description": row.description}},
+            )
+    except IntegrityError as exc:
+        raise Conflict("A permission with that name already exists", field="name") from exc
+    return row
+
+
+async def delete_permission(
+    deps: Deps, *, principal: Principal | None, permission_id: uuid.UUID
+) -> None:
+    """Delete a custom permission and every grant of it."""
+    caller = await authorization.require(deps, principal, Permission.PERMISSIONS_WRITE)
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        row = _changeable(await _permission(session, permission_id, lock=True))
+        await session.delete(row)
+        audit.record(
+            session,
+            event_type="permission.deleted",
+            now=now,
+            meta=caller.meta,
+            actor_id=caller.user_id,
+            resource="permissions",
+            resource_id=str(row.id),
+            details={"name": row.name},
+        )

@@ -1,0 +1,278 @@
+"""Runtime settings: typed values administrators change while the service runs.
+
+Each setting is defined here (type, bounds, whether it is public); its default comes from the
+environment (``identity.config.Settings``) and a row in ``runtime_settings`` overrides it. Every
+process reads the table, so a change applies to all replicas at their next read.
+
+Reading the list needs ``settings:read``; changing a value ``settings:write``, and each change
+is audited with the old and the new value. The public part (what a login page needs) is
+readable by anyone.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from identity.config import Settings
+from identity.errors import Conflict, NotFound, ValidationFailed
+from identity.models import RuntimeSetting
+from identity.permissions import Permission
+from identity.principal import Principal
+from identity.services import audit, authorization
+from identity.services.deps import Deps
+
+log = logging.getLogger(__name__)
+
+Value = bool | int
+Kind = Literal["bool", "int"]
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """One setting: its type and bounds, where its default comes from, who may read it."""
+
+    key: str
+    kind: Kind
+    description: str
+    public: bool
+    default_from: Callable[[Settings], Value]
+    minimum: int | None = None
+    maximum: int | None = None
+
+    def parse(self, raw: object) -> Value:
+        """The typed value, or ValidationFailed saying what this setting accepts.
+
+        JSON types are expected; the strings "true"/"false" and decimal strings are accepted
+        too, for form-based clients.
+        """
+        if self.kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            if isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE:
+                return raw.strip().lower() in _TRUE
+            raise ValidationFailed(f"{self.key} must be true or false", field="value")
+        number: int | None = None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            number = raw
+        elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            number = int(raw.strip())
+        if number is None:
+            raise ValidationFailed(f"{self.key} must be a whole number", field="value")
+        if (self.minimum is not None and number < self.minimum) or (
+            self.maximum is not None and number > self.maximum
+        ):
+            raise ValidationFailed(
+                f"{self.key} must be {self.bounds()}",
+                field="value",
+                details={"minimum": self.minimum, "maximum": self.maximum},
+            )
+        return number
+
+    def bounds(self) -> str:
+        if self.maximum is None:
+            return f"at least {self.minimum}"
+        return f"between {self.minimum} and {self.maximum}"
+
+
+DEFINITIONS: dict[str, Definition] = {
+    definition.key: definition
+    for definition in (
+        Definition(
+            "registration_enabled",
+            "bool",
+            "Whether anyone may create an account.",
+            public=True,
+            default_from=lambda settings: settings.registration_enabled,
+        ),
+        Definition(
+            "email_verification_required",
+            "bool",
+            "Whether an account must verify its email address before it signs in.",
+            public=True,
+            default_from=lambda _settings: False,
+        ),
+        Definition(
+            "password_min_length",
+            "int",
+            "Shortest password accepted.",
+            public=True,
+            default_from=lambda settings: settings.password_min_length,
+            minimum=8,
+            maximum=128,
+        ),
+        Definition(
+            "lockout_threshold",
+            "int",
+            "Failed logins per identifier before it is locked.",
+            public=False,
+            default_from=lambda settings: settings.lockout_threshold,
+            minimum=1,
+            maximum=1000,
+        ),
+        Definition(
+            "lockout_minutes",
+            "int",
+            "How long a locked identifier stays locked.",
+            public=False,
+            default_from=lambda settings: settings.lockout_minutes,
+            minimum=1,
+            maximum=525_600,
+        ),
+        Definition(
+            "access_token_ttl_seconds",
+            "int",
+            "Lifetime of an access token.",
+            public=True,
+            default_from=lambda settings: settings.access_token_ttl_seconds,
+            minimum=60,
+            maximum=86_400,
+        ),
+        Definition(
+            "magic_link_enabled",
+            "bool",
+            "Whether passwordless sign-in links may be requested.",
+            public=True,
+            default_from=lambda _settings: True,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SettingValue:
+    """A setting as it is now: its value, its default, and who changed it last."""
+
+    definition: Definition
+    value: Value
+    default: Value
+    updated_at: datetime | None = None
+    updated_by: uuid.UUID | None = None
+
+    @property
+    def key(self) -> str:
+        return self.definition.key
+
+    @property
+    def is_default(self) -> bool:
+        """True while no administrator has set it (a stored value equal to it counts as set)."""
+        return self.updated_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeValues:
+    """Every setting's current value, typed, for the services that honour them."""
+
+    registration_enabled: bool
+    email_verification_required: bool
+    password_min_length: int
+    lockout_threshold: int
+    lockout_minutes: int
+    access_token_ttl_seconds: int
+    magic_link_enabled: bool
+
+
+def definition(key: str) -> Definition:
+    found = DEFINITIONS.get(key)
+    if found is None:
+        raise NotFound(f"Unknown setting '{key}'", field="key")
+    return found
+
+
+def _value_of(spec: Definition, row: RuntimeSetting | None, settings: Settings) -> SettingValue:
+    default = spec.default_from(settings)
+    if row is None:
+        return SettingValue(spec, default, default)
+    try:
+        value = spec.parse(row.value)
+    except ValidationFailed:
+        # Bounds may tighten between releases; a stored value outside them is not used.
+        log.warning("runtime setting %s holds an invalid value; using its default", spec.key)
+        value = default
+    return SettingValue(spec, value, default, row.updated_at, row.updated_by)
+
+
+async def read_all(session: AsyncSession, settings: Settings) -> list[SettingValue]:
+    """Every setting, in definition order, in one statement."""
+    rows = {row.key: row for row in (await session.scalars(select(RuntimeSetting))).all()}
+    return [_value_of(spec, rows.get(spec.key), settings) for spec in DEFINITIONS.values()]
+
+
+async def current(deps: Deps) -> RuntimeValues:
+    """The values in force now (one read; no permission needed: services call it)."""
+    async with deps.database.read() as session:
+        values = await read_all(session, deps.settings)
+    typed = {one.key: one.value for one in values}
+    return RuntimeValues(
+        registration_enabled=bool(typed["registration_enabled"]),
+        email_verification_required=bool(typed["email_verification_required"]),
+        password_min_length=int(typed["password_min_length"]),
+        lockout_threshold=int(typed["lockout_threshold"]),
+        lockout_minutes=int(typed["lockout_minutes"]),
+        access_token_ttl_seconds=int(typed["access_token_ttl_seconds"]),
+        magic_link_enabled=bool(typed["magic_link_enabled"]),
+    )
+
+
+async def public_settings(deps: Deps) -> dict[str, Value]:
+    """The settings a login or sign-up page needs; readable by anyone."""
+    async with deps.database.read() as session:
+        values = await read_all(session, deps.settings)
+    return {one.key: one.value for one in values if one.definition.public}
+
+
+async def list_settings(deps: Deps, *, principal: Principal | None) -> list[SettingValue]:
+    await authorization.require(deps, principal, Permission.SETTINGS_READ)
+    async with deps.database.read() as session:
+        return await read_all(session, deps.settings)
+
+
+async def get_setting(deps: Deps, *, principal: Principal | None, key: str) -> SettingValue:
+    await authorization.require(deps, principal, Permission.SETTINGS_READ)
+    spec = definition(key)
+    async with deps.database.read() as session:
+        row = await session.get(RuntimeSetting, spec.key)
+    return _value_of(spec, row, deps.settings)
+
+
+async def update_setting(
+    deps: Deps, *, principal: Principal | None, key: str, value: object
+) -> SettingValue:
+    """Set a value; audited as ``setting.updated`` with the old and the new value."""
+    caller = await authorization.require(deps, principal, Permission.SETTINGS_WRITE)
+    spec = definition(key)
+    new = spec.parse(value)
+    now = deps.clock.now()
+    try:
+        async with deps.database.unit_of_work() as session:
+            row = await session.get(RuntimeSetting, spec.key, with_for_update=True)
+            old = _value_of(spec, row, deps.settings)
+            if row is None:
+                row = RuntimeSetting(key=spec.key, value=new, updated_at=now)
+                session.add(row)
+            row.value = new
+            row.updated_at = now
+            row.updated_by = caller.user_id
+            audit.record(
+                session,
+                event_type="setting.updated",
+                now=now,
+                meta=caller.meta,
+                actor_id=caller.user_id,
+                resource="settings",
+                resource_id=spec.key,
+                details={"key": spec.key, "old": old.value, "new": new},
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"{spec.key} was changed at the same time; try again", field="key") from exc
+    return SettingValue(spec, new, old.default, now, caller.user_id)

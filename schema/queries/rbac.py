@@ -1,0 +1,135 @@
+"""Roles and permissions: query fields."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+from strawberry.types import Info
+
+from identity.errors import NotFound
+from identity.permissions import Permission as PermissionName
+from identity.services import permission_catalog, roles
+from identity.services.roles import RoleDetails
+from schema.context import Context
+from schema.permissions import HasPermission, requires
+from schema.types.rbac import Permission, PermissionGroup, Role
+
+
+def parse_id(value: strawberry.ID | str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
+    """The GraphQL role; its permissions, already read, are handed to Role.permissions' loader."""
+    info.context.loaders.permissions_by_role.prime(str(details.role.id), details.permissions)
+    return Role.from_model(details.role)
+
+
+@strawberry.type
+class RbacQuery:
+    @strawberry.field(
+        description="Roles by name; `search` looks in names and descriptions. "
+        f"{requires(PermissionName.ROLES_READ)}",
+        permission_classes=[HasPermission(PermissionName.ROLES_READ)],
+    )
+    async def roles(
+        self,
+        info: Info[Context, None],
+        search: str | None = None,
+        is_active: bool | None = None,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> list[Role]:
+        found = await roles.list_roles(
+            info.context.deps,
+            principal=await info.context.principal(),
+            search=search,
+            is_active=is_active,
+            offset=offset,
+            limit=limit,
+        )
+        return [role_from(info, one) for one in found]
+
+    @strawberry.field(
+        description=f"One role; null when there is none with this id. "
+        f"{requires(PermissionName.ROLES_READ)}",
+        permission_classes=[HasPermission(PermissionName.ROLES_READ)],
+    )
+    async def role(self, info: Info[Context, None], id: strawberry.ID) -> Role | None:
+        role_id = parse_id(id)
+        if role_id is None:
+            return None
+        try:
+            found = await roles.get_role(
+                info.context.deps, principal=await info.context.principal(), role_id=role_id
+            )
+        except NotFound:
+            return None
+        return role_from(info, found)
+
+    @strawberry.field(
+        description="Permissions by name; `search` looks in names and descriptions. "
+        f"{requires(PermissionName.PERMISSIONS_READ)}",
+        permission_classes=[HasPermission(PermissionName.PERMISSIONS_READ)],
+    )
+    async def permissions(
+        self,
+        info: Info[Context, None],
+        search: str | None = None,
+        resource: str | None = None,
+        action: str | None = None,
+    ) -> list[Permission]:
+        found = await permission_catalog.list_permissions(
+            info.context.deps,
+            principal=await info.context.principal(),
+            search=search,
+            resource=resource,
+            action=action,
+        )
+        return [Permission.from_model(row) for row in found]
+
+    @strawberry.field(
+        description=f"Permissions grouped by resource. {requires(PermissionName.PERMISSIONS_READ)}",
+        permission_classes=[HasPermission(PermissionName.PERMISSIONS_READ)],
+    )
+    async def permission_groups(
+        self,
+        info: Info[Context, None],
+        search: str | None = None,
+        resource: str | None = None,
+        action: str | None = None,
+    ) -> list[PermissionGroup]:
+        groups = await permission_catalog.grouped_permissions(
+            info.context.deps,
+            principal=await info.context.principal(),
+            search=search,
+            resource=resource,
+            action=action,
+        )
+        return [
+            PermissionGroup(resource=name, permissions=[Permission.from_model(r) for r in rows])
+            for name, rows in groups.items()
+        ]
+
+    @strawberry.field(
+        description="One permission; null when there is none with this id. "
+        f"{requires(PermissionName.PERMISSIONS_READ)}",
+        permission_classes=[HasPermission(PermissionName.PERMISSIONS_READ)],
+    )
+    async def permission(self, info: Info[Context, None], id: strawberry.ID) -> Permission | None:
+        permission_id = parse_id(id)
+        if permission_id is None:
+            return None
+        try:
+            found = await permission_catalog.get_permission(
+                info.context.deps,
+                principal=await info.context.principal(),
+                permission_id=permission_id,
+            )
+        except NotFound:
+            return None
+        return Permission.from_model(found)

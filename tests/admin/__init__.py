@@ -1,0 +1,1 @@
+"""Administration: users (test_users_*), roles and permissions, runtime settings."""

@@ -1,0 +1,81 @@
+"""Listing users costs a fixed number of SQL statements, however many users the page holds:
+5 or 50 users with roles, role permissions and direct grants. SQLite and PostgreSQL.
+
+Transaction control (SQLite's BEGIN per read session) is not counted.
+"""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlmodel import col
+
+from identity.models import Role, UserRole
+from tests.admin.users_helpers import add_user, bearer, counting, gql, runtime, superadmin
+
+USERS = """{ users(first: 100) { totalCount edges { node {
+  email roles { name permissions { name } } permissions
+} } } }"""
+# A handful: the caller (once for the field's permission, once in the service), the count
+# and the page, then one batch per loader (roles: primary and extra; role permissions;
+# effective permissions); REST reads effective permissions and direct grants instead.
+MOST = 12
+
+
+async def add_people(app: FastAPI, count: int) -> None:
+    """Accounts of several primary roles, each also holding admin3, half with direct grants."""
+    roles = ("user", "admin1", "admin2")
+    created = [
+        await add_user(
+            app, role=roles[number % 3], permissions=["audit:read"] if number % 2 else ()
+        )
+        for number in range(count)
+    ]
+    async with runtime(app).database.unit_of_work() as session:
+        admin3 = await session.scalar(select(col(Role.id)).where(col(Role.name) == "admin3"))
+        assert admin3 is not None
+        now = runtime(app).clock.now()
+        session.add_all(UserRole(user_id=one, role_id=admin3, created_at=now) for one in created)
+
+
+async def graphql_statements(app: FastAPI, client: httpx.AsyncClient, token: str) -> int:
+    await gql(client, USERS, token=token)  # warm: keys and caches are loaded once
+    with counting(app) as counter:
+        body = await gql(client, USERS, token=token)
+    assert "errors" not in body, body
+    assert all(edge["node"]["roles"] for edge in body["data"]["users"]["edges"])
+    return len(counter.queries)
+
+
+async def rest_statements(app: FastAPI, client: httpx.AsyncClient, token: str) -> int:
+    await client.get("/api/v1/users?size=100", headers=bearer(token))
+    with counting(app) as counter:
+        response = await client.get("/api/v1/users?size=100", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    assert all(item["permissions"] for item in response.json()["items"])
+    return len(counter.queries)
+
+
+async def test_graphql_users_with_roles_and_permissions(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    _, token = await superadmin(app)
+    await add_people(app, 5)
+    five = await graphql_statements(app, client, token)
+
+    await add_people(app, 45)
+    fifty = await graphql_statements(app, client, token)
+
+    assert five == fifty <= MOST, (five, fifty)
+
+
+async def test_rest_users_with_permissions(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, token = await superadmin(app)
+    await add_people(app, 5)
+    five = await rest_statements(app, client, token)
+
+    await add_people(app, 45)
+    fifty = await rest_statements(app, client, token)
+
+    assert five == fifty <= MOST, (five, fifty)

@@ -1,0 +1,237 @@
+"""Fixtures of the mailed-link flows: the real app, its real mail worker, a real SMTP server.
+
+Every test here runs the app over ASGI with ``smtp_url`` pointing at an in-process aiosmtpd
+server. A flow is completed the way a person would: the token is read from the text part of
+the mail that arrived, and sent back over HTTP.
+
+``@pytest.mark.settings(name=value, ...)`` changes settings of the app under test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, cast
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import select
+from sqlmodel import col
+
+from identity.clock import SystemClock
+from identity.config import Settings
+from identity.models import MailStatus, OneTimeToken, OutboxMail, User
+from identity.runtime import Runtime
+from tests.support.smtp import SmtpServer
+
+FRONTEND = "https://app.example.com"
+VERIFY_SUBJECT = "Verify your email address"
+RESET_SUBJECT = "Reset your password"
+MAGIC_SUBJECT = "Your sign-in link"
+CHANGE_SUBJECT = "Confirm your new email address"
+CHANGED_SUBJECT = "Your email address was changed"
+_CODE = re.compile(r"^Or enter this code: (\S+)$", re.MULTILINE)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "settings(**overrides): settings of the app under test in tests/flows"
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Mail:
+    """One message the SMTP server received, as a person reads it."""
+
+    to: str
+    subject: str
+    text: str
+
+    @classmethod
+    def of(cls, message: EmailMessage) -> Mail:
+        body = message.get_body(preferencelist=("plain",))
+        assert body is not None, "every mail has a text part"
+        text = body.get_content().replace("\r\n", "\n")  # SMTP's line ends
+        return cls(to=str(message["To"]), subject=str(message["Subject"]), text=text)
+
+    @property
+    def token(self) -> str:
+        """The code the text part carries; its link carries the same token."""
+        found = _CODE.search(self.text)
+        assert found is not None, self.text
+        token = found.group(1)
+        assert f"?token={token}" in self.text, self.text
+        return token
+
+    def link(self, page: str) -> str:
+        """The link to a page of the web app, with the token."""
+        return f"{FRONTEND}/{page}?token={self.token}"
+
+
+class Mailbox:
+    """Mail as it arrives at the SMTP server, taken one message at a time per address."""
+
+    def __init__(self, smtp: SmtpServer) -> None:
+        self.smtp = smtp
+        self._taken: set[int] = set()
+
+    async def next_to(self, address: str, subject: str | None = None) -> Mail:
+        """The oldest message to ``address`` (with ``subject``) not taken yet.
+
+        Waits for it to arrive, 10 seconds at most.
+        """
+        while True:
+            messages = self.smtp.messages
+            for index, message in enumerate(messages):
+                if index in self._taken or message["To"] != address:
+                    continue
+                if subject is None or message["Subject"] == subject:
+                    self._taken.add(index)
+                    return Mail.of(message)
+            await self.smtp.wait_for(len(messages) + 1)
+
+    def received_by(self, address: str) -> list[Mail]:
+        """Everything delivered to ``address`` so far, taken or not."""
+        return [Mail.of(message) for message in self.smtp.messages if message["To"] == address]
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mailbox(smtp: SmtpServer) -> Mailbox:
+    return Mailbox(smtp)
+
+
+@pytest.fixture
+def make_flow_settings(
+    make_settings: Callable[..., Settings], smtp: SmtpServer
+) -> Callable[..., Settings]:
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "smtp_url": smtp.url,
+            "smtp_timeout_seconds": 5,
+            "frontend_url": FRONTEND,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(
+    make_flow_settings: Callable[..., Settings], request: pytest.FixtureRequest
+) -> Settings:
+    """The app's settings (``app`` and ``client`` of tests/conftest.py build on them)."""
+    marker = request.node.get_closest_marker("settings")
+    return make_flow_settings(**(marker.kwargs if marker else {}))
+
+
+def runtime(app: FastAPI) -> Runtime:
+    return cast(Runtime, app.state.runtime)
+
+
+class ShiftedClock:
+    """The system time plus an offset that only grows when a test moves it."""
+
+    def __init__(self) -> None:
+        self._system = SystemClock()
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return self._system.now() + self.offset
+
+    def monotonic(self) -> float:
+        return self._system.monotonic() + self.offset.total_seconds()
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock(app: FastAPI, client: httpx.AsyncClient) -> ShiftedClock:
+    """A clock the running app's services and mail worker read from now on.
+
+    ``create_app`` takes no clock, so the one the lifespan built is swapped here. Access tokens
+    are checked against the real time by PyJWT: a test moves the clock only after it is done
+    with the access tokens issued before.
+    """
+    shifted = ShiftedClock()
+    running = runtime(app)
+    running.clock = shifted
+    running.deps = dataclasses.replace(running.deps, clock=shifted)
+    running.mail.clock = shifted
+    return shifted
+
+
+async def _unsent(app: FastAPI) -> int:
+    async with runtime(app).database.read() as session:
+        found = await session.execute(
+            select(col(OutboxMail.id)).where(
+                col(OutboxMail.status).in_([MailStatus.PENDING, MailStatus.SENDING])
+            )
+        )
+        return len(found.all())
+
+
+async def settled(app: FastAPI) -> None:
+    """Wait until the app's worker has sent (or given up) every mail queued so far."""
+    async with asyncio.timeout(10):
+        while await _unsent(app):  # noqa: ASYNC110 (the worker signals no event for this)
+            await asyncio.sleep(0.01)
+
+
+async def queued_to(app: FastAPI, address: str) -> list[OutboxMail]:
+    """The outbox rows of mail to ``address``: what the app decided to send, sent or not."""
+    async with runtime(app).database.read() as session:
+        found = await session.execute(
+            select(OutboxMail).where(col(OutboxMail.to_address) == address)
+        )
+        return list(found.scalars().all())
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    *,
+    token: str | None = None,
+) -> dict[str, Any]:
+    """``data`` of a GraphQL operation that raised no error."""
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return cast(dict[str, Any], body["data"])
+
+
+async def user_row(app: FastAPI, email: str) -> User | None:
+    """The account that signs in with ``email``, as stored."""
+    async with runtime(app).database.read() as session:
+        found = await session.execute(select(User).where(col(User.email_key) == email.lower()))
+        return found.scalars().first()
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    """``POST /v1/auth/login`` (seeds 002 and 003)."""
+    return await client.post("/v1/auth/login", json={"email": email, "password": password})
+
+
+async def token_rows(app: FastAPI) -> list[OneTimeToken]:
+    """Every one-time token as stored."""
+    async with runtime(app).database.read() as session:
+        return list((await session.execute(select(OneTimeToken))).scalars().all())
