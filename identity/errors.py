@@ -117,6 +117,18 @@ class AccountNotFound(IdentityError):
     default_message = "No account uses this address"
 
 
+class EmailNotVerified(IdentityError):
+    code = "EMAIL_NOT_VERIFIED"
+    status = 403
+    default_message = "Verify your email address before logging in"
+
+
+class FeatureDisabled(IdentityError):
+    code = "FEATURE_DISABLED"
+    status = 403
+    default_message = "This feature is turned off"
+
+
 class AlreadyVerified(IdentityError):
     code = "EMAIL_ALREADY_VERIFIED"
     status = 409

@@ -61,6 +61,16 @@ class CsrfFailed(Error):
     pass
 
 
+@strawberry.type(description="Logins need a verified email address (runtime setting).")
+class EmailNotVerified(Error):
+    pass
+
+
+@strawberry.type(description="The feature is turned off by a runtime setting.")
+class FeatureDisabled(Error):
+    pass
+
+
 @strawberry.type(description="The email address is verified already.")
 class AlreadyVerified(Error):
     pass
@@ -110,6 +120,8 @@ _TYPES: dict[type[domain.IdentityError], type[Error]] = {
     domain.Conflict: Conflict,
     domain.PermissionDenied: PermissionDenied,
     domain.AlreadyVerified: AlreadyVerified,
+    domain.EmailNotVerified: EmailNotVerified,
+    domain.FeatureDisabled: FeatureDisabled,
     domain.AccountNotFound: AccountNotFound,
     domain.NotFound: NotFound,
     domain.SystemRoleProtected: ProtectedResource,

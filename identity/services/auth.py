@@ -15,6 +15,7 @@ from identity.clock import isoformat_z
 from identity.errors import (
     AccountDisabled,
     AccountLocked,
+    EmailNotVerified,
     InvalidCredentials,
     TokenExpired,
     TokenInvalid,
@@ -27,7 +28,7 @@ from identity.principal import Principal, RequestMeta
 from identity.security.password_policy import check_password
 from identity.security.secrets import hash_token
 from identity.security.tokens import token_kid, verify_access_token
-from identity.services import audit, throttle
+from identity.services import audit, runtime_settings, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
@@ -58,6 +59,7 @@ async def login(
     """Check a password and open a session; wrong and unknown accounts fail alike."""
     check_device_info(device_info)  # a body we would refuse later must not count as an attempt
     now = deps.clock.now()
+    rules = await runtime_settings.current(deps)
     async with deps.database.read() as session:
         user = await find_by_identifier(session, identifier)
     key = throttle.login_key(identifier, user.id if user else None)
@@ -65,8 +67,8 @@ async def login(
         attempt = await throttle.reserve_attempt(session, key=key, now=now)
     if attempt.locked_at(now):
         raise _locked(attempt.locked_until)
-    threshold = deps.settings.lockout_threshold
-    lock_until = now + timedelta(minutes=deps.settings.lockout_minutes)
+    threshold = rules.lockout_threshold
+    lock_until = now + timedelta(minutes=rules.lockout_minutes)
     if attempt.number > threshold:
         async with deps.database.unit_of_work() as session:
             await throttle.lock(session, attempt=attempt, until=lock_until)
@@ -74,7 +76,9 @@ async def login(
 
     check = await deps.hasher.verify(user.password_hash if user else None, password)
     if not check.valid or user is None:
-        await _record_failure(deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until)
+        await _record_failure(
+            deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until, threshold=threshold
+        )
         raise InvalidCredentials()
 
     new_hash = await deps.hasher.hash(password) if check.needs_rehash else None
@@ -82,6 +86,8 @@ async def login(
         await throttle.clear(session, attempt=attempt)
         user = await get_user(session, user.id)
         _ensure_may_log_in(user, now)
+        if rules.email_verification_required and not user.email_verified:
+            raise EmailNotVerified()
         if new_hash is not None:
             user.password_hash = new_hash
         user.failed_login_attempts = 0
@@ -153,9 +159,10 @@ async def _record_failure(
     user: User | None,
     meta: RequestMeta,
     lock_until: Any,
+    threshold: int,
 ) -> None:
     now = deps.clock.now()
-    locks = attempt.number >= deps.settings.lockout_threshold
+    locks = attempt.number >= threshold
     async with deps.database.unit_of_work() as session:
         if locks:
             await throttle.lock(session, attempt=attempt, until=lock_until)
@@ -391,13 +398,14 @@ async def logout(
 async def check_current_password(deps: Deps, *, user: User, password: str) -> None:
     """Re-authentication before a sensitive change, with its own attempt counter."""
     now = deps.clock.now()
+    rules = await runtime_settings.current(deps)
     async with deps.database.unit_of_work() as session:
         attempt = await throttle.reserve_attempt(
             session, key=throttle.password_change_key(user.id), now=now
         )
         locked_until = attempt.locked_until if attempt.locked_at(now) else None
-        if locked_until is None and attempt.number > deps.settings.lockout_threshold:
-            locked_until = now + timedelta(minutes=deps.settings.lockout_minutes)
+        if locked_until is None and attempt.number > rules.lockout_threshold:
+            locked_until = now + timedelta(minutes=rules.lockout_minutes)
             await throttle.lock(session, attempt=attempt, until=locked_until)
     if locked_until is not None:
         raise TooManyAttempts(
@@ -432,7 +440,7 @@ async def change_password(
         new_password,
         email=user.email,
         username=user.username,
-        min_length=deps.settings.password_min_length,
+        min_length=(await runtime_settings.current(deps)).password_min_length,
         field="new_password",
     )
     password_hash = await deps.hasher.hash(new_password)

@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from identity.errors import AccountNotFound, TokenInvalid
+from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
 from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
-from identity.services import audit, one_time
+from identity.services import audit, one_time, runtime_settings
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
@@ -24,10 +24,11 @@ async def request_magic_link(deps: Deps, *, email: str, meta: RequestMeta) -> No
     ``allow_registration`` creates the account.
     """
     address = normalize_email(email)
+    rules = await _enabled(deps)
     lifetime = timedelta(minutes=deps.settings.magic_link_minutes)
     async with deps.database.unit_of_work() as session:
         user = await find_by_email(session, address)
-        if user is None and not deps.settings.registration_enabled:
+        if user is None and not rules.registration_enabled:
             return
         if user is not None and not user.is_active:
             return
@@ -49,6 +50,13 @@ async def request_magic_link(deps: Deps, *, email: str, meta: RequestMeta) -> No
         )
 
 
+async def _enabled(deps: Deps) -> runtime_settings.RuntimeValues:
+    rules = await runtime_settings.current(deps)
+    if not rules.magic_link_enabled:
+        raise FeatureDisabled("Sign-in links are turned off")
+    return rules
+
+
 async def verify_magic_link(
     deps: Deps,
     *,
@@ -59,6 +67,7 @@ async def verify_magic_link(
 ) -> TokenPair:
     """Redeem a sign-in link and open a session, as a password login would."""
     check_device_info(device_info)
+    await _enabled(deps)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         row = await one_time.peek(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
@@ -92,7 +101,7 @@ async def _owner(
     existing = await find_by_email(session, row.email)
     if existing is not None:  # registered some other way since the link was sent
         return existing
-    if not (allow_registration and deps.settings.registration_enabled):
+    if not (allow_registration and (await runtime_settings.current(deps)).registration_enabled):
         raise AccountNotFound(
             "No account uses this address; verify with allow_registration to create one"
         )

@@ -8,7 +8,7 @@ from identity.errors import TokenInvalid, ValidationFailed
 from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
 from identity.security.password_policy import check_password
-from identity.services import audit, one_time, throttle
+from identity.services import audit, one_time, runtime_settings, throttle
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
@@ -60,7 +60,7 @@ async def reset_password(
         new_password,
         email=user.email,
         username=user.username,
-        min_length=deps.settings.password_min_length,
+        min_length=(await runtime_settings.current(deps)).password_min_length,
         field="new_password",
     )
     password_hash = await deps.hasher.hash(new_password)

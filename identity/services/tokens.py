@@ -16,7 +16,7 @@ from identity.principal import RequestMeta
 from identity.security.csrf import new_csrf_token
 from identity.security.secrets import hash_token, new_token
 from identity.security.tokens import IssuedToken, issue_access_token
-from identity.services import authorization
+from identity.services import authorization, runtime_settings
 from identity.services.deps import Deps
 
 REFRESH_TOKEN_PREFIX = "rt_"  # noqa: S105 (a marker, not a secret)
@@ -112,7 +112,7 @@ async def access_token(deps: Deps, *, user: User, auth_session: AuthSession) -> 
         subject=str(user.id),
         session_id=str(auth_session.id),
         now=deps.clock.now(),
-        lifetime=timedelta(seconds=deps.settings.access_token_ttl_seconds),
+        lifetime=timedelta(seconds=(await runtime_settings.current(deps)).access_token_ttl_seconds),
         claims={"email": user.email, "role": user.role, "permissions": permissions},
     )
 

@@ -18,6 +18,7 @@ from schema.errors import (
     AccountLocked,
     Conflict,
     CsrfFailed,
+    EmailNotVerified,
     InvalidCredentials,
     NotFound,
     TokenExpired,
@@ -49,7 +50,12 @@ RegisterResult = Annotated[
     strawberry.union("RegisterResult", description="A new account, or why not."),
 ]
 LoginResult = Annotated[
-    AuthPayload | InvalidCredentials | AccountLocked | AccountDisabled | ValidationError,
+    AuthPayload
+    | InvalidCredentials
+    | AccountLocked
+    | AccountDisabled
+    | EmailNotVerified
+    | ValidationError,
     strawberry.union("LoginResult", description="Tokens, or why the login failed."),
 ]
 RefreshTokenResult = Annotated[
@@ -123,7 +129,13 @@ class AuthMutations:
                 device_info=device if isinstance(device, dict) else None,
             )
         except IdentityError as exc:
-            allowed = (InvalidCredentials, AccountLocked, AccountDisabled, ValidationError)
+            allowed = (
+                InvalidCredentials,
+                AccountLocked,
+                AccountDisabled,
+                EmailNotVerified,
+                ValidationError,
+            )
             return error_from(exc, *allowed)  # type: ignore[return-value]
         if input.use_cookie:
             set_auth_cookies(

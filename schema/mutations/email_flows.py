@@ -15,6 +15,7 @@ from schema.errors import (
     AccountNotFound,
     AlreadyVerified,
     Conflict,
+    FeatureDisabled,
     InvalidCredentials,
     TokenExpired,
     TokenInvalid,
@@ -35,7 +36,7 @@ from schema.types.user import User
 SAME_ANSWER = "The answer is the same whether or not the address has an account."
 
 AcceptedResult = Annotated[
-    Accepted | ValidationError,
+    Accepted | FeatureDisabled | ValidationError,
     strawberry.union("AcceptedResult", description="Taken, or why the input was refused."),
 ]
 SendVerificationResult = Annotated[
@@ -51,7 +52,13 @@ ResetPasswordResult = Annotated[
     strawberry.union("ResetPasswordResult", description="Sessions ended, or why not."),
 ]
 VerifyMagicLinkResult = Annotated[
-    AuthPayload | TokenInvalid | TokenExpired | AccountNotFound | AccountDisabled | ValidationError,
+    AuthPayload
+    | TokenInvalid
+    | TokenExpired
+    | AccountNotFound
+    | AccountDisabled
+    | FeatureDisabled
+    | ValidationError,
     strawberry.union("VerifyMagicLinkResult", description="Tokens of a new session, or why not."),
 ]
 RequestEmailChangeResult = Annotated[
@@ -89,7 +96,7 @@ class EmailFlowMutations:
                 info.context.deps, email=email, meta=info.context.meta
             )
         except IdentityError as exc:
-            return error_from(exc, ValidationError)  # type: ignore[return-value]
+            return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
         return Accepted(message="If this address needs verifying, a mail was sent to it")
 
     @strawberry.mutation(description="Verify an email address with a mailed token. Public.")
@@ -109,7 +116,7 @@ class EmailFlowMutations:
                 info.context.deps, email=email, meta=info.context.meta
             )
         except IdentityError as exc:
-            return error_from(exc, ValidationError)  # type: ignore[return-value]
+            return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
         return Accepted(message="If an account uses this address, a reset link was sent to it")
 
     @strawberry.mutation(
@@ -137,7 +144,7 @@ class EmailFlowMutations:
                 info.context.deps, email=email, meta=info.context.meta
             )
         except IdentityError as exc:
-            return error_from(exc, ValidationError)  # type: ignore[return-value]
+            return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
         return Accepted(message="If this address can sign in, a sign-in link was sent to it")
 
     @strawberry.mutation(description="Sign in with a mailed link, as login does. Public.")
