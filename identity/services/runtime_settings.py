@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.config import Settings
+from identity.db import Database
 from identity.errors import Conflict, NotFound, ValidationFailed
 from identity.models import RuntimeSetting
 from identity.permissions import Permission
@@ -208,11 +210,28 @@ async def read_all(session: AsyncSession, settings: Settings) -> list[SettingVal
     return [_value_of(spec, rows.get(spec.key), settings) for spec in DEFINITIONS.values()]
 
 
+# Logins and token issuance consult these values on every call; reading them at most once
+# per CACHE_SECONDS per process keeps that off the hot path. A change made here is seen
+# at once by this process, and by the other processes within CACHE_SECONDS.
+CACHE_SECONDS = 2.0
+_cache: weakref.WeakKeyDictionary[Database, tuple[float, RuntimeValues]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def current(deps: Deps) -> RuntimeValues:
-    """The values in force now (one read; no permission needed: services call it)."""
+    """The values in force now (no permission needed: services call it)."""
+    cached = _cache.get(deps.database)
+    if cached is not None and deps.clock.monotonic() - cached[0] < CACHE_SECONDS:
+        return cached[1]
     async with deps.database.read() as session:
         values = await read_all(session, deps.settings)
-    typed = {one.key: one.value for one in values}
+    fresh = _typed({one.key: one.value for one in values})
+    _cache[deps.database] = (deps.clock.monotonic(), fresh)
+    return fresh
+
+
+def _typed(typed: dict[str, Value]) -> RuntimeValues:
     return RuntimeValues(
         registration_enabled=bool(typed["registration_enabled"]),
         email_verification_required=bool(typed["email_verification_required"]),
@@ -275,4 +294,5 @@ async def update_setting(
             )
     except IntegrityError as exc:
         raise Conflict(f"{spec.key} was changed at the same time; try again", field="key") from exc
+    _cache.pop(deps.database, None)
     return SettingValue(spec, new, old.default, now, caller.user_id)
