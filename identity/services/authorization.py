@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Subquery, and_, literal, select, union_all
+from sqlalchemy import and_, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -25,29 +25,23 @@ from identity.principal import Principal
 from identity.services.deps import Deps
 
 
-def _held_roles(user_ids: list[uuid.UUID]) -> Subquery:
-    """(user_id, role_id, role name) of every active role the users hold."""
+def _permissions_statement() -> Any:
+    """(user_id, permission name, holds every permission) for the users ``:ids``.
+
+    Built once with an expanding parameter: constructing it costs as much as running it.
+    """
+    ids: Any = bindparam("ids", expanding=True)
     primary: Any = (
         select(col(User.id).label("user_id"), col(Role.id).label("role_id"), col(Role.name))
         .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
-        .where(col(User.id).in_(user_ids), col(Role.is_active))
+        .where(col(User.id).in_(ids), col(Role.is_active))
     )
     extra = (
         select(col(UserRole.user_id), col(UserRole.role_id), col(Role.name))
         .join(Role, col(Role.id) == col(UserRole.role_id))
-        .where(col(UserRole.user_id).in_(user_ids), col(Role.is_active))
+        .where(col(UserRole.user_id).in_(ids), col(Role.is_active))
     )
-    return union_all(primary, extra).subquery()
-
-
-async def effective_permissions(
-    session: AsyncSession, user_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, frozenset[str]]:
-    """Each user's permission names, in two statements whatever the number of users."""
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
-        return {}
-    held = _held_roles(ids)
+    held = union_all(primary, extra).subquery()
     through_roles = (
         select(held.c.user_id, col(PermissionRow.name), (held.c.name == SUPERADMIN).label("all"))
         .select_from(held)
@@ -59,9 +53,23 @@ async def effective_permissions(
         .join(PermissionRow, col(PermissionRow.id) == col(UserPermission.permission_id))
         .where(col(UserPermission.user_id).in_(ids))
     )
+    return union_all(through_roles, direct)
+
+
+_PERMISSIONS = _permissions_statement()
+
+
+async def effective_permissions(
+    session: AsyncSession, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[str]]:
+    """Each user's permission names, in one statement whatever the number of users
+    (and one more when a super-admin is among them)."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
     found: dict[uuid.UUID, set[str]] = defaultdict(set)
     everything: set[uuid.UUID] = set()
-    for user_id, name, holds_all in await session.execute(union_all(through_roles, direct)):
+    for user_id, name, holds_all in await session.execute(_PERMISSIONS, {"ids": ids}):
         if name is not None:
             found[user_id].add(name)
         if holds_all:
