@@ -186,7 +186,12 @@ class MailWorker:
                 await session.execute(
                     update(OutboxMail)
                     .where(col(OutboxMail.id).in_(given_up))
-                    .values(status=MailStatus.DEAD, claimed_until=None, last_error=LEASE_EXPIRED)
+                    .values(
+                        status=MailStatus.DEAD,
+                        claimed_until=None,
+                        last_error=LEASE_EXPIRED,
+                        **_FORGET_BODY,
+                    )
                 )
             if claims:
                 await session.execute(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -28,7 +28,7 @@ from identity.principal import Principal, RequestMeta
 from identity.security.password_policy import check_password
 from identity.security.secrets import hash_token
 from identity.security.tokens import token_kid, verify_access_token
-from identity.services import audit, runtime_settings, throttle
+from identity.services import audit, one_time, runtime_settings, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
@@ -81,13 +81,15 @@ async def login(
         )
         raise InvalidCredentials()
 
+    if rules.email_verification_required and not user.email_verified:
+        async with deps.database.unit_of_work() as session:
+            await throttle.clear(session, attempt=attempt)  # the password was right
+        raise EmailNotVerified()
     new_hash = await deps.hasher.hash(password) if check.needs_rehash else None
     async with deps.database.unit_of_work() as session:
         await throttle.clear(session, attempt=attempt)
         user = await get_user(session, user.id)
         _ensure_may_log_in(user, now)
-        if rules.email_verification_required and not user.email_verified:
-            raise EmailNotVerified()
         if new_hash is not None:
             user.password_hash = new_hash
         user.failed_login_attempts = 0
@@ -152,6 +154,15 @@ def ensure_active(user: User, now: datetime | None = None) -> None:
         raise AccountDisabled()
 
 
+def _failure_lock(until: datetime, now: datetime) -> dict[str, Any]:
+    """The failed-login lock, which never shortens or lifts an administrator's lock."""
+    by_admin = col(User.status) == UserStatus.LOCKED
+    return {
+        "locked_until": case((by_admin, col(User.locked_until)), else_=until),
+        "locked_at": case((by_admin, col(User.locked_at)), else_=now),
+    }
+
+
 async def _record_failure(
     deps: Deps,
     *,
@@ -172,7 +183,7 @@ async def _record_failure(
                 .where(col(User.id) == user.id)
                 .values(
                     failed_login_attempts=col(User.failed_login_attempts) + 1,
-                    **({"locked_until": lock_until, "locked_at": now} if locks else {}),
+                    **(_failure_lock(lock_until, now) if locks else {}),
                 )
             )
         subject = user.id if user else None
@@ -453,6 +464,10 @@ async def change_password(
         user.updated_at = now
         ended = await revoke_sessions(
             session, user_id=user.id, now=now, reason="password_changed", keep=principal.session_id
+        )
+        # Links that log in without the password must not outlive the password they bypass.
+        await one_time.revoke_for_user(
+            session, user_id=user.id, purposes=one_time.LOGIN_LINKS, now=now, email=user.email
         )
         audit.record(
             session,

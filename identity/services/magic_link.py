@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,7 @@ from identity.services import audit, one_time, runtime_settings
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
+from identity.services.sessions import revoke_sessions
 from identity.services.tokens import TokenPair, check_device_info, pair
 
 
@@ -70,19 +71,31 @@ async def verify_magic_link(
     await _enabled(deps)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        row = await one_time.peek(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
+        # Redeemed first, so two uses of one link cannot both get as far as creating an
+        # account; a refusal below rolls the redemption back with everything else.
+        row = await one_time.redeem(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
         user = await _owner(
             session, deps, row=row, allow_registration=allow_registration, meta=meta
         )
-        await one_time.redeem(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
         ensure_active(user, now)
-        if not user.email_verified:  # the mailbox answered
-            user.email_verified = True
-            user.email_verified_at = now
+        if not user.email_verified:
+            await _claim_unproven_account(session, user=user, now=now)
         auth_session, refresh = await begin_session(
             session, deps, user=user, meta=meta, device_info=device_info, method="magic_link"
         )
     return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
+
+
+async def _claim_unproven_account(session: AsyncSession, *, user: User, now: datetime) -> None:
+    """The mailbox answered for an account nobody had proven yet.
+
+    Whoever registered it may not own the address (account pre-hijacking): the password
+    they chose and the sessions they hold end here, and the owner sets a password anew.
+    """
+    user.email_verified = True
+    user.email_verified_at = now
+    user.password_hash = None
+    await revoke_sessions(session, user_id=user.id, now=now, reason="email_proven_by_link")
 
 
 async def _owner(

@@ -20,7 +20,7 @@ from identity.mail.outbox import enqueue
 from identity.models import OneTimeToken, TokenPurpose, User
 from identity.principal import RequestMeta
 from identity.security.secrets import hash_token, new_token
-from identity.services import audit
+from identity.services import audit, throttle
 from identity.services.deps import Deps
 
 TOKEN_BYTES = 32
@@ -106,14 +106,23 @@ async def redeem(
     row = await peek(session, raw=raw, purpose=purpose, now=now)
     claimed = await session.execute(
         update(OneTimeToken)
-        .where(col(OneTimeToken.id) == row.id, col(OneTimeToken.used_at).is_(None))
+        .where(
+            col(OneTimeToken.id) == row.id,
+            col(OneTimeToken.used_at).is_(None),
+            col(OneTimeToken.revoked_at).is_(None),  # a concurrent reset may have retired it
+            col(OneTimeToken.expires_at) > now,
+        )
         .values(used_at=now)
         .returning(col(OneTimeToken.id))
     )
     if claimed.scalar_one_or_none() is None:
-        raise TokenInvalid("This token was already used")
+        raise TokenInvalid("This token was already used or replaced")
     row.used_at = now
     return row
+
+
+MAILS_PER_ADDRESS = 5
+LOGIN_LINKS = (TokenPurpose.PASSWORD_RESET, TokenPurpose.MAGIC_LINK)
 
 
 async def revoke_for_user(
@@ -154,8 +163,18 @@ async def mail(
     lifetime: timedelta,
     extra: Mapping[str, str] | None = None,
 ) -> None:
-    """Issue a token and queue its mail in the same transaction: both commit, or neither."""
+    """Issue a token and queue its mail in the same transaction: both commit, or neither.
+
+    Past ``MAILS_PER_ADDRESS`` mails of one purpose to one address within the throttle's
+    window, nothing is sent and the earlier link stays valid: otherwise anyone could flood
+    a mailbox, or keep its owner's reset link forever replaced. Callers answer alike.
+    """
     now = deps.clock.now()
+    attempt = await throttle.reserve_attempt(
+        session, key=throttle.mail_key(purpose.value, to), now=now
+    )
+    if attempt.number > MAILS_PER_ADDRESS:
+        return
     raw = await issue(
         session,
         purpose=purpose,

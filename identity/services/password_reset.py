@@ -69,8 +69,8 @@ async def reset_password(
             session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now
         )
         user = await session.get(User, row.user_id)
-        if user is None:
-            raise TokenInvalid("Invalid token")
+        if user is None or user.email_key != row.email.lower():
+            raise TokenInvalid("This link was sent to an address the account no longer has")
         user.password_hash = password_hash
         user.password_changed_at = now
         user.must_change_password = False
@@ -87,7 +87,7 @@ async def reset_password(
         await one_time.revoke_for_user(
             session,
             user_id=user.id,
-            purposes=(TokenPurpose.PASSWORD_RESET, TokenPurpose.MAGIC_LINK),
+            purposes=one_time.LOGIN_LINKS,
             now=now,
             email=user.email,
         )

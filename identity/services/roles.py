@@ -520,6 +520,19 @@ async def ensure_superadmin_remains(session: AsyncSession) -> None:
         raise LastSuperAdmin("This would leave no active super-admin")
 
 
+_SUPERADMIN_ROLE = select(col(Role.id)).where(
+    col(Role.name) == SUPERADMIN, col(Role.tenant_id).is_(None)
+)
+
+
+async def _ensure_manageable(
+    session: AsyncSession, caller_holds: frozenset[str], user: User
+) -> None:
+    """Role changes, like every account change, stay within what the caller holds."""
+    target = (await authorization.effective_permissions(session, [user.id]))[user.id]
+    _no_escalation(caller_holds, target, "Changing the roles of this account")
+
+
 async def _required_for(session: AsyncSession, roles: Sequence[Role]) -> set[str]:
     granted = await permissions_by_role(session, [role.id for role in roles])
     return {permission.name for rows in granted.values() for permission in rows}
@@ -538,11 +551,9 @@ async def assign_roles(
     async with deps.database.unit_of_work() as session:
         user = await _user(session, user_id)
         roles = await _roles(session, role_ids)
-        _no_escalation(
-            await _held(session, caller),
-            await _required_for(session, roles),
-            "Assigning these roles",
-        )
+        caller_holds = await _held(session, caller)
+        await _ensure_manageable(session, caller_holds, user)
+        _no_escalation(caller_holds, await _required_for(session, roles), "Assigning these roles")
         held = {role.id for role in (await session.scalars(held_roles_statement(user.id))).all()}
         added = [role for role in roles if role.id not in held]
         session.add_all(
@@ -586,11 +597,13 @@ async def remove_roles(
             raise ValidationFailed(
                 "Every account holds the user role: it cannot be removed", field="role_ids"
             )
-        _no_escalation(
-            await _held(session, caller),
-            await _required_for(session, removed),
-            "Removing these roles",
-        )
+        caller_holds = await _held(session, caller)
+        await _ensure_manageable(session, caller_holds, user)
+        _no_escalation(caller_holds, await _required_for(session, removed), "Removing these roles")
+        if any(is_superadmin_role(role) for role in removed):
+            # Before any change: the same lock order as users administration (role row,
+            # then accounts), so concurrent removals wait instead of deadlocking.
+            await session.execute(_SUPERADMIN_ROLE.with_for_update())
         if removed:
             old_primary = user.role
             if any(role.tenant_id is None and role.name == user.role for role in removed):

@@ -49,6 +49,11 @@ def password_change_key(user_id: uuid.UUID) -> str:
     return hash_token(f"password-change:{user_id}")
 
 
+def mail_key(purpose: str, address: str) -> str:
+    """Mails of one purpose to one address, whoever asks for them."""
+    return hash_token(f"mail:{purpose}:{address.strip().lower()}")
+
+
 async def reserve_attempt(session: AsyncSession, *, key: str, now: datetime) -> Attempt:
     """Count one attempt and return its number in the current run of failures."""
     table = LoginThrottle.__table__  # type: ignore[attr-defined]

@@ -166,6 +166,7 @@ class EmailFlowMutations:
                 TokenExpired,
                 AccountNotFound,
                 AccountDisabled,
+                FeatureDisabled,
                 ValidationError,
             )
             return error_from(exc, *allowed)  # type: ignore[return-value]
