@@ -14,11 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import Field
 
+from identity.rest import admin_roles
 from identity.rest.admin_roles import (
     CreateRoleBody,
     PermissionIdsBody,
     RoleIdsBody,
-    UpdateRoleBody,
 )
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
@@ -78,25 +78,16 @@ async def list_roles(
     return [role_details_json(one) for one in found]
 
 
-@router.get("/roles/{role_id}", summary="A role with its permissions (roles:read)")
-async def get_role(role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
-    return role_details_json(await roles.get_role(deps, principal=principal, role_id=role_id))
-
-
-@router.put("/roles/{role_id}", summary="Change a custom role (roles:write)")
-async def update_role(
-    role_id: uuid.UUID, body: UpdateRoleBody, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    updated = await roles.update_role(
-        deps, principal=principal, role_id=role_id, changes=body.changes()
-    )
-    return role_details_json(updated)
-
-
-@router.delete("/roles/{role_id}", summary="Delete a custom role (roles:write)")
-async def delete_role(role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, str]:
-    await roles.delete_role(deps, principal=principal, role_id=role_id)
-    return {"message": "Role deleted", "id": str(role_id)}
+# Seed 003 (/v1/admin/roles/{id}) and seed 004 share these three handlers.
+router.get("/roles/{role_id}", summary="A role with its permissions (roles:read)")(
+    admin_roles.get_role
+)
+router.put("/roles/{role_id}", summary="Change a custom role (roles:write)")(
+    admin_roles.update_role
+)
+router.delete("/roles/{role_id}", summary="Delete a custom role (roles:write)")(
+    admin_roles.delete_role
+)
 
 
 @router.post(
