@@ -16,7 +16,6 @@ from pydantic import Field
 
 from identity.rest import admin_roles
 from identity.rest.admin_roles import (
-    CreateRoleBody,
     PermissionIdsBody,
     RoleIdsBody,
 )
@@ -47,22 +46,6 @@ class PermissionBody(Body):
 # --- roles -----------------------------------------------------------------------------------
 
 
-@router.post("/roles", status_code=201, summary="Create a role (roles:write)")
-async def create_role(
-    body: CreateRoleBody, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    created = await roles.create_role(
-        deps,
-        principal=principal,
-        name=body.name,
-        description=body.description,
-        is_active=body.is_active,
-        tenant_id=body.tenant_id or body.organization_id,
-        permission_ids=body.permission_ids,
-    )
-    return role_details_json(created)
-
-
 @router.get("/roles", summary="List roles (roles:read)")
 async def list_roles(
     deps: DepsDep,
@@ -78,7 +61,10 @@ async def list_roles(
     return [role_details_json(one) for one in found]
 
 
-# Seed 003 (/v1/admin/roles/{id}) and seed 004 share these three handlers.
+# Seed 003 (/v1/admin/roles...) and seed 004 share these handlers.
+router.post("/roles", status_code=201, summary="Create a role (roles:write)")(
+    admin_roles.create_role
+)
 router.get("/roles/{role_id}", summary="A role with its permissions (roles:read)")(
     admin_roles.get_role
 )
