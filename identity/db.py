@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import ARRAY, ColumnElement, Connection, any_, bindparam, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -21,6 +21,27 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from identity.config import Settings
+
+
+def dialect_name(session: AsyncSession) -> str:
+    """``postgresql`` or ``sqlite``: the dialect of the engine the session is bound to."""
+    if session.bind is None:
+        raise RuntimeError("an unbound session has no dialect")
+    return session.bind.dialect.name
+
+
+def in_parameter(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """``column IN :name`` for a list given at execution.
+
+    PostgreSQL gets one array parameter (``= ANY``): an expanded list of a hundred ids costs
+    milliseconds of planning per statement, an array costs none. SQLite has no arrays, so it
+    gets the list expanded.
+    """
+    if dialect == "postgresql":
+        result: ColumnElement[bool] = column == any_(bindparam(name, type_=ARRAY(column.type)))
+        return result
+    expanded: ColumnElement[bool] = column.in_(bindparam(name, expanding=True))
+    return expanded
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,15 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, literal, select, union_all
+from sqlalchemy import ColumnElement, String, Uuid, and_, cast, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.db import dialect_name, in_parameter
 from identity.errors import AuthenticationRequired, PermissionDenied
 from identity.models import PermissionRow, Role, RolePermission, User, UserPermission, UserRole
 from identity.permissions import SUPERADMIN, Permission
@@ -25,60 +28,108 @@ from identity.principal import Principal
 from identity.services.deps import Deps
 
 
-def _permissions_statement() -> Any:
-    """(user_id, permission name, holds every permission) for the users ``:ids``.
+@dataclass(frozen=True, slots=True)
+class Grants:
+    """A user's effective permissions (roles and direct grants) and the direct grants alone."""
 
-    Built once with an expanding parameter: constructing it costs as much as running it.
+    permissions: frozenset[str]
+    direct: frozenset[str]
+
+
+@cache
+def _grants_statement(dialect: str) -> Any:
+    """Rows (user_id, role_id, role name, permission name) for the users ``:ids``: one per
+    role held (no permission), one per direct grant (no role), and one per permission of
+    each role held (no user). Rows grow with roles, not with users times permissions.
+
+    Built once per dialect: constructing it costs as much as running it.
     """
-    ids: Any = bindparam("ids", expanding=True)
+
+    def held_by(column: Any) -> ColumnElement[bool]:
+        return in_parameter(column, "ids", dialect)
+
+    no_name: Any = cast(null(), String)
     primary: Any = (
         select(col(User.id).label("user_id"), col(Role.id).label("role_id"), col(Role.name))
         .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
-        .where(col(User.id).in_(ids), col(Role.is_active))
+        .where(held_by(col(User.id)), col(Role.is_active))
     )
     extra = (
         select(col(UserRole.user_id), col(UserRole.role_id), col(Role.name))
         .join(Role, col(Role.id) == col(UserRole.role_id))
-        .where(col(UserRole.user_id).in_(ids), col(Role.is_active))
+        .where(held_by(col(UserRole.user_id)), col(Role.is_active))
     )
-    held = union_all(primary, extra).subquery()
-    through_roles = (
-        select(held.c.user_id, col(PermissionRow.name), (held.c.name == SUPERADMIN).label("all"))
-        .select_from(held)
-        .outerjoin(RolePermission, col(RolePermission.role_id) == held.c.role_id)
-        .outerjoin(PermissionRow, col(PermissionRow.id) == col(RolePermission.permission_id))
+    held = union_all(primary, extra).cte("held")
+    roles_held = select(held.c.user_id, held.c.role_id, held.c.name, no_name.label("permission"))
+    of_roles = (
+        select(
+            cast(null(), Uuid).label("user_id"),
+            col(RolePermission.role_id),
+            no_name,
+            col(PermissionRow.name),
+        )
+        .join(PermissionRow, col(PermissionRow.id) == col(RolePermission.permission_id))
+        .where(col(RolePermission.role_id).in_(select(held.c.role_id)))
     )
     direct = (
-        select(col(UserPermission.user_id), col(PermissionRow.name), literal(False).label("all"))
+        select(col(UserPermission.user_id), cast(null(), Uuid), no_name, col(PermissionRow.name))
         .join(PermissionRow, col(PermissionRow.id) == col(UserPermission.permission_id))
-        .where(col(UserPermission.user_id).in_(ids))
+        .where(held_by(col(UserPermission.user_id)))
     )
-    return union_all(through_roles, direct)
+    return union_all(roles_held, of_roles, direct)
 
 
-_PERMISSIONS = _permissions_statement()
+_EVERY_PERMISSION = select(col(PermissionRow.name))
+
+
+async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:
+    """Each user's effective permissions and direct grants, in one statement whatever the
+    number of users (and one more when a super-admin is among them). Users holding the same
+    roles and grants share one frozenset."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
+    roles_of: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+    direct: dict[uuid.UUID, set[str]] = defaultdict(set)
+    of_role: dict[uuid.UUID, set[str]] = defaultdict(set)
+    everything: set[uuid.UUID] = set()
+    for user_id, role_id, role_name, permission in await session.execute(
+        _grants_statement(dialect_name(session)), {"ids": ids}
+    ):
+        if user_id is None:
+            of_role[role_id].add(permission)
+        elif role_id is None:
+            direct[user_id].add(permission)
+        else:
+            roles_of[user_id].add(role_id)
+            if role_name == SUPERADMIN:
+                everything.add(user_id)
+    every_name: frozenset[str] | None = None
+    if everything:
+        every_name = frozenset((await session.scalars(_EVERY_PERMISSION)).all())
+    shared: dict[tuple[frozenset[uuid.UUID], frozenset[str]], Grants] = {}
+    found: dict[uuid.UUID, Grants] = {}
+    for user_id in ids:
+        key = (frozenset(roles_of.get(user_id, ())), frozenset(direct.get(user_id, ())))
+        held = shared.get(key)
+        if held is None:
+            names: set[str] = set(key[1])
+            for role_id in key[0]:
+                names |= of_role.get(role_id, set())
+            held = shared[key] = Grants(frozenset(names), key[1])
+        if user_id in everything and every_name is not None:
+            held = Grants(every_name, held.direct)
+        found[user_id] = held
+    return found
 
 
 async def effective_permissions(
     session: AsyncSession, user_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:
-    """Each user's permission names, in one statement whatever the number of users
-    (and one more when a super-admin is among them)."""
-    ids = list(dict.fromkeys(user_ids))
-    if not ids:
-        return {}
-    found: dict[uuid.UUID, set[str]] = defaultdict(set)
-    everything: set[uuid.UUID] = set()
-    for user_id, name, holds_all in await session.execute(_PERMISSIONS, {"ids": ids}):
-        if name is not None:
-            found[user_id].add(name)
-        if holds_all:
-            everything.add(user_id)
-    if everything:
-        names = set((await session.scalars(select(col(PermissionRow.name)))).all())
-        for user_id in everything:
-            found[user_id] = names
-    return {user_id: frozenset(found.get(user_id, ())) for user_id in ids}
+    """Each user's permission names (see ``grants``)."""
+    return {
+        user_id: held.permissions for user_id, held in (await grants(session, user_ids)).items()
+    }
 
 
 async def permissions_of(deps: Deps, user_id: uuid.UUID) -> frozenset[str]:

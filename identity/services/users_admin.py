@@ -62,6 +62,7 @@ from identity.principal import Principal
 from identity.security.password_policy import check_password
 from identity.services import audit, authorization, runtime_settings, throttle
 from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
+from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 
@@ -145,14 +146,6 @@ class UserPage:
     @property
     def has_next(self) -> bool:
         return self.offset + len(self.users) < self.total
-
-
-@dataclass(frozen=True, slots=True)
-class Grants:
-    """A user's effective permissions (roles and direct grants) and the direct grants alone."""
-
-    permissions: frozenset[str]
-    direct: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -293,29 +286,13 @@ async def get_user(deps: Deps, *, principal: Principal | None, user_id: uuid.UUI
     return user
 
 
-async def _direct_grants(
-    session: AsyncSession, user_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, frozenset[str]]:
-    rows = await session.execute(
-        select(col(UserPermission.user_id), col(PermissionRow.name))
-        .join(PermissionRow, col(PermissionRow.id) == col(UserPermission.permission_id))
-        .where(col(UserPermission.user_id).in_(user_ids))
-    )
-    found: dict[uuid.UUID, set[str]] = {}
-    for user_id, name in rows:
-        found.setdefault(user_id, set()).add(name)
-    return {user_id: frozenset(found.get(user_id, ())) for user_id in user_ids}
-
-
 async def grants_of(deps: Deps, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:
-    """Effective and direct permissions of users already read: three statements at most."""
+    """Effective and direct permissions of users already read: two statements at most."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
     async with deps.database.read() as session:
-        effective = await authorization.effective_permissions(session, ids)
-        direct = await _direct_grants(session, ids)
-    return {user_id: Grants(effective[user_id], direct[user_id]) for user_id in ids}
+        return await authorization.grants(session, ids)
 
 
 # --- what every change shares ------------------------------------------------------------
@@ -924,7 +901,7 @@ async def set_permissions(
         act = _Act(session, principal, held, now)
         user = await act.load(user_id)
         wanted = await _permission_ids(session, permissions)
-        current = (await _direct_grants(session, [user.id]))[user.id]
+        current = (await authorization.grants(session, [user.id]))[user.id].direct
         _no_escalation(
             held, current ^ wanted.keys(), what="or remove these permissions", field="permissions"
         )
@@ -943,8 +920,8 @@ async def set_permissions(
                 {"old": {"permissions": sorted(current)}, "new": {"permissions": sorted(wanted)}},
             )
         await session.flush()
-        effective = await authorization.effective_permissions(session, [user.id])
-    return user, Grants(effective[user.id], frozenset(wanted))
+        after = (await authorization.grants(session, [user.id]))[user.id]
+    return user, after
 
 
 # --- bulk actions ------------------------------------------------------------------------
