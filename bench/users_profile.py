@@ -1,10 +1,11 @@
 """In-process cost of the 100-user page: milliseconds per request, and where they go.
 
 Seeds the same 10,000 users as ``bench.users`` into a throwaway PostgreSQL, then drives the
-ASGI app in this process (no HTTP server, no wrk) one request at a time and prints the mean
-wall time per request for each scenario; ``--profile N`` prints cProfile's top N functions.
+ASGI app in this process (no HTTP server, no wrk) one request at a time and prints, per
+scenario, the best and median over batches of the wall time and of this process's CPU time
+per request; ``--profile N`` prints cProfile's top N functions.
 
-    .venv/bin/python -m bench.users_profile [--requests 50] [--profile 30]
+    .venv/bin/python -m bench.users_profile [--requests 20] [--batches 5] [--profile 30]
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import pstats
 import secrets
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -36,7 +38,7 @@ from bench.users import (
     SEED_USERS,
     psql,
 )
-from identity.app import create_app
+from identity.app import create_app, tune_garbage_collection
 from identity.config import Settings
 from tests.support.postgres import PostgresCluster
 
@@ -44,6 +46,7 @@ from tests.support.postgres import PostgresCluster
 async def drive(args: argparse.Namespace, env: dict[str, str], cluster: PostgresCluster) -> None:
     os.environ.update(env)
     app = create_app(Settings())
+    tune_garbage_collection()
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -71,16 +74,25 @@ async def drive(args: argparse.Namespace, env: dict[str, str], cluster: Postgres
                     with statement_log(cluster):
                         (await call()).raise_for_status()
                 profiler = cProfile.Profile() if args.profile else None
-                started = time.perf_counter()
                 if profiler:
                     profiler.enable()
-                for _ in range(args.requests):
-                    response = await call()
+                batches = []
+                cpu = []
+                for _ in range(args.batches):
+                    started, cpu_started = time.perf_counter(), time.process_time()
+                    for _ in range(args.requests):
+                        response = await call()
+                    batches.append((time.perf_counter() - started) / args.requests * 1000)
+                    cpu.append((time.process_time() - cpu_started) / args.requests * 1000)
                 if profiler:
                     profiler.disable()
-                elapsed = (time.perf_counter() - started) / args.requests * 1000
                 response.raise_for_status()
-                print(f"{name}: {elapsed:.2f} ms/request, {len(response.content)} bytes")
+                print(
+                    f"{name}: wall best {min(batches):.2f} ms/request, median "
+                    f"{statistics.median(batches):.2f}; this process's CPU best "
+                    f"{min(cpu):.2f} ms, median {statistics.median(cpu):.2f} "
+                    f"({args.batches} batches of {args.requests}; {len(response.content)} bytes)"
+                )
                 if profiler:
                     pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
 
@@ -107,7 +119,8 @@ def statement_log(cluster: PostgresCluster) -> Iterator[None]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=20, help="requests per batch")
+    parser.add_argument("--batches", type=int, default=5)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--profile", type=int, default=0)
     parser.add_argument("--only", default="", help="run the scenarios whose name has this")

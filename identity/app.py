@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,8 @@ from identity.runtime import Runtime
 from schema.app import build_graphql_app
 
 log = logging.getLogger("identity")
+
+GC_YOUNG_THRESHOLD = 10_000
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,4 +80,23 @@ def app_factory() -> FastAPI:
     """Entry point for ``uvicorn --factory``: settings and logging from the environment."""
     settings = Settings()
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_garbage_collection()
+    return app
+
+
+def tune_garbage_collection() -> None:
+    """Fewer, cheaper collections for a long-running server process.
+
+    A 100-user GraphQL page allocates ~100,000 short-lived objects; with the default
+    threshold (700) the collector runs more than a hundred times per request, and each
+    full collection walks every object the process holds, the ~180,000 of the schema, the
+    models and the libraries included. Freezing what exists once the app is built moves
+    those out of the collector's sight, and a young-generation threshold of 10,000 makes
+    collections rare. Reference counting still frees almost everything at once; only
+    reference cycles wait for a collection. Measured with ``bench.users_profile``: the
+    GraphQL page went from ~78 to ~61 ms.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])

@@ -21,6 +21,7 @@ from strawberry.types import ExecutionContext
 
 from identity.config import Settings
 from identity.errors import IdentityError
+from schema.execution import ExecutionContext as FastExecutionContext
 from schema.extensions import OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
@@ -96,5 +97,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=_extensions(settings),
+        execution_context_class=FastExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
     )

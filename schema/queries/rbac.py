@@ -25,7 +25,9 @@ def parse_id(value: strawberry.ID | str) -> uuid.UUID | None:
 
 def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
     """The GraphQL role; its permissions, already read, are handed to Role.permissions' loader."""
-    info.context.loaders.permissions_by_role.prime(str(details.role.id), details.permissions)
+    info.context.loaders.permissions_by_role.prime(
+        str(details.role.id), [Permission.from_model(row) for row in details.permissions]
+    )
     return Role.from_model(details.role)
 
 

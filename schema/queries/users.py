@@ -13,6 +13,7 @@ from identity.permissions import Permission
 from identity.services import users_admin
 from schema.context import Context
 from schema.permissions import HasPermission, requires
+from schema.selection import under
 from schema.types.pagination import decode_cursor
 from schema.types.user import User
 from schema.types.users import UserConnection, UserFilter, UserOrder, user_query
@@ -50,6 +51,10 @@ class UsersQuery:
             )
         except IdentityError as exc:
             raise _graphql_error(exc) from exc
+        await info.context.loaders.prime_users(
+            [user.id for user in page.users],
+            under(info.selected_fields[0].selections, "edges", "node"),
+        )
         return UserConnection.from_page(page)
 
     @strawberry.field(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from asyncio import Future
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +16,7 @@ from identity.models import Role as RoleModel
 from identity.permissions import Permission as PermissionName
 from identity.services.roles import HoldersKey
 from schema.context import Context
+from schema.dataloaders import ready
 from schema.permissions import HasPermission, requires
 from schema.types.pagination import decode_cursor, encode_cursor
 
@@ -94,10 +96,9 @@ class Role:
             updated_at=row.updated_at,
         )
 
-    @strawberry.field(description="The permissions the role grants.")
-    async def permissions(self, info: Info[Context, None]) -> list[Permission]:
-        rows = await info.context.loaders.permissions_by_role.load(self.id)
-        return [Permission.from_model(row) for row in rows]
+    @strawberry.field(description="The permissions the role grants.", graphql_type=list[Permission])
+    def permissions(self, info: Info[Context, None]) -> list[Permission] | Future[list[Permission]]:
+        return ready(info.context.loaders.permissions_by_role, self.id)
 
     @strawberry.field(
         description="Accounts holding the role, by email; `first` at most 100. "

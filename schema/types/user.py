@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from asyncio import Future
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from identity.models import AuditEvent, AuthSession
 from identity.models import User as UserModel
 from identity.services import sessions as sessions_service
 from schema.context import Context
+from schema.dataloaders import ready
 from schema.types.rbac import Role
 
 
@@ -107,14 +109,16 @@ class User:
             updated_at=row.updated_at,
         )
 
-    @strawberry.field(description="Roles held: the primary role first.")
-    async def roles(self, info: Info[Context, None]) -> list[Role]:
-        rows = await info.context.loaders.roles_by_user.load(uuid.UUID(self.id))
-        return [Role.from_model(row) for row in rows]
+    @strawberry.field(description="Roles held: the primary role first.", graphql_type=list[Role])
+    def roles(self, info: Info[Context, None]) -> list[Role] | Future[list[Role]]:
+        return ready(info.context.loaders.roles_by_user, uuid.UUID(self.id))
 
-    @strawberry.field(description="Effective permission names: roles and direct grants.")
-    async def permissions(self, info: Info[Context, None]) -> list[str]:
-        return sorted(await info.context.loaders.permissions_by_user.load(uuid.UUID(self.id)))
+    @strawberry.field(
+        description="Effective permission names, sorted: roles and direct grants.",
+        graphql_type=list[str],
+    )
+    def permissions(self, info: Info[Context, None]) -> list[str] | Future[list[str]]:
+        return ready(info.context.loaders.permissions_by_user, uuid.UUID(self.id))
 
     @strawberry.field(description="Active sessions. Only the user themself sees them.")
     async def sessions(self, info: Info[Context, None]) -> list[Session]:
