@@ -27,4 +27,6 @@ class SystemClock:
 
 def isoformat_z(moment: datetime) -> str:
     """ISO 8601 in UTC with a trailing Z, as the seed documents write times."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat()[:-6] + "Z"

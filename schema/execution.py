@@ -5,7 +5,8 @@ scalars (``User.permissions``). graphql-core executes each of them like any othe
 a resolve info, a path, the resolver, then four levels of value completion. That costs far
 more than the value itself. Here a field Strawberry resolves by reading an attribute, whose
 type is a scalar or an enum and which takes no arguments, is read and coerced directly; a
-list of plain ``str``/``int``/``float``/``bool`` items is coerced in one pass.
+list of plain ``str``/``int``/``float``/``bool`` items is coerced in one pass, and so is a
+list of objects whose selected fields are all plain (``permissions { name }``).
 
 Anything unusual (null in a non-null field, a value the scalar refuses, an awaitable, a
 middleware, ``@stream``) goes down graphql-core's own path, so errors, their paths and
@@ -26,6 +27,7 @@ from graphql import (
     Undefined,
     is_leaf_type,
     is_non_null_type,
+    is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
 from graphql.pyutils import AwaitableOrValue, Path
@@ -36,6 +38,7 @@ STRAWBERRY_DEFINITION = "strawberry-definition"
 BASIC_RESOLVER = "_get_basic_result"
 PLAIN_SCALARS = frozenset({str, int, float, bool})
 _CACHE_ATTRIBUTE = "_identity_plain_leaf"
+TYPENAME = "__typename"
 
 
 class PlainLeaf(NamedTuple):
@@ -123,6 +126,47 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return Undefined
         return Undefined if coerced is None else coerced
 
+    def _plain_rows(
+        self, item_type: GraphQLObjectType, field_details_list: FieldDetailsList, items: list[Any]
+    ) -> list[dict[str, Any]] | None:
+        """A list of objects whose selected fields are all plain, completed row by row;
+        None when one of them is not, or when any value needs graphql-core."""
+        plan = self._plain_plan(item_type, field_details_list)
+        if plan is None:
+            return None
+        rows: list[dict[str, Any]] = []
+        for item in items:
+            if item is None or self.is_awaitable(item):
+                return None
+            row: dict[str, Any] = {}
+            for response_name, leaf in plan:
+                value = item_type.name if leaf is None else self._read(leaf, item)
+                if value is Undefined:
+                    return None
+                row[response_name] = value
+            rows.append(row)
+        return rows
+
+    def _plain_plan(
+        self, item_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> list[tuple[str, PlainLeaf | None]] | None:
+        """(response name, how to read it; None for ``__typename``) per selected field."""
+        grouped, defer_usages, forbidden = self.collect_subfields(item_type, field_details_list)
+        if defer_usages or forbidden:
+            return None
+        plan: list[tuple[str, PlainLeaf | None]] = []
+        for response_name, details in grouped.items():
+            node = details[0].node
+            if node.name.value == TYPENAME:
+                plan.append((response_name, None))
+                continue
+            field = item_type.fields.get(node.name.value)
+            leaf = plain_leaf(field) if field is not None and not node.arguments else None
+            if leaf is None:
+                return None
+            plan.append((response_name, leaf))
+        return plan
+
     def complete_list_value(
         self,
         return_type: GraphQLList[GraphQLOutputType],
@@ -134,6 +178,10 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> AwaitableOrValue[list[Any]]:
         item_type: Any = return_type.of_type
         inner = item_type.of_type if is_non_null_type(item_type) else item_type
+        if type(result) is list and is_object_type(inner) and inner.is_type_of is None:
+            rows = self._plain_rows(inner, field_details_list, result)
+            if rows is not None:
+                return rows
         if (
             type(result) is list
             and is_leaf_type(inner)

@@ -178,10 +178,19 @@ ListQuery = Annotated[ListParams, Query()]
 async def _described(deps: Deps, users: list[User]) -> list[dict[str, Any]]:
     """Users with their effective permissions and direct grants: a fixed number of queries."""
     grants = await users_admin.grants_of(deps, [user.id for user in users])
+    # Users holding the same roles share their grants' frozensets: sort each once.
+    ordered: dict[int, list[str]] = {}
+
+    def sort(names: frozenset[str]) -> list[str]:
+        found = ordered.get(id(names))
+        if found is None:
+            found = ordered[id(names)] = sorted(names)
+        return found
+
     return [
         {
-            **user_json(user, permissions=sorted(grants[user.id].permissions)),
-            "direct_permissions": sorted(grants[user.id].direct),
+            **user_json(user, permissions=sort(grants[user.id].permissions)),
+            "direct_permissions": sort(grants[user.id].direct),
             "locked_at": when(user.locked_at),
         }
         for user in users

@@ -86,10 +86,12 @@ class User:
     )
     created_at: datetime = strawberry.field(description="When the account was created.")
     updated_at: datetime = strawberry.field(description="Last change to the account.")
+    key: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, row: UserModel) -> User:
         return cls(
+            key=row.id,
             id=strawberry.ID(str(row.id)),
             email=row.email,
             username=row.username,
@@ -111,19 +113,19 @@ class User:
 
     @strawberry.field(description="Roles held: the primary role first.", graphql_type=list[Role])
     def roles(self, info: Info[Context, None]) -> list[Role] | Future[list[Role]]:
-        return ready(info.context.loaders.roles_by_user, uuid.UUID(self.id))
+        return ready(info.context.loaders.roles_by_user, self.key)
 
     @strawberry.field(
         description="Effective permission names, sorted: roles and direct grants.",
         graphql_type=list[str],
     )
     def permissions(self, info: Info[Context, None]) -> list[str] | Future[list[str]]:
-        return ready(info.context.loaders.permissions_by_user, uuid.UUID(self.id))
+        return ready(info.context.loaders.permissions_by_user, self.key)
 
     @strawberry.field(description="Active sessions. Only the user themself sees them.")
     async def sessions(self, info: Info[Context, None]) -> list[Session]:
         principal = await info.context.principal()
-        if principal is None or str(principal.user_id) != self.id:
+        if principal is None or principal.user_id != self.key:
             return []
         rows = await info.context.loaders.active_sessions_by_user.load(principal.user_id)
         return [Session.from_model(row, current_id=principal.session_id) for row in rows]
@@ -133,7 +135,7 @@ class User:
     )
     async def login_history(self, info: Info[Context, None], limit: int = 20) -> list[LoginEvent]:
         principal = await info.context.principal()
-        if principal is None or str(principal.user_id) != self.id:
+        if principal is None or principal.user_id != self.key:
             return []
         events = await sessions_service.login_history(
             info.context.deps, user_id=principal.user_id, limit=max(1, min(limit, 100))

@@ -83,6 +83,14 @@ class Query:
         return _items()  # type: ignore[return-value]
 
     @strawberry.field
+    def with_gaps(self) -> list[Item | None]:
+        return [_items()[0], None]
+
+    @strawberry.field
+    def without_gaps(self) -> list[Item]:
+        return [_items()[0], None]  # type: ignore[list-item]  # a null item in [Item!]!
+
+    @strawberry.field
     def first(self) -> Item:
         return _items()[0]
 
@@ -112,6 +120,11 @@ QUERIES = {
     "plain scalars coerced to String": "{ nullableItems { strictTags } }",
     "errors bubble to the root list": "{ items { name count } }",
     "same field twice": "{ first { name name } }",
+    "list of plain objects": "{ items { colour c: count when } }",
+    "list of plain objects with typename": "{ items { __typename name } }",
+    "list of objects with a field that is not plain": "{ items { name later } }",
+    "null item in a list of plain objects": "{ withGaps { ratio colour } }",
+    "null item in a non-null list of plain objects": "{ withoutGaps { name } }",
 }
 
 
