@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from pydantic_core import to_json
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -16,6 +17,11 @@ from schema.context import Context
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    def encode_json(self, data: object) -> bytes:
+        """pydantic-core's encoder: a 100-user page encodes several times faster than with
+        the standard library's, which Strawberry uses by default."""
+        return to_json(data)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:

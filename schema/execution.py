@@ -1,22 +1,30 @@
-"""graphql-core's executor, with a short path for values that need no resolver.
+"""graphql-core's executor, with a short path for what is already in memory.
 
-Most values of a list page are plain attributes (``User.email``) and lists of plain
-scalars (``User.permissions``). graphql-core executes each of them like any other field:
-a resolve info, a path, the resolver, then four levels of value completion. That costs far
-more than the value itself. Here a field Strawberry resolves by reading an attribute, whose
-type is a scalar or an enum and which takes no arguments, is read and coerced directly; a
-list of plain ``str``/``int``/``float``/``bool`` items is coerced in one pass, and so is a
-list of objects whose selected fields are all plain (``permissions { name }``).
+graphql-core executes every value of a response alike: a resolve info, a path, the resolver
+through Strawberry's wrappers, four levels of value completion, and a task per item of a
+list whose items are awaitable. For a 100-user page with roles and permissions, ~2,000
+values, that machinery costs ten times the values themselves.
 
-Anything unusual (null in a non-null field, a value the scalar refuses, an awaitable, a
-middleware, ``@stream``) goes down graphql-core's own path, so errors, their paths and
-null propagation are exactly graphql-core's.
+Once a page's loaders are primed (see ``Loaders.prime_users``) everything below the page's
+resolver is in memory. The short path completes such a value in one recursive pass:
+
+- a field Strawberry resolves by reading an attribute is read directly; a scalar or enum
+  is coerced, an object or list is completed in turn;
+- a resolver marked ``@replayable`` (synchronous, no arguments, safe to call twice) is
+  called directly and its result completed in turn;
+- ``__typename`` is the object type's name.
+
+Anything else (an awaitable, a null in a non-null position, a value a scalar refuses, an
+exception, an abstract type, ``@defer``/``@stream``, a middleware) abandons the short
+path for that value and graphql-core completes it from the start, so errors, their paths
+and null propagation are exactly graphql-core's; a replayable resolver may then run twice.
+A selection the short path abandoned once is not tried again in the same operation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from graphql import (
     GraphQLField,
@@ -26,58 +34,111 @@ from graphql import (
     GraphQLResolveInfo,
     Undefined,
     is_leaf_type,
+    is_list_type,
     is_non_null_type,
     is_object_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.executor import to_nodes
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 STRAWBERRY_DEFINITION = "strawberry-definition"
 BASIC_RESOLVER = "_get_basic_result"
 PLAIN_SCALARS = frozenset({str, int, float, bool})
-_CACHE_ATTRIBUTE = "_identity_plain_leaf"
+REPLAYABLE = "_identity_replayable"
 TYPENAME = "__typename"
+STREAM = "stream"
+_PLAN_ATTRIBUTE = "_identity_field_plan"
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-class PlainLeaf(NamedTuple):
-    """How to produce a plain field's value without resolving it."""
+def replayable(resolver: F) -> F:
+    """Mark a synchronous resolver without arguments that may be called more than once for
+    one value (it reads loaders or memory), so the short path may call it directly."""
+    setattr(resolver, REPLAYABLE, True)
+    return resolver
 
-    attribute: str
-    coerce: Callable[[Any], Any]
+
+class _Abandon(Exception):
+    """The short path leaves this value to graphql-core."""
+
+
+class FieldPlan(NamedTuple):
+    """How the short path produces one field of an object type; None: it cannot."""
+
+    attribute: str | None
+    """Read this attribute (a basic field) ..."""
+    resolver: StrawberryField | None
+    """... or call this field's replayable resolver."""
+    coerce: Callable[[Any], Any] | None
+    """For a scalar or enum field: its coercion."""
     non_null: bool
 
 
-def plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+def field_plan(field: GraphQLField) -> FieldPlan | None:
     """The short path for ``field``, or None when it needs the executor; worked out once."""
     try:
-        return field.__dict__[_CACHE_ATTRIBUTE]  # type: ignore[no-any-return]
+        return field.__dict__[_PLAN_ATTRIBUTE]  # type: ignore[no-any-return]
     except KeyError:
-        found = field.__dict__[_CACHE_ATTRIBUTE] = _plain_leaf(field)
+        found = field.__dict__[_PLAN_ATTRIBUTE] = _field_plan(field)
         return found
 
 
-def _plain_leaf(field: GraphQLField) -> PlainLeaf | None:
+def _field_plan(field: GraphQLField) -> FieldPlan | None:
     definition = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
-    resolve = field.resolve
-    if (
-        not isinstance(definition, StrawberryField)
-        or field.args
-        or resolve is None
-        or getattr(resolve, "__name__", "") != BASIC_RESOLVER
-        or definition.default_resolver is not getattr
-    ):
+    if not isinstance(definition, StrawberryField) or field.args or field.resolve is None:
         return None
     field_type: Any = field.type
     non_null = is_non_null_type(field_type)
     inner = field_type.of_type if non_null else field_type
-    if not is_leaf_type(inner):
+    coerce = inner.coerce_output_value if is_leaf_type(inner) else None
+    if getattr(field.resolve, "__name__", "") == BASIC_RESOLVER:
+        if definition.default_resolver is not getattr:
+            return None
+        return FieldPlan(definition.python_name, None, coerce, non_null)
+    resolver = definition.base_resolver
+    if (
+        resolver is None
+        or not getattr(resolver.wrapped_func, REPLAYABLE, False)
+        or definition.is_async
+        or definition.extensions
+        or resolver.arguments
+        or resolver.root_parameter is not None
+        or resolver.parent_parameter is not None
+    ):
         return None
-    return PlainLeaf(definition.python_name, inner.coerce_output_value, non_null)
+    return FieldPlan(None, definition, coerce, non_null)
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> AwaitableOrValue[Any]:
+        abandoned: set[int] = self.__dict__.setdefault("_abandoned", set())
+        key = id(field_details_list)
+        if (
+            key not in abandoned
+            and not isinstance(result, Exception)
+            and not self._has_middleware()
+        ):
+            try:
+                return self._complete(return_type, field_details_list, path, result)
+            except _Abandon:
+                abandoned.add(key)
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
     def execute_fields(
         self,
         parent_type: GraphQLObjectType,
@@ -86,18 +147,15 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+        """graphql-core's, except that attributes holding scalars are read on the spot."""
+        if self._has_middleware():
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
         shortcut: dict[str, Any] = {}
         slow: GroupedFieldSet = {}
-        fields = parent_type.fields
         for response_name, details in grouped_field_set.items():
-            node = details[0].node
-            field = fields.get(node.name.value)
-            leaf = plain_leaf(field) if field is not None and not node.arguments else None
-            value = self._read(leaf, source_value) if leaf is not None else Undefined
+            value = self._attribute_scalar(parent_type, details, source_value)
             if value is Undefined:
                 slow[response_name] = details
             else:
@@ -113,59 +171,179 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         return merged()
 
-    def _read(self, leaf: PlainLeaf, source: Any) -> Any:
-        """The completed value, or Undefined to let graphql-core do it (and its errors)."""
-        try:
-            value = getattr(source, leaf.attribute)
-            if value is None:
-                return Undefined if leaf.non_null else None
-            if type(value) not in PLAIN_SCALARS and self.is_awaitable(value):
-                return Undefined
-            coerced = leaf.coerce(value)
-        except Exception:  # graphql-core reports it on the slow path
+    def _has_middleware(self) -> bool:
+        return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
+
+    def _attribute_scalar(
+        self, parent_type: GraphQLObjectType, details: FieldDetailsList, source: Any
+    ) -> Any:
+        """A basic scalar field's value, or Undefined for graphql-core to execute the field."""
+        node = details[0].node
+        field = parent_type.fields.get(node.name.value)
+        plan = field_plan(field) if field is not None and not node.arguments else None
+        if plan is None or plan.attribute is None or plan.coerce is None:
             return Undefined
-        return Undefined if coerced is None else coerced
+        try:
+            return self._scalar(plan.coerce, plan.non_null, getattr(source, plan.attribute))
+        except _Abandon:
+            return Undefined
+        except Exception:  # graphql-core reports it on its own path
+            return Undefined
 
-    def _plain_rows(
-        self, item_type: GraphQLObjectType, field_details_list: FieldDetailsList, items: list[Any]
-    ) -> list[dict[str, Any]] | None:
-        """A list of objects whose selected fields are all plain, completed row by row;
-        None when one of them is not, or when any value needs graphql-core."""
-        plan = self._plain_plan(item_type, field_details_list)
-        if plan is None:
+    def _scalar(self, coerce: Callable[[Any], Any], non_null: bool, value: Any) -> Any:
+        if value is None:
+            if non_null:
+                raise _Abandon
             return None
-        rows: list[dict[str, Any]] = []
-        for item in items:
-            if item is None or self.is_awaitable(item):
-                return None
-            row: dict[str, Any] = {}
-            for response_name, leaf in plan:
-                value = item_type.name if leaf is None else self._read(leaf, item)
-                if value is Undefined:
-                    return None
-                row[response_name] = value
-            rows.append(row)
-        return rows
+        if type(value) not in PLAIN_SCALARS and (
+            isinstance(value, Exception) or self.is_awaitable(value)
+        ):
+            raise _Abandon
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise _Abandon
+        return coerced
 
-    def _plain_plan(
-        self, item_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> list[tuple[str, PlainLeaf | None]] | None:
-        """(response name, how to read it; None for ``__typename``) per selected field."""
-        grouped, defer_usages, forbidden = self.collect_subfields(item_type, field_details_list)
+    def _complete(
+        self, return_type: Any, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        """``value`` completed as ``return_type``; _Abandon when graphql-core must do it."""
+        try:
+            return self._complete_value(return_type, field_details_list, path, value)
+        except _Abandon:
+            raise
+        except Exception as exc:  # graphql-core reports it on its own path
+            raise _Abandon from exc
+
+    def _complete_value(
+        self, return_type: Any, field_details_list: FieldDetailsList, path: Path, value: Any
+    ) -> Any:
+        non_null = is_non_null_type(return_type)
+        if non_null:
+            return_type = return_type.of_type
+        if value is None:
+            if non_null:
+                raise _Abandon
+            return None
+        if isinstance(value, Exception):  # graphql-core raises what a resolver returns
+            raise _Abandon
+        if is_leaf_type(return_type):
+            return self._scalar(return_type.coerce_output_value, non_null, value)
+        if is_list_type(return_type):
+            return self._complete_list(return_type, field_details_list, path, value)
+        if is_object_type(return_type) and return_type.is_type_of is None:
+            return self._complete_object(return_type, field_details_list, path, value)
+        raise _Abandon
+
+    def _complete_list(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: FieldDetailsList,
+        path: Path,
+        items: Any,
+    ) -> list[Any]:
+        if type(items) is not list or any(
+            directive.name.value == STREAM
+            for directive in field_details_list[0].node.directives or ()
+        ):
+            raise _Abandon
+        item_type: Any = return_type.of_type
+        inner = item_type.of_type if is_non_null_type(item_type) else item_type
+        if is_leaf_type(inner) and all(type(item) in PLAIN_SCALARS for item in items):
+            coerced = [inner.coerce_output_value(item) for item in items]
+            if any(value is None or value is Undefined for value in coerced):
+                raise _Abandon
+            return coerced
+        return [
+            self._complete_value(item_type, field_details_list, path.add_key(index), item)
+            for index, item in enumerate(items)
+        ]
+
+    def _complete_object(
+        self,
+        object_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        source: Any,
+    ) -> dict[str, Any]:
+        if self.is_awaitable(source):
+            raise _Abandon
+        completed: dict[str, Any] = {}
+        for response_name, plan, field, details in self._object_plan(
+            object_type, field_details_list
+        ):
+            if plan is None:
+                completed[response_name] = object_type.name
+                continue
+            if plan.attribute is not None:
+                value = getattr(source, plan.attribute)
+                if plan.coerce is not None:
+                    completed[response_name] = self._scalar(plan.coerce, plan.non_null, value)
+                    continue
+            else:
+                value = self._call(plan, object_type, field, details, path, response_name, source)
+            completed[response_name] = self._complete_value(
+                field.type, details, Path(path, response_name, object_type.name), value
+            )
+        return completed
+
+    def _object_plan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> list[tuple[str, FieldPlan | None, GraphQLField, FieldDetailsList]]:
+        """(response name, plan, field, its details) per selected field, once per selection;
+        the plan is None for ``__typename``."""
+        plans: dict[tuple[str, int], Any] = self.__dict__.setdefault("_object_plans", {})
+        key = (object_type.name, id(field_details_list))
+        found = plans.get(key)
+        if found is None:
+            found = plans[key] = self._build_object_plan(object_type, field_details_list)
+        if found is _Abandon:
+            raise _Abandon
+        return found  # type: ignore[no-any-return]
+
+    def _build_object_plan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Any:
+        grouped, defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
         if defer_usages or forbidden:
-            return None
-        plan: list[tuple[str, PlainLeaf | None]] = []
+            return _Abandon
+        built: list[tuple[str, FieldPlan | None, GraphQLField | None, FieldDetailsList]] = []
         for response_name, details in grouped.items():
             node = details[0].node
             if node.name.value == TYPENAME:
-                plan.append((response_name, None))
+                built.append((response_name, None, None, details))
                 continue
-            field = item_type.fields.get(node.name.value)
-            leaf = plain_leaf(field) if field is not None and not node.arguments else None
-            if leaf is None:
-                return None
-            plan.append((response_name, leaf))
-        return plan
+            field = object_type.fields.get(node.name.value)
+            plan = field_plan(field) if field is not None and not node.arguments else None
+            if field is None or plan is None:
+                return _Abandon
+            built.append((response_name, plan, field, details))
+        return built
+
+    def _call(
+        self,
+        plan: FieldPlan,
+        parent_type: GraphQLObjectType,
+        field: GraphQLField,
+        details: FieldDetailsList,
+        path: Path,
+        response_name: str,
+        source: Any,
+    ) -> Any:
+        definition = plan.resolver
+        resolver = definition.base_resolver if definition is not None else None
+        if definition is None or resolver is None:
+            raise _Abandon
+        kwargs: dict[str, Any] = {}
+        if resolver.info_parameter is not None:
+            raw = self.build_resolve_info(
+                field, to_nodes(details), parent_type, Path(path, response_name, parent_type.name)
+            )
+            kwargs[resolver.info_parameter.name] = Info(_raw_info=raw, _field=definition)
+        value = resolver(source, **kwargs) if resolver.self_parameter else resolver(**kwargs)
+        if self.is_awaitable(value):
+            raise _Abandon
+        return value
 
     def complete_list_value(
         self,
@@ -176,12 +354,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> AwaitableOrValue[list[Any]]:
+        """graphql-core's, except that a list of plain scalars is coerced in one pass."""
         item_type: Any = return_type.of_type
         inner = item_type.of_type if is_non_null_type(item_type) else item_type
-        if type(result) is list and is_object_type(inner) and inner.is_type_of is None:
-            rows = self._plain_rows(inner, field_details_list, result)
-            if rows is not None:
-                return rows
         if (
             type(result) is list
             and is_leaf_type(inner)
@@ -190,7 +365,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         ):
             try:
                 coerced = [inner.coerce_output_value(item) for item in result]
-            except Exception:  # graphql-core reports it on the slow path
+            except Exception:  # graphql-core reports it on its own path
                 coerced = None
             if coerced is not None and all(
                 value is not None and value is not Undefined for value in coerced

@@ -17,6 +17,7 @@ from identity.permissions import Permission as PermissionName
 from identity.services.roles import HoldersKey
 from schema.context import Context
 from schema.dataloaders import ready
+from schema.execution import replayable
 from schema.permissions import HasPermission, requires
 from schema.types.pagination import decode_cursor, encode_cursor
 
@@ -68,6 +69,7 @@ class RoleUserConnection:
     total_count: int = strawberry.field(description="How many accounts hold the role.")
 
     @strawberry.field(description="This page's accounts, without cursors.")
+    @replayable
     def nodes(self) -> list[Annotated[User, strawberry.lazy("schema.types.user")]]:
         return [edge.node for edge in self.edges]
 
@@ -97,6 +99,7 @@ class Role:
         )
 
     @strawberry.field(description="The permissions the role grants.", graphql_type=list[Permission])
+    @replayable
     def permissions(self, info: Info[Context, None]) -> list[Permission] | Future[list[Permission]]:
         return ready(info.context.loaders.permissions_by_role, self.id)
 

@@ -16,6 +16,7 @@ from identity.models import User as UserModel
 from identity.services import sessions as sessions_service
 from schema.context import Context
 from schema.dataloaders import ready
+from schema.execution import replayable
 from schema.types.rbac import Role
 
 
@@ -112,6 +113,7 @@ class User:
         )
 
     @strawberry.field(description="Roles held: the primary role first.", graphql_type=list[Role])
+    @replayable
     def roles(self, info: Info[Context, None]) -> list[Role] | Future[list[Role]]:
         return ready(info.context.loaders.roles_by_user, self.key)
 
@@ -119,6 +121,7 @@ class User:
         description="Effective permission names, sorted: roles and direct grants.",
         graphql_type=list[str],
     )
+    @replayable
     def permissions(self, info: Info[Context, None]) -> list[str] | Future[list[str]]:
         return ready(info.context.loaders.permissions_by_user, self.key)
 

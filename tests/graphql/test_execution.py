@@ -3,7 +3,8 @@
 Each query runs twice on one schema, with Strawberry's execution context and with ours,
 and data and errors (messages, paths) must be equal; the cases are the ones the short
 path has to hand back to graphql-core: nulls in non-null fields, values a scalar refuses,
-awaitables, arguments, aliases, fragments, ``__typename`` and lists.
+awaitables, arguments, aliases, fragments, ``__typename``, lists, nested objects and
+resolvers, replayable or not.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import strawberry
 from graphql import ExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.execution import ExecutionContext, plain_leaf
+from schema.execution import ExecutionContext, field_plan, replayable
 
 
 @strawberry.enum
@@ -37,10 +38,32 @@ class Item:
     tags: list[str]
     maybe_tags: list[str | None] | None
     strict_tags: list[str]
+    child: Item | None = None
 
     @strawberry.field
     def shout(self, suffix: str = "!") -> str:
         return self.name.upper() + suffix
+
+    @strawberry.field
+    @replayable
+    def doubled(self) -> int:
+        return self.count * 2
+
+    @strawberry.field
+    @replayable
+    def field_name(self, info: strawberry.Info) -> str:
+        return f"{info.field_name} at {'.'.join(map(str, info.path.as_list()))}"
+
+    @strawberry.field
+    @replayable
+    def pending(self) -> str:
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.set_result(self.name)
+        return future  # type: ignore[return-value]  # an awaitable from a sync resolver
+
+    @strawberry.field
+    def unmarked(self) -> list[str]:
+        return [self.name]
 
     @strawberry.field
     async def later(self) -> str:
@@ -58,6 +81,16 @@ def _items() -> list[Any]:
         tags=["x", "y"],
         maybe_tags=["x", None],
         strict_tags=["s"],
+        child=Item(
+            name="c",
+            count=3,
+            ratio=None,
+            colour=Colour.BLUE,
+            when=datetime(2026, 11, 22, tzinfo=UTC),
+            tags=[],
+            maybe_tags=None,
+            strict_tags=[],
+        ),
     )
     broken = Item(
         name=None,  # type: ignore[arg-type]  # a null in a non-null field
@@ -125,6 +158,12 @@ QUERIES = {
     "list of objects with a field that is not plain": "{ items { name later } }",
     "null item in a list of plain objects": "{ withGaps { ratio colour } }",
     "null item in a non-null list of plain objects": "{ withoutGaps { name } }",
+    "replayable resolvers": "{ first { doubled fieldName } items { fn: fieldName } }",
+    "replayable resolver whose value a scalar refuses": "{ nullableItems { doubled } }",
+    "replayable resolver returning an awaitable": "{ items { pending name } }",
+    "resolver that is not replayable": "{ items { unmarked name } }",
+    "nested objects": "{ items { child { name child { name } fieldName } } }",
+    "aliases through nesting": "{ items { x: child { y: name } z: name } }",
 }
 
 
@@ -133,13 +172,20 @@ def test_same_answer_as_graphql_core(query: str) -> None:
     assert _run(query, ExecutionContext) == _run(query, StrawberryGraphQLCoreExecutionContext)
 
 
-def test_the_short_path_is_taken_for_plain_fields_only() -> None:
+def test_the_short_path_reads_attributes_and_calls_replayable_resolvers_only() -> None:
     schema = strawberry.Schema(query=Query, execution_context_class=ExecutionContext)
     item = schema._schema.type_map["Item"]
-    assert {name for name, field in item.fields.items() if plain_leaf(field)} == {
+    assert {name for name, field in item.fields.items() if field_plan(field)} == {
         "name",
         "count",
         "ratio",
         "colour",
         "when",
+        "tags",
+        "maybeTags",
+        "strictTags",
+        "child",
+        "doubled",
+        "fieldName",
+        "pending",
     }
