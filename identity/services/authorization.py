@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Uuid, and_, cast, null, select, union_all
+from sqlalchemy import ColumnElement, String, Uuid, and_, cast, exists, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -39,8 +39,9 @@ class Grants:
 @cache
 def _grants_statement(dialect: str) -> Any:
     """Rows (user_id, role_id, role name, permission name) for the users ``:ids``: one per
-    role held (no permission), one per direct grant (no role), and one per permission of
-    each role held (no user). Rows grow with roles, not with users times permissions.
+    role held (no permission), one per direct grant (no role), one per permission of each
+    role held (no user), and, when one of them is a super-admin, one per permission there
+    is (neither). Rows grow with roles, not with users times permissions.
 
     Built once per dialect: constructing it costs as much as running it.
     """
@@ -76,16 +77,15 @@ def _grants_statement(dialect: str) -> Any:
         .join(PermissionRow, col(PermissionRow.id) == col(UserPermission.permission_id))
         .where(held_by(col(UserPermission.user_id)))
     )
-    return union_all(roles_held, of_roles, direct)
-
-
-_EVERY_PERMISSION = select(col(PermissionRow.name))
+    every = select(cast(null(), Uuid), cast(null(), Uuid), no_name, col(PermissionRow.name)).where(
+        exists().where(held.c.name == SUPERADMIN)
+    )
+    return union_all(roles_held, of_roles, direct, every)
 
 
 async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:
     """Each user's effective permissions and direct grants, in one statement whatever the
-    number of users (and one more when a super-admin is among them). Users holding the same
-    roles and grants share one frozenset."""
+    number of users. Users holding the same roles and grants share one frozenset."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
@@ -93,10 +93,13 @@ async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[u
     direct: dict[uuid.UUID, set[str]] = defaultdict(set)
     of_role: dict[uuid.UUID, set[str]] = defaultdict(set)
     everything: set[uuid.UUID] = set()
+    every_name: set[str] = set()
     for user_id, role_id, role_name, permission in await session.execute(
         _grants_statement(dialect_name(session)), {"ids": ids}
     ):
-        if user_id is None:
+        if user_id is None and role_id is None:
+            every_name.add(permission)
+        elif user_id is None:
             of_role[role_id].add(permission)
         elif role_id is None:
             direct[user_id].add(permission)
@@ -104,9 +107,7 @@ async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[u
             roles_of[user_id].add(role_id)
             if role_name == SUPERADMIN:
                 everything.add(user_id)
-    every_name: frozenset[str] | None = None
-    if everything:
-        every_name = frozenset((await session.scalars(_EVERY_PERMISSION)).all())
+    all_names = frozenset(every_name)
     shared: dict[tuple[frozenset[uuid.UUID], frozenset[str]], Grants] = {}
     found: dict[uuid.UUID, Grants] = {}
     for user_id in ids:
@@ -117,8 +118,8 @@ async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[u
             for role_id in key[0]:
                 names |= of_role.get(role_id, set())
             held = shared[key] = Grants(frozenset(names), key[1])
-        if user_id in everything and every_name is not None:
-            held = Grants(every_name, held.direct)
+        if user_id in everything:
+            held = Grants(all_names, held.direct)
         found[user_id] = held
     return found
 
