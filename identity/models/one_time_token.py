@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Uuid
+from sqlalchemy import Column, ForeignKey, Index, Uuid, text
 from sqlmodel import Field, SQLModel
 
 from identity.models.types import UTCDateTime
@@ -19,6 +19,17 @@ class TokenPurpose(StrEnum):
     EMAIL_CHANGE = "email_change"
 
 
+UNBOUND = "user_id IS NULL"
+SIGN_UP_EMAIL_INDEX = Index(
+    "ix_one_time_tokens_sign_up_email",
+    text("lower(email)"),
+    postgresql_where=text(UNBOUND),
+    sqlite_where=text(UNBOUND),
+)
+"""Sign-up links (bound to no user yet) by address in any letter case: a new link to an
+address revokes the older ones, and the mail throttle counts them, without a table scan."""
+
+
 class OneTimeToken(SQLModel, table=True):
     """A token bound to one purpose and one user (or, for a sign-up link, one address).
 
@@ -27,6 +38,7 @@ class OneTimeToken(SQLModel, table=True):
     """
 
     __tablename__ = "one_time_tokens"
+    __table_args__ = (SIGN_UP_EMAIL_INDEX,)
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     token_hash: str = Field(max_length=64, unique=True)

@@ -42,9 +42,9 @@ async def issue(
     account (sign-up links, bound to no user), whatever the letter case of the address.
     """
     if user_id is None:
-        owner = _sent_before_sign_up(email)
+        owner = sent_before_sign_up(email)
     elif purpose is TokenPurpose.MAGIC_LINK:
-        owner = or_(col(OneTimeToken.user_id) == user_id, _sent_before_sign_up(email))
+        owner = or_(col(OneTimeToken.user_id) == user_id, sent_before_sign_up(email))
     else:
         owner = col(OneTimeToken.user_id) == user_id
     await session.execute(
@@ -71,7 +71,7 @@ async def issue(
     return raw
 
 
-def _sent_before_sign_up(email: str) -> ColumnElement[bool]:
+def sent_before_sign_up(email: str) -> ColumnElement[bool]:
     """Tokens bound to no user, sent to ``email`` in any letter case (only sign-up links are)."""
     return and_(
         col(OneTimeToken.user_id).is_(None),
@@ -140,7 +140,7 @@ async def revoke_for_user(
     """
     owner = col(OneTimeToken.user_id) == user_id
     if email is not None:
-        owner = or_(owner, _sent_before_sign_up(email))
+        owner = or_(owner, sent_before_sign_up(email))
     await session.execute(
         update(OneTimeToken)
         .where(
