@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import cast
 
-from pydantic_core import to_json
+from pydantic_core import PydanticSerializationError, to_json
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -19,8 +20,13 @@ from schema.context import Context
 class GraphQLApp(GraphQL[Context, None]):
     def encode_json(self, data: object) -> bytes:
         """pydantic-core's encoder: a 100-user page encodes several times faster than with
-        the standard library's, which Strawberry uses by default."""
-        return to_json(data)
+        the standard library's, which Strawberry uses by default. It refuses what the
+        standard one writes (a lone surrogate a client sent, nesting past ~255 levels), so
+        those answers fall back to it."""
+        try:
+            return to_json(data)
+        except PydanticSerializationError:
+            return json.dumps(data, separators=(",", ":")).encode()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

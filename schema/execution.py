@@ -124,7 +124,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         result: Any,
         position_context: Any,
     ) -> AwaitableOrValue[Any]:
-        abandoned: set[int] = self.__dict__.setdefault("_abandoned", set())
+        abandoned = self._abandoned()
         key = id(field_details_list)
         if (
             key not in abandoned
@@ -170,6 +170,12 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return _in_order(grouped_field_set, shortcut, await executed)
 
         return merged()
+
+    def _abandoned(self) -> set[int]:
+        """Selections (by the id of their field-details list) the short path gave up on in
+        this operation; graphql-core keeps each list alive, so an id is not reused."""
+        found: set[int] = self.__dict__.setdefault("_abandoned_selections", set())
+        return found
 
     def _has_middleware(self) -> bool:
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
@@ -282,9 +288,15 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     continue
             else:
                 value = self._call(plan, object_type, field, details, path, response_name, source)
-            completed[response_name] = self._complete_value(
-                field.type, details, Path(path, response_name, object_type.name), value
-            )
+            try:
+                completed[response_name] = self._complete_value(
+                    field.type, details, Path(path, response_name, object_type.name), value
+                )
+            except _Abandon:
+                # graphql-core completes the enclosing value: don't retry this selection
+                # at each level below it (a replayable resolver would run each time).
+                self._abandoned().add(id(details))
+                raise
         return completed
 
     def _object_plan(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 from identity.app import create_app
 from identity.config import Settings
 from schema import build_schema
+from schema.app import build_graphql_app
 from tests.conftest import open_client
 
 TYPENAME = "{ __typename }"
@@ -141,3 +143,28 @@ def test_every_type_and_field_has_a_description() -> None:
                 missing.append(f"{name}.{value_name}")
     assert graphql_schema
     assert missing == []
+
+
+async def test_a_lone_surrogate_in_variables_gets_an_error_not_a_crash(
+    client: httpx.AsyncClient,
+) -> None:
+    """JSON lets a client send "\\ud800"; the answer repeats it in the error message."""
+    body = '{"query": "query($f: UserSortField!) { users(orderBy: {field: $f}) { totalCount } }",'
+    body += ' "variables": {"f": "\\ud800"}}'
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+
+    assert response.status_code == 200, response.text
+    assert "UserSortField" in response.json()["errors"][0]["message"]
+
+
+def test_answers_the_fast_encoder_refuses_are_still_encoded() -> None:
+    deep: object = "bottom"
+    for _ in range(300):
+        deep = [deep]
+    app = build_graphql_app(Settings())
+
+    for data in ({"data": {"device": deep}}, {"errors": [{"message": "bad \ud800"}]}):
+        encoded = app.encode_json(data)
+        assert json.loads(encoded) == data

@@ -24,9 +24,11 @@ def parse_id(value: strawberry.ID | str) -> uuid.UUID | None:
 
 
 def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
-    """The GraphQL role; its permissions, already read, are handed to Role.permissions' loader."""
-    info.context.loaders.permissions_by_role.prime(
-        str(details.role.id), [Permission.from_model(row) for row in details.permissions]
+    """The GraphQL role; its permissions, already read, are handed to Role.permissions' loader
+    (replacing what an earlier mutation of the same operation put there)."""
+    key = str(details.role.id)
+    info.context.loaders.permissions_by_role.clear(key).prime(
+        key, [Permission.from_model(row) for row in details.permissions]
     )
     return Role.from_model(details.role)
 

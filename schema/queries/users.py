@@ -53,7 +53,7 @@ class UsersQuery:
             raise _graphql_error(exc) from exc
         await info.context.loaders.prime_users(
             [user.id for user in page.users],
-            under(info.selected_fields[0].selections, "edges", "node"),
+            under(info.selected_fields, "users", "edges", "node"),
         )
         return UserConnection.from_page(page)
 

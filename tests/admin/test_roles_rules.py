@@ -516,3 +516,37 @@ async def test_listing_roles_costs_the_same_whatever_their_number(
 
     # then
     assert many == few
+
+
+async def test_two_grants_in_one_operation_each_answer_the_role_as_it_then_is(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Mutations run one after the other; the second answer must not be the first's copy."""
+    admin = await superadmin(app)
+    role = await new_role(app)
+    first = await permission_id(app, "audit:read")
+    second = await permission_id(app, "reports:read")
+    granted = """
+    mutation($r: ID!, $a: [ID!]!, $b: [ID!]!) {
+      one: grantRolePermissions(roleId: $r, permissionIds: $a) {
+        ... on RolePayload { role { permissions { name } } }
+      }
+      two: grantRolePermissions(roleId: $r, permissionIds: $b) {
+        ... on RolePayload { role { permissions { name } } }
+      }
+    }
+    """
+
+    body = await gql(
+        client,
+        granted,
+        {"r": str(role), "a": [str(first)], "b": [str(second)]},
+        token=admin.token,
+    )
+
+    assert "errors" not in body, body
+    names = {
+        key: [permission["name"] for permission in body["data"][key]["role"]["permissions"]]
+        for key in ("one", "two")
+    }
+    assert names == {"one": ["audit:read"], "two": ["audit:read", "reports:read"]}

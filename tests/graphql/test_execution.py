@@ -21,6 +21,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.execution import ExecutionContext, field_plan, replayable
 
+CALLS: list[str] = []
+
 
 @strawberry.enum
 class Colour(enum.Enum):
@@ -64,6 +66,14 @@ class Item:
     @strawberry.field
     def unmarked(self) -> list[str]:
         return [self.name]
+
+    @strawberry.field
+    @replayable
+    def counted(self) -> str:
+        CALLS.append(self.name)
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        future.set_result(self.name)
+        return future  # type: ignore[return-value]  # an awaitable from a sync resolver
 
     @strawberry.field
     async def later(self) -> str:
@@ -188,4 +198,18 @@ def test_the_short_path_reads_attributes_and_calls_replayable_resolvers_only() -
         "doubled",
         "fieldName",
         "pending",
+        "counted",
     }
+
+
+def test_a_selection_given_up_deep_down_is_not_retried_at_each_level() -> None:
+    """The short path calls a replayable resolver, sees an awaitable and gives up; each
+    level above must then be left to graphql-core, not tried again on the way down."""
+    query = "{ items { child { child { counted } counted } counted } }"
+    CALLS.clear()
+    _run(query, StrawberryGraphQLCoreExecutionContext)
+    by_graphql_core = len(CALLS)
+    CALLS.clear()
+    _run(query, ExecutionContext)
+
+    assert len(CALLS) <= by_graphql_core + 1, CALLS
