@@ -21,6 +21,8 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -71,22 +73,62 @@ def main() -> None:
     args = parser.parse_args()
     ensure_wrk()
 
-    cluster = PostgresCluster()
-    cluster.start()
-    cluster.sql("CREATE DATABASE bench_users")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    workdir = Path(tempfile.mkdtemp(prefix="identity-bench-users-"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
-        "IDENTITY_ENV": "test",
-        "IDENTITY_DATABASE_URL": cluster.url("bench_users"),
-        "IDENTITY_SECRET_KEY": secrets.token_urlsafe(48),
-        "IDENTITY_LOG_LEVEL": "WARNING",
-    }
     figures: dict[str, dict[str, float]] = {}
     common = {"seconds": args.seconds, "connections": args.connections, "threads": 2}
+    with (
+        seeded(args.users) as (_cluster, env),
+        server([str(BIN / "identity"), "serve", "--port", str(port)], env, port),
+    ):
+        login = httpx.post(
+            f"{base}/api/v1/auth/login",
+            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
+        )
+        login.raise_for_status()
+        token = login.json()["access_token"]
+        check_graphql(base, token, args.users)
+        check_rest(base, token, args.users)
+
+        figures["GraphQL users(first: 100) + roles + permissions"] = wrk(
+            f"{base}/graphql",
+            "post.lua",
+            env={"WRK_BODY": json.dumps({"query": GRAPHQL_PAGE}), "WRK_TOKEN": token},
+            **common,
+        )
+        figures["REST GET /api/v1/users?size=100"] = wrk(
+            f"{base}/api/v1/users?size={PAGE}", "get.lua", env={"WRK_TOKEN": token}, **common
+        )
+
+    print(
+        f"\nidentity users bench: {args.users} users, 1 worker, PostgreSQL, "
+        f"{args.connections} connections, {args.seconds}s per scenario, {os.cpu_count()} cores\n"
+    )
+    print("| scenario | requests/s | p50 ms | p99 ms | non-2xx |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, row in figures.items():
+        print(
+            f"| {name} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
+            f"| {row['errors']:.0f} |"
+        )
+
+
+@contextmanager
+def seeded(users: int) -> Iterator[tuple[PostgresCluster, dict[str, str]]]:
+    """A throwaway PostgreSQL holding the super-admin and ``users`` accounts, and the
+    environment an ``identity`` process needs to use it; destroyed on exit."""
+    cluster = PostgresCluster()
+    workdir = Path(tempfile.mkdtemp(prefix="identity-bench-users-"))
     try:
+        cluster.start()
+        cluster.sql("CREATE DATABASE bench_users")
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
+            "IDENTITY_ENV": "test",
+            "IDENTITY_DATABASE_URL": cluster.url("bench_users"),
+            "IDENTITY_SECRET_KEY": secrets.token_urlsafe(48),
+            "IDENTITY_LOG_LEVEL": "WARNING",
+        }
         # create-admin migrates the empty database first, then creates the super-admin.
         subprocess.run(
             [
@@ -102,44 +144,13 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        for statement in (SEED_USERS.format(count=args.users), SEED_EXTRA_ROLES, SEED_GRANTS):
+        for statement in (SEED_USERS.format(count=users), SEED_EXTRA_ROLES, SEED_GRANTS):
             psql(cluster, statement)
         psql(cluster, "ANALYZE")
-
-        with server([str(BIN / "identity"), "serve", "--port", str(port)], env, port):
-            login = httpx.post(
-                f"{base}/api/v1/auth/login",
-                json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
-            )
-            login.raise_for_status()
-            token = login.json()["access_token"]
-            check_graphql(base, token, args.users)
-            check_rest(base, token, args.users)
-
-            figures["GraphQL users(first: 100) + roles + permissions"] = wrk(
-                f"{base}/graphql",
-                "post.lua",
-                env={"WRK_BODY": json.dumps({"query": GRAPHQL_PAGE}), "WRK_TOKEN": token},
-                **common,
-            )
-            figures["REST GET /api/v1/users?size=100"] = wrk(
-                f"{base}/api/v1/users?size={PAGE}", "get.lua", env={"WRK_TOKEN": token}, **common
-            )
+        yield cluster, env
     finally:
         cluster.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
-
-    print(
-        f"\nidentity users bench: {args.users} users, 1 worker, PostgreSQL, "
-        f"{args.connections} connections, {args.seconds}s per scenario, {os.cpu_count()} cores\n"
-    )
-    print("| scenario | requests/s | p50 ms | p99 ms | non-2xx |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, row in figures.items():
-        print(
-            f"| {name} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
-            f"| {row['errors']:.0f} |"
-        )
 
 
 def psql(cluster: PostgresCluster, statement: str) -> None:

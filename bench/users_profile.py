@@ -15,29 +15,14 @@ import asyncio
 import cProfile
 import os
 import pstats
-import secrets
-import shutil
 import statistics
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 
-from bench.run import BIN
-from bench.users import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
-    GRAPHQL_PAGE,
-    PAGE,
-    SEED_EXTRA_ROLES,
-    SEED_GRANTS,
-    SEED_USERS,
-    psql,
-)
+from bench.users import ADMIN_EMAIL, ADMIN_PASSWORD, GRAPHQL_PAGE, PAGE, seeded
 from identity.app import create_app, tune_garbage_collection
 from identity.config import Settings
 from tests.support.postgres import PostgresCluster
@@ -127,39 +112,8 @@ def main() -> None:
     parser.add_argument("--statements", action="store_true", help="log PostgreSQL's timings")
     parser.add_argument("--sort", default="tottime", help="cProfile sort key, e.g. cumulative")
     args = parser.parse_args()
-    cluster = PostgresCluster()
-    cluster.start()
-    cluster.sql("CREATE DATABASE bench_users")
-    workdir = Path(tempfile.mkdtemp(prefix="identity-bench-profile-"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
-        "IDENTITY_ENV": "test",
-        "IDENTITY_DATABASE_URL": cluster.url("bench_users"),
-        "IDENTITY_SECRET_KEY": secrets.token_urlsafe(48),
-        "IDENTITY_LOG_LEVEL": "WARNING",
-    }
-    try:
-        subprocess.run(
-            [
-                str(BIN / "identity"),
-                "create-admin",
-                "--email",
-                ADMIN_EMAIL,
-                "--password",
-                ADMIN_PASSWORD,
-            ],
-            env=env,
-            cwd=workdir,
-            check=True,
-            capture_output=True,
-        )
-        for statement in (SEED_USERS.format(count=args.users), SEED_EXTRA_ROLES, SEED_GRANTS):
-            psql(cluster, statement)
-        psql(cluster, "ANALYZE")
+    with seeded(args.users) as (cluster, env):
         asyncio.run(drive(args, env, cluster))
-    finally:
-        cluster.destroy()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
