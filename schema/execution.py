@@ -38,7 +38,7 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
+from graphql.execution.collect_fields import FieldDetailsList
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import AwaitableOrValue, Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -139,38 +139,6 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return_type, field_details_list, info, path, result, position_context
         )
 
-    def execute_fields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: GroupedFieldSet,
-        position_context: Any,
-    ) -> AwaitableOrValue[dict[str, Any]]:
-        """graphql-core's, except that attributes holding scalars are read on the spot."""
-        if self._has_middleware():
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
-        shortcut: dict[str, Any] = {}
-        slow: GroupedFieldSet = {}
-        for response_name, details in grouped_field_set.items():
-            value = self._attribute_scalar(parent_type, details, source_value)
-            if value is Undefined:
-                slow[response_name] = details
-            else:
-                shortcut[response_name] = value
-        if not slow:
-            return shortcut
-        executed = super().execute_fields(parent_type, source_value, path, slow, position_context)
-        if isinstance(executed, dict):
-            return _in_order(grouped_field_set, shortcut, executed)
-
-        async def merged() -> dict[str, Any]:
-            return _in_order(grouped_field_set, shortcut, await executed)
-
-        return merged()
-
     def _abandoned(self) -> set[int]:
         """Selections (by the id of their field-details list) the short path gave up on in
         this operation; graphql-core keeps each list alive, so an id is not reused."""
@@ -179,22 +147,6 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _has_middleware(self) -> bool:
         return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
-
-    def _attribute_scalar(
-        self, parent_type: GraphQLObjectType, details: FieldDetailsList, source: Any
-    ) -> Any:
-        """A basic scalar field's value, or Undefined for graphql-core to execute the field."""
-        node = details[0].node
-        field = parent_type.fields.get(node.name.value)
-        plan = field_plan(field) if field is not None and not node.arguments else None
-        if plan is None or plan.attribute is None or plan.coerce is None:
-            return Undefined
-        try:
-            return self._scalar(plan.coerce, plan.non_null, getattr(source, plan.attribute))
-        except _Abandon:
-            return Undefined
-        except Exception:  # graphql-core reports it on its own path
-            return Undefined
 
     def _scalar(self, coerce: Callable[[Any], Any], non_null: bool, value: Any) -> Any:
         if value is None:
@@ -356,46 +308,3 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self.is_awaitable(value):
             raise _Abandon
         return value
-
-    def complete_list_value(
-        self,
-        return_type: GraphQLList[GraphQLOutputType],
-        field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo[Any],
-        path: Path,
-        result: Any,
-        position_context: Any,
-    ) -> AwaitableOrValue[list[Any]]:
-        """graphql-core's, except that a list of plain scalars is coerced in one pass."""
-        item_type: Any = return_type.of_type
-        inner = item_type.of_type if is_non_null_type(item_type) else item_type
-        if (
-            type(result) is list
-            and is_leaf_type(inner)
-            and all(type(item) in PLAIN_SCALARS for item in result)
-            and self.get_stream_usage(field_details_list, path) is None
-        ):
-            try:
-                coerced = [inner.coerce_output_value(item) for item in result]
-            except Exception:  # graphql-core reports it on its own path
-                coerced = None
-            if coerced is not None and all(
-                value is not None and value is not Undefined for value in coerced
-            ):
-                return coerced
-        return super().complete_list_value(
-            return_type, field_details_list, info, path, result, position_context
-        )
-
-
-def _in_order(
-    grouped_field_set: GroupedFieldSet, shortcut: dict[str, Any], executed: dict[str, Any]
-) -> dict[str, Any]:
-    """Both halves in the order the query asked for them (a field may be Undefined: absent)."""
-    merged: dict[str, Any] = {}
-    for response_name in grouped_field_set:
-        if response_name in shortcut:
-            merged[response_name] = shortcut[response_name]
-        elif response_name in executed:
-            merged[response_name] = executed[response_name]
-    return merged
