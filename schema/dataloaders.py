@@ -132,12 +132,8 @@ class PermissionsByUser(_Batch[uuid.UUID, list[str]]):
 
     async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[str]]:
         async with self.database.read() as session:
-            found = await authorization.effective_permissions(session, user_ids)
-        # Users with the same roles and grants share one frozenset: sort it once.
-        ordered: dict[int, list[str]] = {}
-        for names in found.values():
-            ordered.setdefault(id(names), sorted(names))
-        return [ordered[id(found[user_id])] for user_id in user_ids]
+            found = await authorization.grants(session, user_ids)
+        return [found[user_id].ordered for user_id in user_ids]
 
 
 class HoldersByRole(_Batch[roles.HoldersKey, roles.HoldersPage]):

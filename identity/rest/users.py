@@ -178,19 +178,10 @@ ListQuery = Annotated[ListParams, Query()]
 async def _described(deps: Deps, users: list[User]) -> list[dict[str, Any]]:
     """Users with their effective permissions and direct grants: a fixed number of queries."""
     grants = await users_admin.grants_of(deps, [user.id for user in users])
-    # Users holding the same roles share their grants' frozensets: sort each once.
-    ordered: dict[int, list[str]] = {}
-
-    def sort(names: frozenset[str]) -> list[str]:
-        found = ordered.get(id(names))
-        if found is None:
-            found = ordered[id(names)] = sorted(names)
-        return found
-
     return [
         {
-            **user_json(user, permissions=sort(grants[user.id].permissions)),
-            "direct_permissions": sort(grants[user.id].direct),
+            **user_json(user, permissions=grants[user.id].ordered),
+            "direct_permissions": grants[user.id].ordered_direct,
             "locked_at": when(user.locked_at),
         }
         for user in users
@@ -385,8 +376,8 @@ async def set_admin_permissions(
     )
     return {
         "message": "Permissions updated successfully",
-        "permissions": sorted(grants.direct),
-        "effective_permissions": sorted(grants.permissions),
+        "permissions": grants.ordered_direct,
+        "effective_permissions": grants.ordered,
         "user_id": str(user.id),
     }
 

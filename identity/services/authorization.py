@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -30,10 +30,18 @@ from identity.services.deps import Deps
 
 @dataclass(frozen=True, slots=True)
 class Grants:
-    """A user's effective permissions (roles and direct grants) and the direct grants alone."""
+    """A user's effective permissions (roles and direct grants) and the direct grants alone,
+    each also sorted by name. Users with the same roles and grants share one Grants: the
+    sorted lists are shared too and must not be changed."""
 
     permissions: frozenset[str]
     direct: frozenset[str]
+    ordered: list[str] = field(init=False, compare=False, repr=False)
+    ordered_direct: list[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ordered", sorted(self.permissions))
+        object.__setattr__(self, "ordered_direct", sorted(self.direct))
 
 
 @cache
@@ -85,7 +93,7 @@ def _grants_statement(dialect: str) -> Any:
 
 async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:
     """Each user's effective permissions and direct grants, in one statement whatever the
-    number of users. Users holding the same roles and grants share one frozenset."""
+    number of users. Users holding the same roles and grants share one Grants."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
@@ -111,15 +119,16 @@ async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[u
     shared: dict[tuple[frozenset[uuid.UUID], frozenset[str]], Grants] = {}
     found: dict[uuid.UUID, Grants] = {}
     for user_id in ids:
-        key = (frozenset(roles_of.get(user_id, ())), frozenset(direct.get(user_id, ())))
+        held_roles = frozenset(roles_of.get(user_id, ()))
+        key = (held_roles, frozenset(direct.get(user_id, ())))
         held = shared.get(key)
         if held is None:
             names: set[str] = set(key[1])
-            for role_id in key[0]:
+            for role_id in held_roles:
                 names |= of_role.get(role_id, set())
-            held = shared[key] = Grants(frozenset(names), key[1])
-        if user_id in everything:
-            held = Grants(all_names, held.direct)
+            held = shared[key] = Grants(
+                all_names if user_id in everything else frozenset(names), key[1]
+            )
         found[user_id] = held
     return found
 

@@ -248,8 +248,8 @@ class UsersMutations:
             return error_from(exc, *GRANTS_ERRORS)  # type: ignore[return-value]
         return UserPermissionsPayload(
             user=User.from_model(user),
-            permissions=sorted(grants.direct),
-            effective_permissions=sorted(grants.permissions),
+            permissions=grants.ordered_direct,
+            effective_permissions=grants.ordered,
         )
 
 
