@@ -247,8 +247,10 @@ async def test_a_transport_error_never_stops_the_running_worker(
     try:
         await idle(worker)
         await queue(database, clock)
+        # The failure must be recorded (its retry time read from the clock) before the
+        # clock moves past that retry time.
         async with asyncio.timeout(5):
-            while transport.calls < 1:  # noqa: ASYNC110 (a fake transport, no event to wait on)
+            while not await attempt_rows(database):  # noqa: ASYNC110 (no event to wait on)
                 await asyncio.sleep(0.01)
         clock.advance(1)
         worker.notify()
