@@ -12,6 +12,7 @@ readable by anyone.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 import weakref
 from collections.abc import Callable
@@ -34,10 +35,13 @@ from identity.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
-Value = bool | int
-Kind = Literal["bool", "int"]
+Value = bool | int | list[str]
+Kind = Literal["bool", "int", "names"]
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
+MAX_NAMES = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +68,13 @@ class Definition:
             if isinstance(raw, str) and raw.strip().lower() in _TRUE + _FALSE:
                 return raw.strip().lower() in _TRUE
             raise ValidationFailed(f"{self.key} must be true or false", field="value")
+        if self.kind == "names":
+            return self._names(raw)
         number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             number = raw
-        elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        elif isinstance(raw, str) and _WHOLE_NUMBER.fullmatch(raw.strip()):
+            # ASCII digits only: str.isdigit() accepts "²", which int() refuses.
             number = int(raw.strip())
         if number is None:
             raise ValidationFailed(f"{self.key} must be a whole number", field="value")
@@ -80,6 +87,27 @@ class Definition:
                 details={"minimum": self.minimum, "maximum": self.maximum},
             )
         return number
+
+    def _names(self, raw: object) -> list[str]:
+        """A list of lower-case names, given as a JSON list or a comma-separated string."""
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if not isinstance(items, list) or len(items) > MAX_NAMES:
+            raise ValidationFailed(
+                f"{self.key} must be a list of at most {MAX_NAMES} names", field="value"
+            )
+        names: list[str] = []
+        for item in items:
+            name = item.strip() if isinstance(item, str) else None
+            if not name and isinstance(raw, str):
+                continue
+            if name is None or not _NAME.fullmatch(name):
+                raise ValidationFailed(
+                    f"{self.key} holds names of 1 to 32 characters: a-z, 0-9, '_' and '-'",
+                    field="value",
+                )
+            if name not in names:
+                names.append(name)
+        return names
 
     def bounds(self) -> str:
         if self.maximum is None:
@@ -147,6 +175,31 @@ DEFINITIONS: dict[str, Definition] = {
             public=True,
             default_from=lambda _settings: True,
         ),
+        Definition(
+            "registration_reveals_existing",
+            "bool",
+            "Whether registration and email change say that an address is taken (409). When "
+            "false they answer as for a free address and the address's owner is told by mail.",
+            public=False,
+            default_from=lambda _settings: True,
+        ),
+        Definition(
+            "refresh_reuse_interval_seconds",
+            "int",
+            "How long a used refresh token may be presented again and answer the same "
+            "successor (parallel tabs, lost responses); after it, presenting it is reuse.",
+            public=False,
+            default_from=lambda _settings: 10,
+            minimum=0,
+            maximum=300,
+        ),
+        Definition(
+            "self_selectable_plans",
+            "names",
+            "Subscription plans a user may pick at registration besides the default (none).",
+            public=True,
+            default_from=lambda _settings: [],
+        ),
     )
 }
 
@@ -182,6 +235,9 @@ class RuntimeValues:
     lockout_minutes: int
     access_token_ttl_seconds: int
     magic_link_enabled: bool
+    registration_reveals_existing: bool
+    refresh_reuse_interval_seconds: int
+    self_selectable_plans: tuple[str, ...]
 
 
 def definition(key: str) -> Definition:
@@ -235,12 +291,23 @@ def _typed(typed: dict[str, Value]) -> RuntimeValues:
     return RuntimeValues(
         registration_enabled=bool(typed["registration_enabled"]),
         email_verification_required=bool(typed["email_verification_required"]),
-        password_min_length=int(typed["password_min_length"]),
-        lockout_threshold=int(typed["lockout_threshold"]),
-        lockout_minutes=int(typed["lockout_minutes"]),
-        access_token_ttl_seconds=int(typed["access_token_ttl_seconds"]),
+        password_min_length=_int_of(typed["password_min_length"]),
+        lockout_threshold=_int_of(typed["lockout_threshold"]),
+        lockout_minutes=_int_of(typed["lockout_minutes"]),
+        access_token_ttl_seconds=_int_of(typed["access_token_ttl_seconds"]),
         magic_link_enabled=bool(typed["magic_link_enabled"]),
+        registration_reveals_existing=bool(typed["registration_reveals_existing"]),
+        refresh_reuse_interval_seconds=_int_of(typed["refresh_reuse_interval_seconds"]),
+        self_selectable_plans=tuple(_names_of(typed["self_selectable_plans"])),
     )
+
+
+def _names_of(value: Value) -> list[str]:
+    return value if isinstance(value, list) else []
+
+
+def _int_of(value: Value) -> int:
+    return value if isinstance(value, int) else 0
 
 
 async def public_settings(deps: Deps) -> dict[str, Value]:

@@ -34,6 +34,7 @@ class SettingsQuery:
             password_min_length=values.password_min_length,
             access_token_ttl_seconds=values.access_token_ttl_seconds,
             magic_link_enabled=values.magic_link_enabled,
+            self_selectable_plans=list(values.self_selectable_plans),
             mfa_enabled=False,
         )
 

@@ -15,9 +15,11 @@ from identity.services.service_status import Component, ServiceReport
 @strawberry.type(description="A runtime setting: its value now, its default and its bounds.")
 class RuntimeSetting:
     key: str = strawberry.field(description="The setting's name, e.g. registration_enabled.")
-    value: JSON = strawberry.field(description="The value in force: a boolean or an integer.")
+    value: JSON = strawberry.field(
+        description="The value in force: a boolean, an integer or a list of names."
+    )
     default: JSON = strawberry.field(description="The value from the environment.")
-    type: str = strawberry.field(description="bool or int.")
+    type: str = strawberry.field(description="bool, int or names.")
     description: str = strawberry.field(description="What it changes.")
     public: bool = strawberry.field(description="Shown to anyone (publicSettings).")
     minimum: int | None = strawberry.field(description="Smallest value accepted (int).")
@@ -55,6 +57,9 @@ class PublicSettings:
     password_min_length: int = strawberry.field(description="Shortest password accepted.")
     access_token_ttl_seconds: int = strawberry.field(description="Access token lifetime.")
     magic_link_enabled: bool = strawberry.field(description="Whether sign-in links are offered.")
+    self_selectable_plans: list[str] = strawberry.field(
+        description="Subscription plans a user may pick at registration (besides the default)."
+    )
     mfa_enabled: bool = strawberry.field(description="Whether MFA is offered (not yet).")
 
 

@@ -26,6 +26,9 @@ KEYS = [
     "lockout_minutes",
     "access_token_ttl_seconds",
     "magic_link_enabled",
+    "registration_reveals_existing",
+    "refresh_reuse_interval_seconds",
+    "self_selectable_plans",
 ]
 REGISTER = {"email": "new@example.com", "password": "SecurePassword123!"}
 GRAPHQL_REGISTER = """
@@ -279,6 +282,7 @@ async def test_public_settings_show_the_public_part(
         "password_min_length": 8,
         "access_token_ttl_seconds": 900,
         "magic_link_enabled": False,
+        "self_selectable_plans": [],
         "mfa_enabled": False,
     }
     assert graphql["data"]["publicSettings"] == {
@@ -375,3 +379,35 @@ async def test_services_report_a_stopped_mail_worker(
         "status": "unhealthy",
         "message": "The delivery worker is not running",
     } in graphql["data"]["serviceStatus"]["components"]
+
+
+@pytest.mark.parametrize("raw", ["²", "1" * 5000, "١٢", "12.0", "+-1"])
+async def test_a_number_setting_refuses_what_is_not_ascii_digits(
+    app: FastAPI, client: httpx.AsyncClient, raw: str
+) -> None:
+    root = await superadmin(app)
+    response = await patch(client, root.headers, "lockout_threshold", raw)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize(
+    ("raw", "stored"),
+    [("pro, team", ["pro", "team"]), (["pro"], ["pro"]), ("", []), ([], [])],
+)
+async def test_self_selectable_plans_take_a_list_of_names(
+    app: FastAPI, client: httpx.AsyncClient, raw: object, stored: list[str]
+) -> None:
+    root = await superadmin(app)
+    response = await patch(client, root.headers, "self_selectable_plans", raw)
+    assert response.status_code == 200, response.text
+    assert response.json()["value"] == stored
+
+
+@pytest.mark.parametrize("raw", [["Pro"], ["a b"], [1], "x" * 40, [str(n) for n in range(21)]])
+async def test_self_selectable_plans_refuse_bad_names(
+    app: FastAPI, client: httpx.AsyncClient, raw: object
+) -> None:
+    root = await superadmin(app)
+    response = await patch(client, root.headers, "self_selectable_plans", raw)
+    assert response.status_code == 422, response.text
