@@ -1,10 +1,17 @@
-"""A depth limit that counts every field, introspection included.
+"""Depth limits: one for data, one for introspection, each counting every field.
 
 Strawberry's QueryDepthLimiter skips introspection fields, which leaves nested
-``ofType { ofType { ... } }`` queries unbounded; this rule does not.
+``ofType { ofType { ... } }`` queries unbounded; these rules do not. Data fields are held
+to ``graphql_max_depth``. Introspection (``__schema`` and ``__type`` at the root) has its
+own bound: the depth of the standard introspection query that GraphiQL, graphql-codegen,
+Apollo and schemathesis send (graphql-core's ``get_introspection_query`` with every option
+on), so that query passes wherever introspection is allowed and anything nested deeper does
+not.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from graphql import (
     ASTValidationRule,
@@ -17,7 +24,11 @@ from graphql import (
     SelectionSetNode,
     ValidationContext,
     ValidationRule,
+    get_introspection_query,
+    parse,
 )
+
+INTROSPECTION_ROOT_FIELDS = frozenset({"__schema", "__type"})
 
 
 def _depth(
@@ -41,27 +52,98 @@ def _depth(
     return deepest
 
 
-def max_depth_rule(max_depth: int) -> type[ASTValidationRule]:
+def _root_fields(
+    selection_set: SelectionSetNode,
+    fragments: dict[str, FragmentDefinitionNode],
+    visited: frozenset[str] = frozenset(),
+) -> Iterator[FieldNode]:
+    """The fields an operation selects at its root, through fragments."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            yield selection
+        elif isinstance(selection, InlineFragmentNode):
+            yield from _root_fields(selection.selection_set, fragments, visited)
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            fragment = fragments.get(name)
+            if fragment is not None and name not in visited:
+                yield from _root_fields(fragment.selection_set, fragments, visited | {name})
+
+
+def _fragments(definitions: Iterator[object]) -> dict[str, FragmentDefinitionNode]:
+    return {
+        definition.name.value: definition
+        for definition in definitions
+        if isinstance(definition, FragmentDefinitionNode)
+    }
+
+
+def operation_depths(
+    operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+) -> tuple[int, int]:
+    """(data depth, introspection depth) of ``operation``: the deepest path under its data
+    root fields and under its ``__schema``/``__type`` root fields, each counting the root."""
+    data = introspection = 0
+    for field in _root_fields(operation.selection_set, fragments):
+        depth = 1 + _depth(field.selection_set, fragments, frozenset())
+        if field.name.value in INTROSPECTION_ROOT_FIELDS:
+            introspection = max(introspection, depth)
+        else:
+            data = max(data, depth)
+    return data, introspection
+
+
+def _standard_introspection_depth() -> int:
+    document = parse(
+        get_introspection_query(
+            descriptions=True,
+            specified_by_url=True,
+            directive_is_repeatable=True,
+            schema_description=True,
+            input_value_deprecation=True,
+        )
+    )
+    fragments = _fragments(iter(document.definitions))
+    return max(
+        operation_depths(definition, fragments)[1]
+        for definition in document.definitions
+        if isinstance(definition, OperationDefinitionNode)
+    )
+
+
+INTROSPECTION_MAX_DEPTH = _standard_introspection_depth()
+"""15 with graphql-core 3.3: the standard query's ``TypeRef`` nests ``ofType`` that deep."""
+
+
+def max_depth_rule(
+    max_depth: int, introspection_max_depth: int = INTROSPECTION_MAX_DEPTH
+) -> type[ASTValidationRule]:
     class MaxDepthRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
             document = context.document
-            fragments = {
-                definition.name.value: definition
-                for definition in document.definitions
-                if isinstance(definition, FragmentDefinitionNode)
-            }
+            fragments = _fragments(iter(document.definitions))
             for definition in document.definitions:
                 if not isinstance(definition, OperationDefinitionNode):
                     continue
-                depth = _depth(definition.selection_set, fragments, frozenset())
-                if depth > max_depth:
-                    name = definition.name.value if definition.name else "anonymous"
+                name = definition.name.value if definition.name else "anonymous"
+                data, introspection = operation_depths(definition, fragments)
+                if data > max_depth:
                     context.report_error(
                         GraphQLError(
                             f"'{name}' exceeds maximum operation depth of {max_depth} "
-                            f"(found {depth})",
+                            f"(found {data})",
                             definition,
+                            extensions={"code": "QUERY_TOO_DEEP"},
+                        )
+                    )
+                if introspection > introspection_max_depth:
+                    context.report_error(
+                        GraphQLError(
+                            f"'{name}' exceeds maximum introspection depth of "
+                            f"{introspection_max_depth} (found {introspection})",
+                            definition,
+                            extensions={"code": "QUERY_TOO_DEEP"},
                         )
                     )
 

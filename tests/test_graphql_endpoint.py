@@ -55,11 +55,11 @@ async def test_queries_work_over_get(client: httpx.AsyncClient) -> None:
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_query_depth_20_is_refused(client: httpx.AsyncClient) -> None:
+async def test_introspection_depth_20_is_refused(client: httpx.AsyncClient) -> None:
     response = await client.post("/graphql", json={"query": deep_query(20)})
 
     errors = response.json()["errors"]
-    assert "exceeds maximum operation depth" in errors[0]["message"]
+    assert "exceeds maximum introspection depth" in errors[0]["message"]
 
 
 async def test_fifty_aliases_are_refused(client: httpx.AsyncClient) -> None:
