@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
@@ -78,14 +80,36 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return extensions
 
 
+SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
+"""graphql-core's suggestions: of fields, arguments, input fields, types, enum values, and
+subselections, in validation and in the coercion of variables alike."""
+
+
+def without_suggestions(message: str) -> str:
+    return SUGGESTION.sub("", message)
+
+
 class Schema(strawberry.Schema):
-    """Logs only unexpected errors: refusals and invalid queries are the client's business."""
+    """Logs only unexpected errors: refusals and invalid queries are the client's business.
+
+    With ``hide_suggestions`` (production) no error names anything the client did not
+    send: graphql-core's "Did you mean" would let the schema be rebuilt with introspection
+    off. Strawberry's ``disable_field_suggestions`` covers only fields; every error of a
+    result passes through here before it is answered, so all are stripped here.
+    """
+
+    def __init__(self, *args: Any, hide_suggestions: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hide_suggestions = hide_suggestions
 
     def process_errors(
         self,
         errors: list[GraphQLError],
         execution_context: ExecutionContext | None = None,
     ) -> None:
+        if self.hide_suggestions:
+            for error in errors:
+                error.message = without_suggestions(error.message)
         unexpected = [error for error in errors if is_unexpected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
@@ -99,4 +123,5 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=_extensions(settings),
         execution_context_class=FastExecutionContext,
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
+        hide_suggestions=settings.is_production,
     )
