@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from identity.errors import AuthenticationRequired
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
 from identity.services import auth, authorization
+from identity.services import health as health_service
 from identity.services.deps import Deps
 from identity.web.request import bearer_token, request_meta
 from schema.dataloaders import Loaders
@@ -27,6 +29,7 @@ class Context:
     _principal: Principal | None = field(default=None, init=False)
     _permissions: frozenset[str] | None = field(default=None, init=False)
     _authenticated: bool = field(default=False, init=False)
+    _health: asyncio.Future[health_service.HealthReport] | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.meta = request_meta(self.request)
@@ -63,3 +66,18 @@ class Context:
                 else frozenset()
             )
         return self._permissions
+
+    async def health(self) -> health_service.HealthReport:
+        """The service's health, checked once per request: ``health`` aliased fifteen times
+        (the aliases resolve concurrently) pings the database once, not fifteen times."""
+        if self._health is None:
+            runtime = self.runtime
+            self._health = asyncio.ensure_future(
+                health_service.health(
+                    database=runtime.database,
+                    limit_seconds=runtime.settings.health_timeout,
+                    now=runtime.clock.now(),
+                    uptime_seconds=runtime.uptime_seconds(),
+                )
+            )
+        return await self._health

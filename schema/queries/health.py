@@ -6,22 +6,19 @@ import strawberry
 from strawberry.types import Info
 
 from identity import __version__
-from identity.services import health as health_service
 from schema.context import Context
 from schema.types.health import Health
 
 
 @strawberry.type
 class HealthQuery:
-    @strawberry.field(description="The service's health, as `GET /health` reports it. Public.")
+    @strawberry.field(
+        description="The service's health, as `GET /health` reports it, checked once per "
+        "request. Public."
+    )
     async def health(self, info: Info[Context, None]) -> Health:
         runtime = info.context.runtime
-        report = await health_service.health(
-            database=runtime.database,
-            limit_seconds=runtime.settings.health_timeout,
-            now=runtime.clock.now(),
-            uptime_seconds=runtime.uptime_seconds(),
-        )
+        report = await info.context.health()
         return Health.from_report(
             report, version=__version__, environment=runtime.settings.env.value
         )
