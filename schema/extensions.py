@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 from strawberry.extensions import SchemaExtension
 
+from identity.observability.metrics import INVALID_OUTCOME
 from schema.context import Context
-
-ANONYMOUS_OPERATION = "<anonymous>"
 
 
 class OperationMetrics(SchemaExtension):
-    """Counts each operation by name, type and outcome (ok, error, invalid)."""
+    """Counts each operation by type, outcome (ok, error, invalid) and name; the metrics
+    bound the names that become labels."""
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -22,7 +22,7 @@ class OperationMetrics(SchemaExtension):
             return
         result = execution.result
         if result is None or execution.pre_execution_errors:
-            outcome = "invalid"
+            outcome = INVALID_OUTCOME
         elif result.errors:
             outcome = "error"
         else:
@@ -32,5 +32,5 @@ class OperationMetrics(SchemaExtension):
         except RuntimeError:
             kind = "unknown"
         context.runtime.metrics.observe_graphql(
-            operation=execution.operation_name or ANONYMOUS_OPERATION, kind=kind, outcome=outcome
+            operation=execution.operation_name or None, kind=kind, outcome=outcome
         )

@@ -9,6 +9,12 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+MAX_OPERATION_NAMES = 200
+MAX_OPERATION_NAME_LENGTH = 100
+OTHER_OPERATION = "other"
+INVALID_OUTCOME = "invalid"
+ANONYMOUS_OPERATION = "<anonymous>"
+
 
 
 class _PoolCollector(Collector):
@@ -29,6 +35,7 @@ class _PoolCollector(Collector):
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._operation_names: set[str] = set()
         self.requests = Counter(
             "identity_http_requests_total",
             "HTTP requests by route template, method and status",
@@ -44,7 +51,8 @@ class Metrics:
         )
         self.graphql_operations = Counter(
             "identity_graphql_operations_total",
-            "GraphQL operations by operation name, type and outcome",
+            "GraphQL operations by type, outcome and operation name (the first "
+            f"{MAX_OPERATION_NAMES} valid names seen, the rest '{OTHER_OPERATION}')",
             ["operation", "type", "outcome"],
             registry=self.registry,
         )
@@ -56,8 +64,28 @@ class Metrics:
         self.requests.labels(route, method, str(status)).inc()
         self.latency.labels(route, method).observe(seconds)
 
-    def observe_graphql(self, *, operation: str, kind: str, outcome: str) -> None:
-        self.graphql_operations.labels(operation, kind, outcome).inc()
+    def observe_graphql(self, *, operation: str | None, kind: str, outcome: str) -> None:
+        """``kind`` and ``outcome`` come from fixed sets; ``operation`` is the client's."""
+        self.graphql_operations.labels(
+            self._operation_label(operation, outcome), kind, outcome
+        ).inc()
+
+    def _operation_label(self, name: str | None, outcome: str) -> str:
+        """The client chooses operation names, so each would be a label set of its own kept
+        for the life of the process: only a bounded set of names becomes a label, admitted
+        first come from operations that passed validation; every other name is ``other``."""
+        if name is None:
+            return ANONYMOUS_OPERATION
+        if name in self._operation_names:
+            return name
+        if (
+            outcome == INVALID_OUTCOME
+            or len(name) > MAX_OPERATION_NAME_LENGTH
+            or len(self._operation_names) >= MAX_OPERATION_NAMES
+        ):
+            return OTHER_OPERATION
+        self._operation_names.add(name)
+        return name
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
