@@ -12,13 +12,12 @@ from starlette.routing import Route
 
 from identity import __version__, rest
 from identity.config import Settings
-from identity.db import Database
 from identity.migrate import upgrade
 from identity.observability.logging import configure_logging
 from identity.observability.metrics import Metrics
 from identity.observability.middleware import RequestContextMiddleware
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
-from identity.runtime import Runtime
+from identity.runtime import Runtime, open_database
 from schema.app import build_graphql_app
 
 log = logging.getLogger("identity")
@@ -34,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = Database(settings)
+        database = open_database(settings)
         try:
             if settings.migrate_on_start:
                 await upgrade(database)

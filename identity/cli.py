@@ -73,9 +73,9 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 
 async def _with_deps(settings: Settings, action: Callable[[Deps], Awaitable[str]]) -> str:
     from identity.observability.metrics import Metrics
-    from identity.runtime import Runtime
+    from identity.runtime import Runtime, open_database
 
-    database = Database(settings)
+    database = open_database(settings)
     try:
         await upgrade(database)
         runtime = Runtime(settings=settings, database=database, metrics=Metrics())

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ARRAY, ColumnElement, Connection, any_, bindparam, event, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -21,6 +21,17 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from identity.config import Settings
+
+OUTBOX_SEALER = "identity.outbox_sealer"
+"""Key of the ``TextSealer`` in every session's ``info``: the outbox seals mail bodies with it."""
+
+
+class TextSealer(Protocol):
+    """Encryption of text at rest (``identity.security.sealing.Sealer``)."""
+
+    def seal(self, text: str) -> str: ...
+
+    def open(self, text: str) -> str: ...
 
 
 def dialect_name(session: AsyncSession) -> str:
@@ -119,13 +130,18 @@ def _begin_sqlite(connection: Connection) -> None:
 class Database:
     """Owns the engine; the app's lifespan creates it and disposes of it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, outbox_sealer: TextSealer | None = None) -> None:
+        """``outbox_sealer``: without one, sessions of this database cannot queue mail."""
         self.url = settings.database_url
         self.is_sqlite = settings.is_sqlite
         path = settings.sqlite_path()
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, **_engine_options(settings))
+        # hide_parameters: a failed statement's error (logged, or shown by a careless
+        # adapter) would otherwise carry its bound values: password hashes, token digests.
+        self.engine: AsyncEngine = create_async_engine(
+            self.url, hide_parameters=True, **_engine_options(settings)
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _tune_sqlite)
             event.listen(self.engine.sync_engine, "begin", _begin_sqlite)
@@ -136,9 +152,13 @@ class Database:
             # A read is one statement or a few independent ones: autocommit spares the
             # BEGIN and ROLLBACK round trips the driver would add around it.
             readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.sessions = async_sessionmaker(readers, expire_on_commit=False)
+        self.outbox_sealer = outbox_sealer
+        info = {} if outbox_sealer is None else {OUTBOX_SEALER: outbox_sealer}
+        self.sessions = async_sessionmaker(readers, expire_on_commit=False, info=info)
         self._write_sessions = async_sessionmaker(
-            self.engine.execution_options(**{WRITE_OPTION: True}), expire_on_commit=False
+            self.engine.execution_options(**{WRITE_OPTION: True}),
+            expire_on_commit=False,
+            info=info,
         )
 
     @asynccontextmanager

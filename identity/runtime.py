@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from identity.clock import Clock, SystemClock
@@ -14,29 +13,23 @@ from identity.mail.smtp import transport_for
 from identity.mail.worker import MailWorker
 from identity.observability.metrics import Metrics
 from identity.security.passwords import PasswordHasher
+from identity.security.sealing import Sealer
+from identity.security.service_secret import LOCAL_SECRET_FILE, data_dir, secret_key
 from identity.services.deps import Deps
 from identity.services.keys import KeyRing
 
-LOCAL_SECRET_FILE = ".identity-secret"  # noqa: S105 (a file name)
+__all__ = ["LOCAL_SECRET_FILE", "Runtime", "data_dir", "open_database", "secret_key"]
+
+OUTBOX_KEY_INFO = b"identity mail outbox v1"
 
 
-def data_dir(settings: Settings) -> Path:
-    """Where the service keeps local files: beside the SQLite database, or the cwd."""
-    path = settings.sqlite_path()
-    return (path.parent if path else Path.cwd()).resolve()
+def open_database(settings: Settings) -> Database:
+    """The service's database, sealing outbox bodies under the service secret.
 
-
-def secret_key(settings: Settings) -> str:
-    """The configured secret; outside production, one generated once and kept (mode 0600)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value()
-    path = data_dir(settings) / LOCAL_SECRET_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
+    The secret is read (and a local one created) only when the first mail is sealed or opened.
+    """
+    sealer = Sealer(partial(secret_key, settings), info=OUTBOX_KEY_INFO)
+    return Database(settings, outbox_sealer=sealer)
 
 
 @dataclass(slots=True)

@@ -75,8 +75,9 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         partial(ValidationCache, maxsize=1024),
         OperationMetrics,
     ]
-    if settings.is_production:
-        extensions.append(partial(MaskErrors, should_mask_error=is_unexpected))
+    # In every environment: a crash's text (a database error quotes its SQL) is not the
+    # client's business; the server logs it in full.
+    extensions.append(partial(MaskErrors, should_mask_error=is_unexpected))
     return extensions
 
 

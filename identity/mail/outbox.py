@@ -1,4 +1,9 @@
-"""Queueing mail in the caller's transaction: the outbox row commits or rolls back with it."""
+"""Queueing mail in the caller's transaction: the outbox row commits or rolls back with it.
+
+Bodies carry live one-time tokens, so they are sealed (AES-GCM under a key derived from the
+service secret) before they reach the database; only the delivery worker opens them, just
+before sending. The sealer comes with the session (``Database(outbox_sealer=...)``).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,20 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from identity.db import OUTBOX_SEALER, TextSealer
 from identity.mail.templates import render
 from identity.models import MailStatus, OutboxMail
 
 _WAKE_PENDING = "identity.mail.queued"
 _LISTENING = "identity.mail.listening"
 _wakers: set[Callable[[], None]] = set()
+
+
+def sealer_of(session: AsyncSession) -> TextSealer:
+    sealer: TextSealer | None = session.sync_session.info.get(OUTBOX_SEALER)
+    if sealer is None:
+        raise RuntimeError("this session's Database was made without an outbox sealer")
+    return sealer
 
 
 def enqueue(
@@ -36,12 +49,13 @@ def enqueue(
     if not to or "\r" in to or "\n" in to or "@" not in to:
         raise ValueError("a mail needs one recipient address")
     rendered = render(template, context)
+    sealer = sealer_of(session)
     session.add(
         OutboxMail(
             to_address=to,
             subject=rendered.subject,
-            text_body=rendered.text,
-            html_body=rendered.html,
+            text_body=sealer.seal(rendered.text),
+            html_body=sealer.seal(rendered.html),
             template=template,
             user_id=user_id,
             status=MailStatus.PENDING,

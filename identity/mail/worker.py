@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,8 +63,8 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-# Mail bodies carry one-time tokens in the clear; once a mail is done with (sent or given
-# up) its body is dropped, so the database keeps those tokens only as hashes.
+# Mail bodies carry one-time tokens, sealed at rest; once a mail is done with (sent or
+# given up) its body is dropped as well, so the database keeps those tokens only as hashes.
 REMOVED_BODY = "(removed once the mail was done with: it carried a one-time secret)"
 _FORGET_BODY = {"text_body": REMOVED_BODY, "html_body": REMOVED_BODY}
 
@@ -205,11 +206,24 @@ class MailWorker:
                 )
         return claims
 
+    def _opened(self, mail: Mail) -> Mail:
+        """The mail with its bodies unsealed, only now that it is about to be sent."""
+        sealer = self.database.outbox_sealer
+        if sealer is None:
+            raise RuntimeError("this worker's Database was made without an outbox sealer")
+        return dataclasses.replace(mail, text=sealer.open(mail.text), html=sealer.open(mail.html))
+
     async def _deliver(self, claim: _Claim) -> _Outcome:
         """Send one mail; whatever the transport raises becomes the attempt's error."""
         try:
+            mail = self._opened(claim.mail)
+        except Exception as broken:
+            # Sealed under another secret, or altered: no retry will ever open it.
+            log.error("mail %s cannot be unsealed: %s", claim.mail.id, broken)
+            return _Outcome(error=_describe(broken), permanent=True)
+        try:
             async with asyncio.timeout(self.send_timeout):
-                await self.transport.send(claim.mail)
+                await self.transport.send(mail)
         except PermanentFailure as refused:
             log.warning("mail %s refused for good: %s", claim.mail.id, refused)
             return _Outcome(error=_describe(refused), permanent=True)

@@ -15,9 +15,11 @@ from identity.mail.outbox import enqueue
 from identity.mail.smtp import SmtpTransport
 from identity.mail.worker import MailWorker
 from identity.models import MailAttempt, OutboxMail
+from identity.runtime import open_database
 from tests.support.smtp import SmtpServer
 
 TOKEN = "tok-0123456789"
+SECRET_KEY = "mail-tests-secret-key-0123456789abcdef"
 
 
 class FakeClock:
@@ -53,12 +55,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def mail_settings(make_settings: Callable[..., Settings], smtp: SmtpServer) -> Settings:
-    return make_settings(smtp_url=smtp.url, smtp_timeout_seconds=5)
+    return make_settings(smtp_url=smtp.url, smtp_timeout_seconds=5, secret_key=SECRET_KEY)
 
 
 @pytest.fixture
 async def database(mail_settings: Settings) -> AsyncIterator[Database]:
-    opened = Database(mail_settings)
+    opened = open_database(mail_settings)
     yield opened
     await opened.dispose()
 

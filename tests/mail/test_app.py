@@ -13,6 +13,7 @@ from identity.config import Settings
 from identity.db import Database
 from identity.mail.outbox import enqueue
 from identity.models import MailStatus
+from identity.runtime import open_database
 from tests.conftest import open_client
 from tests.mail.conftest import outbox_rows
 from tests.support.smtp import SmtpServer
@@ -20,7 +21,7 @@ from tests.support.smtp import SmtpServer
 
 async def _queue_magic_link(settings: Settings, token: str) -> None:
     """Queue a mail through a database of its own, as another process would."""
-    database = Database(settings)
+    database = open_database(settings)
     try:
         async with database.unit_of_work() as session:
             enqueue(

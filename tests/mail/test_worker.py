@@ -13,6 +13,7 @@ from identity.db import Database
 from identity.mail.smtp import Mail
 from identity.mail.worker import LEASE_EXPIRED, MailWorker
 from identity.models import MailStatus
+from identity.runtime import open_database
 from tests.mail.conftest import (
     FakeClock,
     attempt_rows,
@@ -275,7 +276,7 @@ async def test_two_workers_deliver_each_mail_exactly_once(
     count = 40
     for number in range(count):
         await queue(database, clock, to=f"user{number}@example.com")
-    other = Database(mail_settings)
+    other = open_database(mail_settings)
     try:
         first = make_worker(database, clock, mail_settings, batch_size=4)
         second = make_worker(other, clock, mail_settings, batch_size=4)

@@ -1,0 +1,66 @@
+"""A failing statement shows neither its bound values nor the database's own text to anyone."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from identity.config import Settings
+from identity.db import Database
+
+SECRET_VALUE = "argon2-looking-secret-" + uuid.uuid4().hex
+
+REGISTER = """
+mutation ($input: RegisterInput!) {
+  register(input: $input) { __typename }
+}
+"""
+
+
+@pytest.mark.parametrize("env", ["development", "test"])
+async def test_a_database_failure_in_graphql_answers_a_masked_error(
+    make_settings: Callable[..., Settings], env: str
+) -> None:
+    from identity.app import create_app
+    from tests.conftest import open_client
+
+    app = create_app(make_settings(env=env))
+    variables = {
+        "input": {
+            "email": "long@example.com",
+            "password": "a fine long password 42",
+            "firstName": "F" * 300,
+        }
+    }
+    async for client in open_client(app):
+        response = await client.post("/graphql", json={"query": REGISTER, "variables": variables})
+        _no_database_text(response)
+        for error in response.json().get("errors") or []:
+            assert error["message"] == "Unexpected error."
+
+
+def _no_database_text(response: httpx.Response) -> None:
+    body = response.text.lower()
+    for leak in ("argon2", "insert into", "sqlalchemy", "asyncpg", "sqlite", "value too long"):
+        assert leak not in body, response.text
+
+
+async def test_a_failed_statement_does_not_carry_its_parameters(settings: Settings) -> None:
+    database = Database(settings)
+    try:
+        with pytest.raises(DBAPIError) as raised:
+            async with database.unit_of_work() as session:
+                await session.execute(
+                    text("INSERT INTO no_such_table (secret) VALUES (:secret)"),
+                    {"secret": SECRET_VALUE},
+                )
+    finally:
+        await database.dispose()
+
+    assert SECRET_VALUE not in str(raised.value)
+    assert "hidden" in str(raised.value)
