@@ -23,6 +23,8 @@ from schema.app import build_graphql_app
 log = logging.getLogger("identity")
 
 GC_YOUNG_THRESHOLD = 10_000
+DOCS_PATH = "/docs"
+OPENAPI_PATH = "/openapi.json"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,9 +54,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="REST compatibility routes of the identity service. "
         "New integrations should use GraphQL at /graphql.",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=DOCS_PATH if settings.public_docs else None,
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=OPENAPI_PATH if settings.public_docs else None,
     )
     install_error_handlers(app)
     app.router.routes.extend(rest.routes())

@@ -130,6 +130,14 @@ class Settings(BaseSettings):
     mail_poll_seconds: float = Field(
         2.0, gt=0, description="How often the mail worker looks for queued mail."
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that /metrics and /health/detailed require when set. In "
+        "production, unset means those routes answer 404.",
+    )
+    public_docs: bool = Field(
+        True, description="Serve /docs and /openapi.json; false answers 404 for both."
+    )
 
     @field_validator("smtp_url")
     @classmethod

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from identity import SERVICE_NAME, __version__
 from identity.clock import isoformat_z
 from identity.rest.deps import RuntimeDep
+from identity.rest.operator import require_operator
 from identity.services import health as health_service
 from identity.services.health import DatabaseCheck, Status
 
@@ -62,8 +63,24 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
     return JSONResponse(body, status_code=_status_code(report.status))
 
 
-@router.get("/health/detailed", summary="Health of every dependency")
-@router.get("/api/v1/health/detailed", summary="Health of every dependency (seed 000 path)")
+_OPERATOR_ONLY = (
+    "Needs `Authorization: Bearer <IDENTITY_METRICS_TOKEN>` when that is set; "
+    "in production without it, 404."
+)
+
+
+@router.get(
+    "/health/detailed",
+    summary="Health of every dependency",
+    description=_OPERATOR_ONLY,
+    dependencies=[Depends(require_operator)],
+)
+@router.get(
+    "/api/v1/health/detailed",
+    summary="Health of every dependency (seed 000 path)",
+    description=_OPERATOR_ONLY,
+    dependencies=[Depends(require_operator)],
+)
 async def health_detailed(runtime: RuntimeDep) -> JSONResponse:
     report = await health_service.detailed_health(
         database=runtime.database,

@@ -4,35 +4,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from identity import SERVICE_NAME, __version__
 from identity.rest.deps import RuntimeDep
+from identity.rest.operator import require_operator
 
 router = APIRouter(tags=["meta"])
 
 
 @router.get("/", summary="Service name, version and links")
 async def root(runtime: RuntimeDep) -> dict[str, Any]:
+    links = {
+        "graphql": "/graphql",
+        "docs": "/docs",
+        "openapi": "/openapi.json",
+        "health": "/health",
+        "health_detailed": "/health/detailed",
+        "metrics": "/metrics",
+    }
+    if not runtime.settings.public_docs:
+        del links["docs"], links["openapi"]
     return {
         "service": SERVICE_NAME,
         "name": SERVICE_NAME,
         "description": "A GraphQL identity API, with REST compatibility routes.",
         "version": __version__,
         "environment": runtime.settings.env.value,
-        "links": {
-            "graphql": "/graphql",
-            "docs": "/docs",
-            "openapi": "/openapi.json",
-            "health": "/health",
-            "health_detailed": "/health/detailed",
-            "metrics": "/metrics",
-        },
+        "links": links,
     }
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="Needs `Authorization: Bearer <IDENTITY_METRICS_TOKEN>` when that is set; "
+    "in production without it, 404.",
+    response_class=Response,
+    dependencies=[Depends(require_operator)],
+)
 async def metrics(runtime: RuntimeDep) -> Response:
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
