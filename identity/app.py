@@ -18,6 +18,7 @@ from identity.observability.metrics import Metrics
 from identity.observability.middleware import RequestContextMiddleware
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
 from identity.runtime import Runtime, open_database
+from identity.web.security_headers import SecurityHeadersMiddleware
 from schema.app import build_graphql_app
 
 log = logging.getLogger("identity")
@@ -64,6 +65,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         Route("/graphql", build_graphql_app(settings), methods=["GET", "POST"])
     )
     app.add_middleware(UnexpectedErrorMiddleware)
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        production=settings.is_production,
+        docs_paths=(DOCS_PATH, f"{DOCS_PATH}/oauth2-redirect", OPENAPI_PATH),
+    )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     metrics.watch_pool(lambda: _pool_figures(app))
     return app
