@@ -164,6 +164,14 @@ class Settings(BaseSettings):
         return (self.frontend_url or self.public_url).rstrip("/")
 
     @property
+    def smtp_uses_tls(self) -> bool:
+        """Whether every SMTP exchange is encrypted: implicit TLS, or STARTTLS required."""
+        if self.smtp_url is None:
+            return False
+        url = self.smtp_url.get_secret_value()
+        return url.startswith("smtps://") or self.smtp_starttls is True
+
+    @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
 
@@ -204,6 +212,13 @@ class Settings(BaseSettings):
             problems.append("IDENTITY_PUBLIC_URL is required (https://auth.example.com)")
         elif not self.public_url.startswith("https://"):
             problems.append("IDENTITY_PUBLIC_URL must use https in production")
+        if self.frontend_url is not None and not self.frontend_url.startswith("https://"):
+            problems.append("IDENTITY_FRONTEND_URL must use https in production")
+        if self.smtp_url is not None and not self.smtp_uses_tls:
+            problems.append(
+                "IDENTITY_SMTP_URL must use TLS in production: smtps://..., "
+                "or smtp://... with IDENTITY_SMTP_STARTTLS=true"
+            )
         return problems
 
     def validate_for_start(self) -> None:
