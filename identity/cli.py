@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -36,10 +37,40 @@ async def _migrate(settings: Settings) -> None:
         await database.dispose()
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` reaches only this machine (a name other than localhost may not)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def remote_refusal(settings: Settings, host: str, *, allow_remote: bool) -> str | None:
+    """Why serving on ``host`` is refused, or None.
+
+    Outside production mail may be printed to the console with its tokens, GraphiQL is
+    open and errors say more; listening beyond loopback has to be asked for.
+    """
+    if settings.is_production or allow_remote or is_loopback(host):
+        return None
+    return (
+        f"identity serve: refusing --host {host} in {settings.env.value}: outside production "
+        "mailed tokens are printed to this console and GraphiQL is open, so only loopback "
+        "(127.0.0.1, ::1, localhost) is served. Pass --allow-remote to listen on "
+        f"{host} anyway, or set IDENTITY_ENV=production."
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _load_settings()
+    refusal = remote_refusal(settings, args.host, allow_remote=args.allow_remote)
+    if refusal is not None:
+        print(refusal, file=sys.stderr)
+        return 2
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
     if settings.migrate_on_start:
         asyncio.run(_migrate(settings))
@@ -151,7 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve = commands.add_parser("serve", help="run the HTTP server")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1); outside production only loopback "
+        "unless --allow-remote",
+    )
+    serve.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="outside production, listen on a non-loopback --host although mailed tokens "
+        "are printed to the console",
+    )
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=cmd_serve)
