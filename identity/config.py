@@ -100,6 +100,15 @@ class Settings(BaseSettings):
     password_workers: int | None = Field(
         None, ge=1, description="Threads hashing passwords; default: one per core."
     )
+    breached_passwords_url: str | None = Field(
+        None,
+        description="Pwned-Passwords-compatible range API checked for new passwords, e.g. "
+        "https://api.pwnedpasswords.com/range/ (only 5 hex characters of the SHA-1 are sent); "
+        "unset: off. Unreachable: the password is accepted and a warning logged.",
+    )
+    breached_passwords_timeout_seconds: float = Field(
+        2.0, gt=0, le=30, description="Seconds the breached-password range API may take."
+    )
     graphql_max_depth: int = Field(12, ge=2, description="Deepest selection a query may nest.")
     graphql_max_aliases: int = Field(15, ge=1, description="Most aliases in one document.")
     graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in one document.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+from dataclasses import dataclass
 from importlib.resources import files
 
 from identity.errors import PasswordRejected
@@ -63,3 +65,29 @@ def check_password(
             "Password is too common; choose one that is harder to guess",
             field=field,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class RangeQuery:
+    """A password's SHA-1 split for a k-anonymity range API: only ``prefix`` is ever sent."""
+
+    prefix: str
+    suffix: str
+
+    def count_in(self, body: str) -> int:
+        """The count next to this suffix in a range answer (``SUFFIX:COUNT`` lines), else 0."""
+        for line in body.splitlines():
+            suffix, _, count = line.strip().partition(":")
+            if suffix.upper() == self.suffix:
+                try:
+                    return max(int(count.strip()), 0)
+                except ValueError:
+                    return 0
+        return 0
+
+
+def pwned_range_query(password: str) -> RangeQuery:
+    """The five-hex-character prefix and the rest of the upper-case SHA-1 of ``password``."""
+    digest = hashlib.sha1(password.encode("utf-8", "surrogatepass"), usedforsecurity=False)
+    hexdigest = digest.hexdigest().upper()
+    return RangeQuery(prefix=hexdigest[:5], suffix=hexdigest[5:])
