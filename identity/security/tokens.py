@@ -22,6 +22,9 @@ from identity.security.secrets import new_token
 ACCESS_TOKEN_TYPE = "at+jwt"  # noqa: S105 (a media type, not a secret)
 
 _REGISTERED_CLAIMS = frozenset({"iss", "aud", "sub", "sid", "jti", "iat", "nbf", "exp"})
+# Tokens are issued and checked by this service's own clock: a few seconds cover the
+# instants between signing and checking, nothing more.
+LEEWAY_SECONDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +176,7 @@ def verify_access_token(
     issuer: str,
     audience: str,
     now: datetime,
-    leeway: int = 30,
+    leeway: int = LEEWAY_SECONDS,
 ) -> dict[str, Any]:
     """Return the claims of a valid access token; TokenExpired or TokenInvalid otherwise."""
     registry = jwt.JWTClaimsRegistry(
