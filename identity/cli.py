@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import ipaddress
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TextIO
 
 from identity.config import Settings
 from identity.db import Database
@@ -118,14 +120,39 @@ async def _with_deps(settings: Settings, action: Callable[[Deps], Awaitable[str]
         await database.dispose()
 
 
+class PasswordNotGiven(Exception):
+    """No password on standard input, or the two typed at the prompt differ."""
+
+
+def read_password(stdin: TextIO) -> str:
+    """The password from a prompt without echo at a terminal, else one line of stdin.
+
+    Only the line ending is removed: spaces may be part of a password.
+    """
+    if stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat the password: ") != password:
+            raise PasswordNotGiven("the two passwords differ")
+    else:
+        password = stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not password:
+        raise PasswordNotGiven("no password given (pipe it on standard input, or type it)")
+    return password
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
     from identity.errors import IdentityError
     from identity.services.accounts import create_admin
 
     settings = _load_settings()
+    try:
+        password = args.password if args.password is not None else read_password(sys.stdin)
+    except (PasswordNotGiven, EOFError) as exc:
+        print(f"identity create-admin: {str(exc) or 'no password given'}", file=sys.stderr)
+        return 1
 
     async def action(deps: Deps) -> str:
-        user, created = await create_admin(deps, email=args.email, password=args.password)
+        user, created = await create_admin(deps, email=args.email, password=password)
         return f"{'created' if created else 'promoted'} super-admin {user.email} ({user.id})"
 
     try:
@@ -204,9 +231,21 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export-schema", help="print the GraphQL SDL")
     export.set_defaults(handler=cmd_export_schema)
 
-    admin = commands.add_parser("create-admin", help="create or promote a super-admin")
+    admin = commands.add_parser(
+        "create-admin",
+        help="create or promote a super-admin",
+        description="Create a super-admin, or promote an existing account and set its "
+        "password. Without --password, the password is read from standard input (its first "
+        "line) when that is not a terminal, e.g. `identity create-admin --email a@b.c < file`, "
+        "or asked for twice without echo at a terminal.",
+    )
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", required=True)
+    admin.add_argument(
+        "--password",
+        help="the password; better left out: a command-line argument is visible to other "
+        "users of the machine and stays in shell history. Without it the password is read "
+        "from standard input or a prompt",
+    )
     admin.set_defaults(handler=cmd_create_admin)
 
     keys = commands.add_parser("keys", help="signing keys")
