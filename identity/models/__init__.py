@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from identity.models.audit import AuditEvent
+from identity.models.mail_quota import MailQuota
 from identity.models.one_time_token import OneTimeToken, TokenPurpose
 from identity.models.outbox import MailAttempt, MailStatus, OutboxMail
 from identity.models.rbac import PermissionRow, Role, RolePermission, UserPermission, UserRole
@@ -19,6 +20,7 @@ __all__ = [
     "AuthSession",
     "LoginThrottle",
     "MailAttempt",
+    "MailQuota",
     "MailStatus",
     "OneTimeToken",
     "OutboxMail",

@@ -35,6 +35,8 @@ class OneTimeToken(SQLModel, table=True):
 
     Only its SHA-256 digest is stored. ``email`` is the address the token was sent to:
     the new address of an email change, or the address a magic link may register.
+    An email-change token also names the session that asked for it and a fingerprint of
+    the password at that time: it is refused once either has changed.
     """
 
     __tablename__ = "one_time_tokens"
@@ -52,3 +54,5 @@ class OneTimeToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    session_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid()))
+    password_fingerprint: str | None = Field(default=None, max_length=64)
