@@ -3,6 +3,8 @@
 An attempt is counted *before* its password is checked, in its own committed transaction:
 of 50 parallel wrong guesses only ``threshold`` get a password check, the rest find the
 key locked. Keys are built by ``login_key`` and ``password_change_key``.
+
+Mail is counted apart, per key in fixed windows (``reserve_mail`` and ``reserve_request``).
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, literal, update
+from sqlalchemy import case, delete, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from identity.models import LoginThrottle
+from identity.models import LoginThrottle, MailQuota
 from identity.security.secrets import hash_token
 
 FAILURE_WINDOW = timedelta(hours=1)
@@ -101,3 +103,83 @@ async def clear(session: AsyncSession, *, attempt: Attempt) -> None:
 async def forget(session: AsyncSession, *, keys: list[str]) -> None:
     """Drop counters outright, for example once a password reset proved the owner."""
     await session.execute(delete(LoginThrottle).where(col(LoginThrottle.identifier_hash).in_(keys)))
+
+
+MAIL_WINDOW = timedelta(hours=1)
+MAILS_PER_WINDOW = 5
+RESEND_INTERVAL = timedelta(minutes=15)
+"""Once a window's mails are spent, one more may go every ``RESEND_INTERVAL``: whoever keeps
+asking cannot silence the address, and cannot flood it either."""
+
+
+def request_key(kind: str, requester: str) -> str:
+    """Requests of one kind by one requester (an account id), whatever they ask for."""
+    return hash_token(f"request:{kind}:{requester}")
+
+
+async def reserve_mail(
+    session: AsyncSession,
+    *,
+    key: str,
+    now: datetime,
+    limit: int = MAILS_PER_WINDOW,
+    resend_interval: timedelta = RESEND_INTERVAL,
+) -> bool:
+    """Whether one more mail may go out under ``key``; if so, it is counted.
+
+    The window is anchored at its first mail and lasts ``MAIL_WINDOW`` whatever happens in
+    it. Within it ``limit`` mails go; after those, one every ``resend_interval``. One atomic
+    upsert decides, so parallel requests cannot get past the count.
+    """
+    table = MailQuota.__table__  # type: ignore[attr-defined]
+    over = col(MailQuota.window_started_at) <= now - MAIL_WINDOW
+    room = col(MailQuota.count) < limit
+    due = col(MailQuota.last_sent_at) <= now - resend_interval
+    sends = or_(over, room, due)
+    statement = (
+        _insert(session)(table)
+        .values(key_hash=key, window_started_at=now, count=1, last_sent_at=now)
+        .on_conflict_do_update(
+            index_elements=["key_hash"],
+            set_={
+                "window_started_at": case((over, now), else_=table.c.window_started_at),
+                "count": case((over, literal(1)), (room, table.c.count + 1), else_=table.c.count),
+                "last_sent_at": case((sends, now), else_=table.c.last_sent_at),
+            },
+        )
+        .returning(table.c.last_sent_at)
+    )
+    last_sent_at = (await session.execute(statement)).scalar_one()
+    return _same_instant(last_sent_at, now)
+
+
+async def reserve_request(session: AsyncSession, *, key: str, now: datetime, limit: int) -> bool:
+    """Count one request under ``key``; whether it is within ``limit`` for the fixed window."""
+    table = MailQuota.__table__  # type: ignore[attr-defined]
+    over = col(MailQuota.window_started_at) <= now - MAIL_WINDOW
+    statement = (
+        _insert(session)(table)
+        .values(key_hash=key, window_started_at=now, count=1, last_sent_at=now)
+        .on_conflict_do_update(
+            index_elements=["key_hash"],
+            set_={
+                "window_started_at": case((over, now), else_=table.c.window_started_at),
+                "count": case((over, literal(1)), else_=table.c.count + 1),
+                "last_sent_at": now,
+            },
+        )
+        .returning(table.c.count)
+    )
+    number: int = (await session.execute(statement)).scalar_one()
+    return number <= limit
+
+
+def _insert(session: AsyncSession) -> type[postgresql.Insert] | type[sqlite.Insert]:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert  # type: ignore[return-value]
+
+
+def _same_instant(stored: datetime, now: datetime) -> bool:
+    if stored.tzinfo is None:
+        stored = stored.replace(tzinfo=now.tzinfo)
+    return stored == now
