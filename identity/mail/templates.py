@@ -2,6 +2,10 @@
 
 Every value is escaped with ``html.escape`` before it goes into the HTML part. The text part
 always carries the raw token, so API clients (and tests) that cannot follow a link can read it.
+Links carry the token in their fragment (``…/reset-password#token=…``), never in the query.
+
+Mail to an address nobody has proven yet is given no ``name`` by its senders: the greeting is
+then a plain "Hello,", and no template puts other text a requester chose into such mail.
 """
 
 from __future__ import annotations
@@ -66,6 +70,14 @@ def _with_token(
     )
 
 
+_IN_USE = (
+    "Someone asked to use this email address for another account. It already belongs to "
+    "your account, so nothing was changed and no link was sent to anyone."
+)
+_IN_USE_NEXT = (
+    "If it was you, sign in or reset your password. Otherwise you can ignore this message."
+)
+
 TEMPLATES: dict[str, MailTemplate] = {
     "verify_email": _with_token(
         subject="Verify your email address",
@@ -108,6 +120,12 @@ TEMPLATES: dict[str, MailTemplate] = {
             )
         ),
         required=frozenset({"new_email"}),
+    ),
+    "address_in_use_notice": MailTemplate(
+        subject="Someone tried to use your email address",
+        text=Template(f"$greeting\n\n{_IN_USE}\n\n{_IN_USE_NEXT}\n"),
+        html=Template(_HTML_PAGE.safe_substitute(body=f"<p>{_IN_USE}</p>", footer=_IN_USE_NEXT)),
+        required=frozenset(),
     ),
 }
 

@@ -3,6 +3,9 @@
 Seed 000: ``/api/v1/auth/forgot-password`` and ``/reset-password``; seed 002:
 ``/v1/auth/email/*`` and ``/v1/auth/password/reset*``; seed 003: ``/v1/auth/send-verification``,
 ``/verify-email``, ``/forgot-password``, ``/reset-password`` and ``/magic-link/*``.
+
+Tokens are read from request bodies only, never from the query string (mailed links carry
+them in the fragment, which the web app sends back in a body).
 """
 
 from __future__ import annotations
@@ -60,11 +63,14 @@ async def _reset(body: ResetBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any
 
 
 async def _verify(body: TokenBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
-    user = await verification.verify_email(deps, token=body.token, meta=meta)
+    verified = await verification.verify_email(deps, token=body.token, meta=meta)
     return {
-        "message": "Email verified successfully",
+        "message": verification.CLAIMED_MESSAGE
+        if verified.claimed
+        else "Email verified successfully",
         "email_verified": True,
-        "user": user_json(user),
+        "password_reset_required": verified.claimed,
+        "user": user_json(verified.user),
     }
 
 

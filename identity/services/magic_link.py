@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,22 +10,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
 from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
-from identity.services import audit, one_time, runtime_settings
+from identity.services import after_answer, audit, one_time, runtime_settings
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
-from identity.services.sessions import revoke_sessions
 from identity.services.tokens import TokenPair, check_device_info, pair
+from identity.services.verification import claim_unproven_account
 
 
 async def request_magic_link(deps: Deps, *, email: str, meta: RequestMeta) -> None:
-    """Mail a sign-in link; the answer is the same whether or not the address has an account.
+    """Mail a sign-in link; the answer is the same, and as fast, whether or not the address has
+    an account: it comes before the lookup (``after_answer``).
 
     An unknown address gets a link only while registration is open: redeeming it with
     ``allow_registration`` creates the account.
     """
     address = normalize_email(email)
-    rules = await _enabled(deps)
+    await _enabled(deps)
+    after_answer.defer(_mail_link(deps, address=address, meta=meta), name="sign-in link mail")
+
+
+async def _mail_link(deps: Deps, *, address: str, meta: RequestMeta) -> None:
+    rules = await runtime_settings.current(deps)
     lifetime = timedelta(minutes=deps.settings.magic_link_minutes)
     async with deps.database.unit_of_work() as session:
         user = await find_by_email(session, address)
@@ -70,7 +76,10 @@ async def verify_magic_link(
     check_device_info(device_info)
     await _enabled(deps)
     now = deps.clock.now()
-    async with deps.database.unit_of_work() as session:
+    async with (
+        one_time.refusals_audited(deps, purpose=TokenPurpose.MAGIC_LINK, raw=token, meta=meta),
+        deps.database.unit_of_work() as session,
+    ):
         # Redeemed first, so two uses of one link cannot both get as far as creating an
         # account; a refusal below rolls the redemption back with everything else.
         row = await one_time.redeem(session, raw=token, purpose=TokenPurpose.MAGIC_LINK, now=now)
@@ -79,23 +88,11 @@ async def verify_magic_link(
         )
         ensure_active(user, now)
         if not user.email_verified:
-            await _claim_unproven_account(session, user=user, now=now)
+            await claim_unproven_account(session, user=user, now=now, meta=meta, via="magic_link")
         auth_session, refresh = await begin_session(
             session, deps, user=user, meta=meta, device_info=device_info, method="magic_link"
         )
     return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
-
-
-async def _claim_unproven_account(session: AsyncSession, *, user: User, now: datetime) -> None:
-    """The mailbox answered for an account nobody had proven yet.
-
-    Whoever registered it may not own the address (account pre-hijacking): the password
-    they chose and the sessions they hold end here, and the owner sets a password anew.
-    """
-    user.email_verified = True
-    user.email_verified_at = now
-    user.password_hash = None
-    await revoke_sessions(session, user_id=user.id, now=now, reason="email_proven_by_link")
 
 
 async def _owner(

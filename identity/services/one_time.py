@@ -2,13 +2,17 @@
 
 A token is found by the SHA-256 digest of what the client sends, through a unique index,
 so the secret itself is never compared byte by byte. Redeeming is one conditional UPDATE,
-so two requests racing with one token cannot both succeed.
+so two requests racing with one token cannot both succeed. Every refused token leaves an
+audit row (``refusals_audited``).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -23,8 +27,33 @@ from identity.security.secrets import hash_token, new_token
 from identity.services import audit, throttle
 from identity.services.deps import Deps
 
+log = logging.getLogger(__name__)
+
 TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 200
+ALL_PURPOSES = tuple(TokenPurpose)
+"""What dies when what a token proves changes: every purpose, those added later included."""
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    """What must still hold when the token is used: the session that asked, the password then."""
+
+    session_id: uuid.UUID
+    password_fingerprint: str
+
+
+def password_fingerprint(password_hash: str | None) -> str:
+    """A digest of the stored password hash (salted, so it changes with every new password)."""
+    return hash_token(f"password:{password_hash or ''}")
+
+
+class BindingBroken(TokenInvalid):
+    """The token is genuine, but what it was bound to changed; it is retired for good."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 async def issue(
@@ -35,6 +64,7 @@ async def issue(
     user_id: uuid.UUID | None,
     now: datetime,
     lifetime: timedelta,
+    binding: Binding | None = None,
 ) -> str:
     """A new raw token (shown once, in the mail); earlier unused ones of its kind stop working.
 
@@ -66,6 +96,8 @@ async def issue(
             email=email,
             created_at=now,
             expires_at=now + lifetime,
+            session_id=binding.session_id if binding else None,
+            password_fingerprint=binding.password_fingerprint if binding else None,
         )
     )
     return raw
@@ -83,11 +115,7 @@ async def peek(
     session: AsyncSession, *, raw: str, purpose: TokenPurpose, now: datetime
 ) -> OneTimeToken:
     """The token's row if it could be redeemed now; TokenInvalid or TokenExpired otherwise."""
-    if not raw or len(raw) > MAX_TOKEN_LENGTH:
-        raise TokenInvalid("Invalid token")
-    row = await session.scalar(
-        select(OneTimeToken).where(col(OneTimeToken.token_hash) == hash_token(raw))
-    )
+    row = await _find(session, raw)
     if row is None or row.purpose != purpose.value:
         raise TokenInvalid("Invalid token")
     if row.used_at is not None:
@@ -97,6 +125,14 @@ async def peek(
     if row.expires_at <= now:
         raise TokenExpired("This token has expired; ask for a new one")
     return row
+
+
+async def _find(session: AsyncSession, raw: str) -> OneTimeToken | None:
+    if not raw or len(raw) > MAX_TOKEN_LENGTH:
+        return None
+    return await session.scalar(
+        select(OneTimeToken).where(col(OneTimeToken.token_hash) == hash_token(raw))
+    )
 
 
 async def redeem(
@@ -121,8 +157,59 @@ async def redeem(
     return row
 
 
-MAILS_PER_ADDRESS = 5
-LOGIN_LINKS = (TokenPurpose.PASSWORD_RESET, TokenPurpose.MAGIC_LINK)
+@asynccontextmanager
+async def refusals_audited(
+    deps: Deps, *, purpose: TokenPurpose, raw: str, meta: RequestMeta
+) -> AsyncIterator[None]:
+    """Around a redemption: a refused token leaves an audit row, in a transaction of its own.
+
+    The redemption's transaction rolls back with the refusal, so the row cannot go there.
+    Event names: ``one_time_token.reuse_detected`` (already used), ``one_time_token.expired``
+    and ``one_time_token.invalid`` (unknown, another purpose, replaced, or no longer bound).
+    """
+    try:
+        yield
+    except (TokenInvalid, TokenExpired) as exc:
+        try:
+            await _record_refusal(deps, purpose=purpose, raw=raw, meta=meta, error=exc)
+        except Exception:  # the refusal stands even when its audit row cannot be written
+            log.exception("could not audit a refused one-time token")
+        raise
+
+
+async def _record_refusal(
+    deps: Deps,
+    *,
+    purpose: TokenPurpose,
+    raw: str,
+    meta: RequestMeta,
+    error: TokenInvalid | TokenExpired,
+) -> None:
+    now = deps.clock.now()
+    async with deps.database.unit_of_work() as session:
+        row = await _find(session, raw)
+        event, reason = "one_time_token.invalid", "refused"
+        if row is None:
+            reason = "unknown"
+        elif row.purpose != purpose.value:
+            reason = "wrong_purpose"
+        elif row.used_at is not None:
+            event, reason = "one_time_token.reuse_detected", "used"
+        elif row.revoked_at is not None:
+            reason = "revoked"
+        elif row.expires_at <= now:
+            event, reason = "one_time_token.expired", "expired"
+        elif isinstance(error, BindingBroken):
+            reason = error.reason
+            row.revoked_at = now
+        audit.record(
+            session,
+            event_type=event,
+            now=now,
+            meta=meta,
+            subject_id=row.user_id if row else None,
+            details={"purpose": purpose.value, "reason": reason},
+        )
 
 
 async def revoke_for_user(
@@ -153,6 +240,11 @@ async def revoke_for_user(
     )
 
 
+def proven_recipient(user: User | None, to: str) -> bool:
+    """Whether ``to`` is an address its account has proven (only then may mail name anyone)."""
+    return user is not None and user.email_verified and to.lower() == user.email_key
+
+
 async def mail(
     session: AsyncSession,
     deps: Deps,
@@ -162,19 +254,21 @@ async def mail(
     user: User | None,
     lifetime: timedelta,
     extra: Mapping[str, str] | None = None,
-) -> None:
+    binding: Binding | None = None,
+) -> bool:
     """Issue a token and queue its mail in the same transaction: both commit, or neither.
 
-    Past ``MAILS_PER_ADDRESS`` mails of one purpose to one address within the throttle's
-    window, nothing is sent and the earlier link stays valid: otherwise anyone could flood
-    a mailbox, or keep its owner's reset link forever replaced. Callers answer alike.
+    Mail of one purpose to one address is counted in fixed windows (``throttle.reserve_mail``):
+    five in the window, then one every 15 minutes, so nobody can flood a mailbox, nor keep its
+    owner from getting a working link by asking again and again. Each mail carries a fresh
+    token and retires the earlier ones (only digests are kept, so an old link cannot be sent
+    again). Returns whether a mail was queued; callers answer alike either way.
+
+    Mail to an address nobody has proven carries no text the requester chose (no name).
     """
     now = deps.clock.now()
-    attempt = await throttle.reserve_attempt(
-        session, key=throttle.mail_key(purpose.value, to), now=now
-    )
-    if attempt.number > MAILS_PER_ADDRESS:
-        return
+    if not await throttle.reserve_mail(session, key=throttle.mail_key(purpose.value, to), now=now):
+        return False
     raw = await issue(
         session,
         purpose=purpose,
@@ -182,20 +276,62 @@ async def mail(
         user_id=user.id if user else None,
         now=now,
         lifetime=lifetime,
+        binding=binding,
     )
+    named = user is not None and proven_recipient(user, to)
     enqueue(
         session,
         now=now,
         to=to,
         template=_TEMPLATES[purpose],
         context={
-            "link": f"{deps.settings.links_base_url}/{_PATHS[purpose]}?token={raw}",
+            "link": link(deps, purpose=purpose, token=raw),
             "token": raw,
-            "name": (user.display_name or user.first_name or "") if user else "",
+            "name": (user.display_name or user.first_name or "") if user and named else "",
             "expires_minutes": str(int(lifetime.total_seconds() // 60)),
             **(extra or {}),
         },
         user_id=user.id if user else None,
+    )
+    return True
+
+
+def link(deps: Deps, *, purpose: TokenPurpose, token: str) -> str:
+    """The web app's page for ``purpose``, the token in the fragment.
+
+    A fragment never reaches a server (no access log, no ``Referer``); the page reads it and
+    sends the token in a request body.
+    """
+    return f"{deps.settings.links_base_url}/{_PATHS[purpose]}#token={token}"
+
+
+async def mail_address_in_use(
+    session: AsyncSession, deps: Deps, *, owner: User, meta: RequestMeta, attempted: str
+) -> None:
+    """Tell an address's owner that someone tried to use it (instead of telling the requester).
+
+    Counted like every other mail, so repeated attempts cannot flood the owner. ``attempted``
+    names what was tried (``registration``, ``email_change``) in the audit row only.
+    """
+    now = deps.clock.now()
+    if await throttle.reserve_mail(
+        session, key=throttle.mail_key("address_in_use", owner.email), now=now
+    ):
+        enqueue(
+            session,
+            now=now,
+            to=owner.email,
+            template="address_in_use_notice",
+            context={},
+            user_id=owner.id,
+        )
+    audit.record(
+        session,
+        event_type="email.address_in_use",
+        now=now,
+        meta=meta,
+        subject_id=owner.id,
+        details={"attempted": attempted},
     )
 
 
@@ -221,13 +357,16 @@ async def mail_verification(
     )
 
 
+MAILS_PER_ADDRESS = throttle.MAILS_PER_WINDOW
+LOGIN_LINKS = (TokenPurpose.PASSWORD_RESET, TokenPurpose.MAGIC_LINK)
+
 _TEMPLATES = {
     TokenPurpose.VERIFY_EMAIL: "verify_email",
     TokenPurpose.PASSWORD_RESET: "password_reset",
     TokenPurpose.MAGIC_LINK: "magic_link",
     TokenPurpose.EMAIL_CHANGE: "email_change_confirm",
 }
-# Pages of the web app (IDENTITY_FRONTEND_URL) that take the token from the query string.
+# Pages of the web app (IDENTITY_FRONTEND_URL) that take the token from the fragment.
 _PATHS = {
     TokenPurpose.VERIFY_EMAIL: "verify-email",
     TokenPurpose.PASSWORD_RESET: "reset-password",

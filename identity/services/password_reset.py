@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
 from identity.security.password_policy import check_password
-from identity.services import audit, one_time, runtime_settings, throttle
+from identity.services import after_answer, audit, one_time, runtime_settings, throttle
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 
 
 async def request_password_reset(deps: Deps, *, email: str, meta: RequestMeta) -> None:
-    """Mail a reset link to a known address; unknown ones get the same answer and no mail."""
+    """Mail a reset link to a known address; unknown ones get the same answer and no mail.
+
+    The answer comes before the address is looked up (``after_answer``), so it takes the
+    same time for both.
+    """
     address = normalize_email(email)
+    after_answer.defer(_mail_reset(deps, address=address, meta=meta), name="password reset mail")
+
+
+async def _mail_reset(deps: Deps, *, address: str, meta: RequestMeta) -> None:
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         user = await find_by_email(session, address)
@@ -51,19 +59,32 @@ async def reset_password(
     if confirm_password is not None and confirm_password != new_password:
         raise ValidationFailed("Passwords do not match", field="confirm_password")
     now = deps.clock.now()
-    async with deps.database.read() as session:
-        row = await one_time.peek(session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now)
-        user = await session.get(User, row.user_id) if row.user_id else None
-    if user is None:
-        raise TokenInvalid("Invalid token")
-    check_password(
-        new_password,
-        email=user.email,
-        username=user.username,
-        min_length=(await runtime_settings.current(deps)).password_min_length,
-        field="new_password",
-    )
-    password_hash = await deps.hasher.hash(new_password)
+    async with one_time.refusals_audited(
+        deps, purpose=TokenPurpose.PASSWORD_RESET, raw=token, meta=meta
+    ):
+        async with deps.database.read() as session:
+            row = await one_time.peek(
+                session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now
+            )
+            user = await session.get(User, row.user_id) if row.user_id else None
+        if user is None:
+            raise TokenInvalid("Invalid token")
+        check_password(
+            new_password,
+            email=user.email,
+            username=user.username,
+            min_length=(await runtime_settings.current(deps)).password_min_length,
+            field="new_password",
+        )
+        password_hash = await deps.hasher.hash(new_password)
+        return await _set_password(
+            deps, token=token, password_hash=password_hash, now=now, meta=meta
+        )
+
+
+async def _set_password(
+    deps: Deps, *, token: str, password_hash: str, now: datetime, meta: RequestMeta
+) -> int:
     async with deps.database.unit_of_work() as session:
         row = await one_time.redeem(
             session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now
@@ -84,10 +105,11 @@ async def reset_password(
         await throttle.forget(
             session, keys=[throttle.login_key("", user.id), throttle.password_change_key(user.id)]
         )
+        # Every other link dies with the password: sign-in, verification, email change alike.
         await one_time.revoke_for_user(
             session,
             user_id=user.id,
-            purposes=one_time.LOGIN_LINKS,
+            purposes=one_time.ALL_PURPOSES,
             now=now,
             email=user.email,
         )

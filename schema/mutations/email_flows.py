@@ -99,15 +99,19 @@ class EmailFlowMutations:
             return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
         return Accepted(message="If this address needs verifying, a mail was sent to it")
 
-    @strawberry.mutation(description="Verify an email address with a mailed token. Public.")
+    @strawberry.mutation(
+        description="Verify an email address with a mailed token. Public. Verifying an address "
+        "nobody had proven ends every session of the account and clears its password (whoever "
+        "registered may not own the mailbox): set one with requestPasswordReset."
+    )
     async def verify_email(self, info: Info[Context, None], token: str) -> VerifyEmailResult:
         try:
-            user = await verification.verify_email(
+            verified = await verification.verify_email(
                 info.context.deps, token=token, meta=info.context.meta
             )
         except IdentityError as exc:
             return error_from(exc, TokenInvalid, TokenExpired)  # type: ignore[return-value]
-        return UserPayload(user=User.from_model(user))
+        return UserPayload(user=User.from_model(verified.user))
 
     @strawberry.mutation(description=f"Mail a password reset link. Public. {SAME_ANSWER}")
     async def request_password_reset(self, info: Info[Context, None], email: str) -> AcceptedResult:
@@ -174,7 +178,10 @@ class EmailFlowMutations:
 
     @strawberry.mutation(
         description="Move the account to a new address: needs the current password; a link "
-        f"goes to the new address and the old one is told once it is used. {AUTHENTICATED}",
+        "goes to the new address and the old one is told once it is used. The link works only "
+        "while the session that asked lasts and the password is unchanged. A taken address is "
+        "Conflict, or (runtime setting registration_reveals_existing off) answered as a free "
+        f"one while its owner is told. {AUTHENTICATED}",
         permission_classes=[IsAuthenticated],
     )
     async def request_email_change(

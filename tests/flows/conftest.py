@@ -27,6 +27,7 @@ from identity.clock import SystemClock
 from identity.config import Settings
 from identity.models import MailStatus, OneTimeToken, OutboxMail, User
 from identity.runtime import Runtime
+from identity.services import after_answer
 from tests.support.smtp import SmtpServer
 
 FRONTEND = "https://app.example.com"
@@ -65,12 +66,12 @@ class Mail:
         found = _CODE.search(self.text)
         assert found is not None, self.text
         token = found.group(1)
-        assert f"?token={token}" in self.text, self.text
+        assert f"#token={token}" in self.text, self.text
         return token
 
     def link(self, page: str) -> str:
-        """The link to a page of the web app, with the token."""
-        return f"{FRONTEND}/{page}?token={self.token}"
+        """The link to a page of the web app, the token in its fragment."""
+        return f"{FRONTEND}/{page}#token={self.token}"
 
 
 class Mailbox:
@@ -186,8 +187,10 @@ async def _unsent(app: FastAPI) -> int:
 
 
 async def settled(app: FastAPI) -> None:
-    """Wait until the app's worker has sent (or given up) every mail queued so far."""
+    """Wait until the work done after answering is over (it queues the mail of "same answer"
+    routes), then until the app's worker has sent (or given up) every mail queued so far."""
     async with asyncio.timeout(10):
+        await after_answer.settle()
         while await _unsent(app):  # noqa: ASYNC110 (the worker signals no event for this)
             await asyncio.sleep(0.01)
 

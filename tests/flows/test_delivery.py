@@ -109,6 +109,7 @@ async def test_the_verification_flow_is_audited(
     user_id = events[0].subject_id
     assert user_id is not None
     assert sorted(event.event_type for event in events) == [
+        "account.claimed",  # nobody had proven the address: the registrant's password ends
         "email.verification_sent",
         "email.verification_sent",
         "email.verified",

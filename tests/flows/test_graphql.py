@@ -137,11 +137,20 @@ async def test_send_verification_email_then_verify_email(
         "__typename": "UserPayload",
         "user": {"email": EMAIL, "emailVerified": True},
     }
-    assert await me(client, access) == {"email": EMAIL, "emailVerified": True}
+    ended = await client.post(
+        "/graphql", json={"query": ME}, headers={"authorization": f"Bearer {access}"}
+    )
+    assert ended.json()["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"  # claimed
     replaced = await gql(client, VERIFY_EMAIL, {"token": first.token})
     assert replaced["verifyEmail"]["__typename"] == "TokenInvalid"
     replayed = await gql(client, VERIFY_EMAIL, {"token": second.token})
     assert replayed["verifyEmail"]["code"] == "TOKEN_INVALID"
+    # the owner sets a password through a reset, as the verifyEmail description says
+    await gql(client, REQUEST_PASSWORD_RESET, {"email": EMAIL})
+    reset = (await mailbox.next_to(EMAIL, RESET_SUBJECT)).token
+    await gql(client, RESET_PASSWORD, {"input": {"token": reset, "newPassword": "Owner-pass-4242"}})
+    access = (await log_in(client, password="Owner-pass-4242"))["accessToken"]
+    assert await me(client, access) == {"email": EMAIL, "emailVerified": True}
     again = await gql(client, SEND_VERIFICATION, token=access)
     assert again["sendVerificationEmail"]["__typename"] == "AlreadyVerified"
     assert again["sendVerificationEmail"]["code"] == "EMAIL_ALREADY_VERIFIED"

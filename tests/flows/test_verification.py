@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 
 from tests.flows.conftest import (
     FRONTEND,
+    RESET_SUBJECT,
     VERIFY_SUBJECT,
     Mailbox,
     ShiftedClock,
@@ -46,6 +48,16 @@ REGISTER_002 = {
 REGISTER_003 = {"email": EMAIL, "password": "SecurePassword123!"}
 
 
+async def set_password(client: httpx.AsyncClient, mailbox: Mailbox, password: str) -> Any:
+    """After a verification ended the registration's password: reset it, and log in."""
+    await post_ok(client, "/v1/auth/forgot-password", {"email": EMAIL})
+    token = (await mailbox.next_to(EMAIL, RESET_SUBJECT)).token
+    await post_ok(client, "/v1/auth/reset-password", {"token": token, "new_password": password})
+    response = await login(client, EMAIL, password)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 async def test_registration_mails_a_link_that_verifies_the_address_seed_002(
     client: httpx.AsyncClient, mailbox: Mailbox, app: FastAPI
 ) -> None:
@@ -56,16 +68,20 @@ async def test_registration_mails_a_link_that_verifies_the_address_seed_002(
     mail = await mailbox.next_to(EMAIL)
     response = await client.post(VERIFY_002, json={"token": mail.token})
 
-    # then the address is verified, with the time it was
+    # then the address is verified, with the time it was; the registration's password ended
+    # (the mailbox's owner may not be who registered), so the answer says to set one
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["email_verified"] is True
+    assert body["password_reset_required"] is True
+    assert "password reset" in body["message"]
     assert body["user"]["email_verified"] is True
     assert body["user"]["email_verified_at"]
     assert mail.subject == VERIFY_SUBJECT
     assert mail.link("verify-email") in mail.text
-    assert "Hello John Doe," in mail.text
-    tokens = (await login(client, EMAIL, "secure_password")).json()
+    assert mail.text.startswith("Hello,\n")  # no name in mail to an unproven address
+    assert (await login(client, EMAIL, "secure_password")).status_code == 401
+    tokens = await set_password(client, mailbox, "secure_password_2")
     profile = await client.get(PROFILE, headers=bearer(tokens["access_token"]))
     assert profile.json()["email_verified"] is True
     stored = await user_row(app, EMAIL)
@@ -85,9 +101,11 @@ async def test_registration_mails_a_link_that_verifies_the_address_seed_003(
     # when
     response = await client.post(VERIFY_003, json={"token": mail.token})
 
-    # then
+    # then the address is verified; the registrant's session ended with its password
     assert response.status_code == 200, response.text
     assert before["is_email_verified"] is False
+    assert (await client.get(ME, headers=bearer(access))).status_code == 401
+    access = (await set_password(client, mailbox, "SecurePassword456!"))["access_token"]
     after = (await client.get(ME, headers=bearer(access))).json()
     assert after["is_email_verified"] is True
     assert after["email_verified_at"] is not None
@@ -127,7 +145,7 @@ async def test_a_verified_address_is_409_and_gets_no_more_mail(
     # given a verified, signed-in account
     await post_ok(client, REGISTER, REGISTER_003, status=201)
     await post_ok(client, VERIFY_003, {"token": (await mailbox.next_to(EMAIL)).token})
-    access = (await login(client, EMAIL, "SecurePassword123!")).json()["tokens"]["access_token"]
+    access = (await set_password(client, mailbox, "SecurePassword456!"))["access_token"]
 
     # when it asks again, signed in (seed 003) and publicly (seed 002)
     signed_in = await client.post(SEND_003, headers=bearer(access))
@@ -137,7 +155,7 @@ async def test_a_verified_address_is_409_and_gets_no_more_mail(
     assert_error(signed_in, 409, "EMAIL_ALREADY_VERIFIED")
     assert public.status_code == 200, public.text
     await settled(app)
-    assert len(mailbox.received_by(EMAIL)) == 1
+    assert [mail.subject for mail in mailbox.received_by(EMAIL)] == [VERIFY_SUBJECT, RESET_SUBJECT]
 
 
 async def test_resend_answers_the_same_for_unknown_addresses_and_mails_only_known_ones(
@@ -236,5 +254,5 @@ async def test_no_mail_at_registration_when_the_setting_is_off(
     assert await queued_to(app, EMAIL) == []
     await post_ok(client, RESEND_002, {"email": EMAIL})
     mail = await mailbox.next_to(EMAIL)
-    assert mail.text.startswith("Hello John Doe,")
+    assert mail.text.startswith("Hello,\n")
     assert FRONTEND in mail.text
