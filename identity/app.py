@@ -18,6 +18,7 @@ from identity.observability.metrics import Metrics
 from identity.observability.middleware import RequestContextMiddleware
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
 from identity.runtime import Runtime, open_database
+from identity.web.body_limit import BodyLimitMiddleware
 from identity.web.security_headers import SecurityHeadersMiddleware
 from schema.app import build_graphql_app
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.append(
         Route("/graphql", build_graphql_app(settings), methods=["GET", "POST"])
     )
+    app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,

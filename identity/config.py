@@ -112,6 +112,24 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(12, ge=2, description="Deepest selection a query may nest.")
     graphql_max_aliases: int = Field(15, ge=1, description="Most aliases in one document.")
     graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in one document.")
+    graphql_max_document_chars: int = Field(
+        50_000, ge=1000, description="Longest GraphQL document, in characters."
+    )
+    max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Largest request body on GraphQL and JSON routes; larger is refused with 413 "
+        "before it is read.",
+    )
+    max_auth_body_bytes: int = Field(
+        65_536,
+        ge=1024,
+        description="Largest request body on authentication routes (paths with an /auth/ "
+        "segment).",
+    )
+    max_upload_body_bytes: int = Field(
+        10_485_760, ge=1024, description="Largest request body on upload routes (none yet)."
+    )
     smtp_url: SecretStr | None = Field(
         None,
         description="smtp://user:pass@host:587, or smtps://… for implicit TLS. Unset: mail is "

@@ -24,7 +24,7 @@ from strawberry.types import ExecutionContext
 from identity.config import Settings
 from identity.errors import IdentityError
 from schema.execution import ExecutionContext as FastExecutionContext
-from schema.extensions import OperationMetrics
+from schema.extensions import MaxDocumentSize, OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
@@ -69,6 +69,7 @@ def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     """Factories: Strawberry builds each extension afresh per operation; caches are shared."""
     extensions: list[Callable[[], SchemaExtension]] = [
+        partial(MaxDocumentSize, max_chars=settings.graphql_max_document_chars),
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
         partial(AddValidationRules, _validation_rules(settings)),
         partial(ParserCache, maxsize=1024),

@@ -26,6 +26,7 @@ STATUS_CODES: dict[int, str] = {
     404: "RESOURCE_NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",
     409: "RESOURCE_CONFLICT",
+    413: "PAYLOAD_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
     422: "VALIDATION_ERROR",
     423: "ACCOUNT_LOCKED",
@@ -43,8 +44,10 @@ def error_response(
     details: Any = None,
     detail: Any = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body = {
+    """``extra``: more top-level members beside ``error`` and ``detail``."""
+    body: dict[str, Any] = {
         "error": {
             "code": code,
             "message": message,
@@ -53,6 +56,7 @@ def error_response(
             "request_id": current_request_id(),
         },
         "detail": detail if detail is not None else message,
+        **(extra or {}),
     }
     return JSONResponse(body, status_code=status, headers=headers)
 
