@@ -1,8 +1,9 @@
 """The permission catalogue: the built-in permissions and custom ones administrators add.
 
 Reading needs ``permissions:read``; creating, changing and deleting custom permissions needs
-``permissions:write``. Built-in permissions (``is_system``, those of
-``identity.permissions``) cannot be changed or deleted: the code checks for them by name.
+``permissions:write``, checked again inside the write's transaction. Built-in permissions
+(``is_system``, those of ``identity.permissions``) cannot be changed or deleted: the code
+checks for them by name.
 
 A custom permission is granted to the super-admin role when it is created, so that role's
 permissions, as listed, are every permission it holds.
@@ -24,7 +25,7 @@ from identity.errors import Conflict, NotFound, SystemPermissionProtected, Valid
 from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, Permission
 from identity.principal import Principal
-from identity.services import audit, authorization
+from identity.services import access, audit, authorization
 from identity.services.deps import Deps
 
 PART = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
@@ -189,6 +190,7 @@ async def create_permission(
     )
     try:
         async with deps.database.unit_of_work() as session:
+            await access.held_now(session, caller, Permission.PERMISSIONS_WRITE)
             await _ensure_name_free(session, name)
             session.add(row)
             await session.flush()
@@ -227,6 +229,7 @@ async def update_permission(
     try:
         async with deps.database.unit_of_work() as session:
             row = _changeable(await _permission(session, permission_id, lock=True))
+            await access.held_now(session, caller, Permission.PERMISSIONS_WRITE)
             old = {"name": row.name, "description": row.description}
             if changes.name or changes.resource or changes.action:
                 name, resource, action = parse_name(
@@ -263,6 +266,7 @@ async def delete_permission(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         row = _changeable(await _permission(session, permission_id, lock=True))
+        await access.held_now(session, caller, Permission.PERMISSIONS_WRITE)
         await session.delete(row)
         audit.record(
             session,

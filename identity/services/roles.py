@@ -12,7 +12,7 @@ Three rules protect the system:
   other role may take their names (the super-admin role is recognised by its name);
 - nobody grants what they do not hold: adding a permission to a role needs that permission,
   and assigning or removing a role needs every permission the role grants, so an admin can
-  neither make themself super-admin nor demote one;
+  neither make themself super-admin nor demote one (``services.access``);
 - at least one active super-admin always remains.
 """
 
@@ -33,14 +33,13 @@ from identity.errors import (
     Conflict,
     LastSuperAdmin,
     NotFound,
-    PrivilegeEscalation,
     SystemRoleProtected,
     ValidationFailed,
 )
 from identity.models import PermissionRow, Role, RolePermission, User, UserRole, UserStatus
 from identity.permissions import SUPERADMIN, SYSTEM_ROLES, USER, Permission
 from identity.principal import Principal
-from identity.services import audit, authorization
+from identity.services import access, audit, authorization
 from identity.services.deps import Deps
 
 MAX_NAME_LENGTH = 100
@@ -182,22 +181,6 @@ async def _roles(session: AsyncSession, role_ids: Sequence[uuid.UUID]) -> list[R
     return sorted(rows, key=lambda row: row.name)
 
 
-async def _held(session: AsyncSession, principal: Principal) -> frozenset[str]:
-    """The caller's permissions as this transaction sees them."""
-    return (await authorization.effective_permissions(session, [principal.user_id]))[
-        principal.user_id
-    ]
-
-
-def _no_escalation(held: frozenset[str], needed: Iterable[str], what: str) -> None:
-    missing = sorted(set(needed) - held)
-    if missing:
-        raise PrivilegeEscalation(
-            f"{what} needs permissions you do not hold: {', '.join(missing)}",
-            details={"missing": missing},
-        )
-
-
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -288,12 +271,13 @@ async def create_role(
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
+            held = await access.held_now(session, caller, Permission.ROLES_WRITE)
             await _ensure_name_free(session, name, tenant_id, exclude=None)
             granted: list[PermissionRow] = []
             if permission_ids:
                 granted = await _permissions(session, permission_ids)
-                _no_escalation(
-                    await _held(session, caller), (row.name for row in granted), "Granting them"
+                access.no_escalation(
+                    held, (row.name for row in granted), "Granting these permissions"
                 )
             role = Role(
                 name=name,
@@ -338,6 +322,7 @@ async def update_role(
     try:
         async with deps.database.unit_of_work() as session:
             role = _changeable(await _role(session, role_id, lock=True))
+            await access.held_now(session, caller, Permission.ROLES_WRITE)
             old = {"name": role.name, "description": role.description, "is_active": role.is_active}
             moved = 0
             if name is not None and name != role.name:
@@ -376,6 +361,7 @@ async def delete_role(deps: Deps, *, principal: Principal | None, role_id: uuid.
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         role = _changeable(await _role(session, role_id, lock=True))
+        await access.held_now(session, caller, Permission.ROLES_WRITE)
         if role.tenant_id is None:
             primary = await session.scalar(
                 select(func.count()).select_from(User).where(col(User.role) == role.name)
@@ -419,8 +405,9 @@ async def grant_permissions(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         role = _changeable(await _role(session, role_id, lock=True))
+        held = await access.held_now(session, caller, Permission.ROLES_WRITE)
         wanted = await _permissions(session, permission_ids)
-        _no_escalation(await _held(session, caller), (row.name for row in wanted), "Granting them")
+        access.no_escalation(held, (row.name for row in wanted), "Granting these permissions")
         have = {row.id for row in (await permissions_by_role(session, [role.id]))[role.id]}
         added = [row for row in wanted if row.id not in have]
         session.add_all(RolePermission(role_id=role.id, permission_id=row.id) for row in added)
@@ -452,6 +439,7 @@ async def revoke_permissions(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         role = _changeable(await _role(session, role_id, lock=True))
+        await access.held_now(session, caller, Permission.ROLES_WRITE)
         unwanted = await _permissions(session, permission_ids)
         have = {row.id for row in (await permissions_by_role(session, [role.id]))[role.id]}
         removed = [row for row in unwanted if row.id in have]
@@ -529,13 +517,11 @@ async def _ensure_manageable(
     session: AsyncSession, caller_holds: frozenset[str], user: User
 ) -> None:
     """Role changes, like every account change, stay within what the caller holds."""
-    target = (await authorization.effective_permissions(session, [user.id]))[user.id]
-    _no_escalation(caller_holds, target, "Changing the roles of this account")
+    access.ensure_manageable(caller_holds, (await access.holdings(session, [user.id]))[user.id])
 
 
-async def _required_for(session: AsyncSession, roles: Sequence[Role]) -> set[str]:
-    granted = await permissions_by_role(session, [role.id for role in roles])
-    return {permission.name for rows in granted.values() for permission in rows}
+async def _required_for(session: AsyncSession, roles: Sequence[Role]) -> frozenset[str]:
+    return await access.role_permission_names(session, [role.id for role in roles])
 
 
 async def assign_roles(
@@ -551,9 +537,11 @@ async def assign_roles(
     async with deps.database.unit_of_work() as session:
         user = await _user(session, user_id)
         roles = await _roles(session, role_ids)
-        caller_holds = await _held(session, caller)
+        caller_holds = await access.held_now(session, caller, Permission.USERS_WRITE)
         await _ensure_manageable(session, caller_holds, user)
-        _no_escalation(caller_holds, await _required_for(session, roles), "Assigning these roles")
+        access.no_escalation(
+            caller_holds, await _required_for(session, roles), "Assigning these roles"
+        )
         held = {role.id for role in (await session.scalars(held_roles_statement(user.id))).all()}
         added = [role for role in roles if role.id not in held]
         session.add_all(
@@ -597,9 +585,11 @@ async def remove_roles(
             raise ValidationFailed(
                 "Every account holds the user role: it cannot be removed", field="role_ids"
             )
-        caller_holds = await _held(session, caller)
+        caller_holds = await access.held_now(session, caller, Permission.USERS_WRITE)
         await _ensure_manageable(session, caller_holds, user)
-        _no_escalation(caller_holds, await _required_for(session, removed), "Removing these roles")
+        access.no_escalation(
+            caller_holds, await _required_for(session, removed), "Removing these roles"
+        )
         if any(is_superadmin_role(role) for role in removed):
             # Before any change: the same lock order as users administration (role row,
             # then accounts), so concurrent removals wait instead of deadlocking.

@@ -12,9 +12,12 @@ Access is decided here, from the calling principal, for GraphQL and REST alike:
 
 Rules beyond the permission each operation needs:
 
+- *In the transaction*: the caller's permissions are checked early, and read again inside
+  the unit of work that makes the change, so a revocation committed in between stops it.
 - *No escalation* (``PRIVILEGE_ESCALATION``, 403): a caller assigns only roles whose
   permissions they hold, grants or removes only permissions they hold, and changes only
   accounts whose permissions they hold (an ``admin`` cannot lock or demote a super-admin).
+  The rules live in ``services.access``.
 - *A super-admin remains* (``LAST_SUPERADMIN``, 409): the last active super-admin cannot be
   locked, deactivated, demoted or deleted. The remaining super-admins are read ``FOR UPDATE``
   so two concurrent requests cannot each remove one of the last two.
@@ -45,13 +48,11 @@ from identity.errors import (
     LastSuperAdmin,
     NotFound,
     PermissionDenied,
-    PrivilegeEscalation,
     ValidationFailed,
 )
 from identity.models import (
     PermissionRow,
     Role,
-    RolePermission,
     User,
     UserPermission,
     UserRole,
@@ -60,7 +61,7 @@ from identity.models import (
 from identity.permissions import SUPERADMIN, USER, Permission
 from identity.principal import Principal
 from identity.security.password_policy import check_password
-from identity.services import audit, authorization, runtime_settings, throttle
+from identity.services import access, audit, authorization, runtime_settings, throttle
 from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
@@ -298,17 +299,16 @@ async def grants_of(deps: Deps, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID
 # --- what every change shares ------------------------------------------------------------
 
 
-async def _authorize(
-    deps: Deps, principal: Principal | None, *needed: Permission
-) -> tuple[Principal, frozenset[str]]:
-    """The caller and every permission they hold now, if they hold each of ``needed``."""
+async def _authorize(deps: Deps, principal: Principal | None, *needed: Permission) -> Principal:
+    """The caller, if they hold each of ``needed`` now: an early refusal, before any input is
+    checked or any write begins. ``_Act.begin`` checks again inside the transaction."""
     if principal is None:
         raise AuthenticationRequired()
     held = await authorization.permissions_of(deps, principal.user_id)
     for permission in needed:
         if permission.value not in held:
             raise PermissionDenied(f"Requires the {permission.value} permission")
-    return principal, held
+    return principal
 
 
 def _require_held(held: frozenset[str], permission: Permission) -> None:
@@ -317,13 +317,7 @@ def _require_held(held: frozenset[str], permission: Permission) -> None:
 
 
 def _no_escalation(held: frozenset[str], wanted: Iterable[str], *, what: str, field: str) -> None:
-    beyond = sorted(set(wanted) - held)
-    if beyond:
-        raise PrivilegeEscalation(
-            f"You cannot grant {what}: it holds permissions you do not hold",
-            field=field,
-            details={"permissions": beyond},
-        )
+    access.no_escalation(held, wanted, f"You cannot grant {what}", field=field)
 
 
 def _status(value: str) -> UserStatus:
@@ -371,14 +365,7 @@ async def _role_permissions(session: AsyncSession, name: str) -> frozenset[str]:
     )
     if role_id is None:
         raise ValidationFailed(f"Unknown role '{name}'", field="role")
-    if name == SUPERADMIN:
-        return frozenset((await session.scalars(select(col(PermissionRow.name)))).all())
-    names = await session.scalars(
-        select(col(PermissionRow.name))
-        .join(RolePermission, col(RolePermission.permission_id) == col(PermissionRow.id))
-        .where(col(RolePermission.role_id) == role_id)
-    )
-    return frozenset(names.all())
+    return await access.role_permission_names(session, [role_id])
 
 
 async def _permission_ids(session: AsyncSession, names: Sequence[str]) -> dict[str, uuid.UUID]:
@@ -417,6 +404,20 @@ class _Act:
     superadmins: dict[uuid.UUID, bool] | None = None
     removed: set[uuid.UUID] = field(default_factory=set)
 
+    @classmethod
+    async def begin(
+        cls,
+        session: AsyncSession,
+        principal: Principal,
+        needed: Sequence[Permission],
+        now: datetime,
+        *,
+        apply: bool = True,
+    ) -> _Act:
+        """The transaction's act, once the caller's permissions, read in it, allow it."""
+        held = await access.held_now(session, principal, *needed)
+        return cls(session, principal, held, now, apply)
+
     def audit(self, event_type: str, user_id: uuid.UUID, details: dict[str, Any]) -> None:
         if self.apply:
             audit.record(
@@ -436,12 +437,7 @@ class _Act:
         return await revoke_sessions(self.session, now=self.now, reason=reason, user_id=user.id)
 
     def ensure_manageable(self, target_permissions: frozenset[str]) -> None:
-        beyond = sorted(target_permissions - self.held)
-        if beyond:
-            raise PrivilegeEscalation(
-                "You cannot change an account that holds permissions you do not hold",
-                details={"permissions": beyond},
-            )
+        access.ensure_manageable(self.held, target_permissions)
 
     async def active_superadmins(self) -> dict[uuid.UUID, bool]:
         """Active super-admins, each with whether they hold the role besides ``users.role``.
@@ -500,8 +496,7 @@ class _Act:
         user = await self.session.get(User, user_id)
         if user is None:
             raise NotFound("User not found")
-        targets = await authorization.effective_permissions(self.session, [user.id])
-        self.ensure_manageable(targets[user.id])
+        self.ensure_manageable((await access.holdings(self.session, [user.id]))[user.id])
         return user
 
 
@@ -615,12 +610,12 @@ def _when(moment: datetime | None) -> str | None:
 async def _single(
     deps: Deps,
     principal: Principal,
-    held: frozenset[str],
+    needed: Permission,
     user_id: uuid.UUID,
     change: Callable[[_Act, User], Awaitable[None]],
 ) -> User:
     async with deps.database.unit_of_work() as session:
-        act = _Act(session, principal, held, deps.clock.now())
+        act = await _Act.begin(session, principal, [needed], deps.clock.now())
         user = await act.load(user_id)
         await change(act, user)
     return user
@@ -644,7 +639,7 @@ async def create_user(
     needed = [Permission.USERS_WRITE]
     if new.permissions:
         needed.append(Permission.PERMISSIONS_WRITE)
-    principal, held = await _authorize(deps, principal, *needed)
+    principal = await _authorize(deps, principal, *needed)
     email = normalize_email(new.email)
     username = normalize_username(new.username)
     first_name = _text("first_name", new.first_name, PROFILE_FIELDS["first_name"])
@@ -662,7 +657,8 @@ async def create_user(
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
-            act = _Act(session, principal, held, now)
+            act = await _Act.begin(session, principal, needed, now)
+            held = act.held
             _no_escalation(
                 held,
                 await _role_permissions(session, role),
@@ -778,11 +774,11 @@ async def update_user(
     replace: bool = False,
 ) -> User:
     """Change an account (PATCH; PUT with ``replace``): uniqueness, roles, status, sessions."""
-    principal, held = await _authorize(deps, principal, Permission.USERS_WRITE)
+    principal = await _authorize(deps, principal, Permission.USERS_WRITE)
     wanted = _wanted(changes, replace=replace)
     try:
         async with deps.database.unit_of_work() as session:
-            act = _Act(session, principal, held, deps.clock.now())
+            act = await _Act.begin(session, principal, [Permission.USERS_WRITE], deps.clock.now())
             user = await act.load(user_id)
             await _apply_changes(act, user, wanted)
     except IntegrityError as exc:
@@ -854,13 +850,13 @@ def _plain(value: Any) -> Any:
 async def delete_user(
     deps: Deps, *, principal: Principal | None, user_id: uuid.UUID, reason: str | None = None
 ) -> None:
-    principal, held = await _authorize(deps, principal, Permission.USERS_DELETE)
+    principal = await _authorize(deps, principal, Permission.USERS_DELETE)
     reason = _reason(reason)
 
     async def change(act: _Act, user: User) -> None:
         await _delete(act, user, reason=reason)
 
-    await _single(deps, principal, held, user_id, change)
+    await _single(deps, principal, Permission.USERS_DELETE, user_id, change)
 
 
 async def lock_user(
@@ -873,32 +869,32 @@ async def lock_user(
 ) -> User:
     """Lock an account (until ``now + duration_minutes``, or until unlocked) and end its
     sessions."""
-    principal, held = await _authorize(deps, principal, Permission.USERS_LOCK)
+    principal = await _authorize(deps, principal, Permission.USERS_LOCK)
     reason = _reason(reason)
     until = _lock_until(deps.clock.now(), duration_minutes)
 
     async def change(act: _Act, user: User) -> None:
         await _lock(act, user, reason=reason, until=until)
 
-    return await _single(deps, principal, held, user_id, change)
+    return await _single(deps, principal, Permission.USERS_LOCK, user_id, change)
 
 
 async def unlock_user(deps: Deps, *, principal: Principal | None, user_id: uuid.UUID) -> User:
     """Lift an administrator's lock and the failed-login lockout."""
-    principal, held = await _authorize(deps, principal, Permission.USERS_LOCK)
-    return await _single(deps, principal, held, user_id, _unlock)
+    principal = await _authorize(deps, principal, Permission.USERS_LOCK)
+    return await _single(deps, principal, Permission.USERS_LOCK, user_id, _unlock)
 
 
 async def set_permissions(
     deps: Deps, *, principal: Principal | None, user_id: uuid.UUID, permissions: Sequence[str]
 ) -> tuple[User, Grants]:
     """Replace a user's direct grants (seed 000's admin permissions); roles are unchanged."""
-    principal, held = await _authorize(
-        deps, principal, Permission.USERS_WRITE, Permission.PERMISSIONS_WRITE
-    )
+    needed = [Permission.USERS_WRITE, Permission.PERMISSIONS_WRITE]
+    principal = await _authorize(deps, principal, *needed)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        act = _Act(session, principal, held, now)
+        act = await _Act.begin(session, principal, needed, now)
+        held = act.held
         user = await act.load(user_id)
         wanted = await _permission_ids(session, permissions)
         current = (await authorization.grants(session, [user.id]))[user.id].direct
@@ -944,7 +940,8 @@ async def bulk_action(
     in one transaction. A dry run runs every check on a read-only session and writes nothing,
     not even an audit event.
     """
-    principal, held = await _authorize(deps, principal, BULK_PERMISSIONS[action])
+    needed = [BULK_PERMISSIONS[action]]
+    principal = await _authorize(deps, principal, *needed)
     ids = list(dict.fromkeys(user_ids))
     if not 1 <= len(ids) <= MAX_BULK_USERS:
         raise ValidationFailed(f"Send 1 to {MAX_BULK_USERS} user ids", field="user_ids")
@@ -956,11 +953,11 @@ async def bulk_action(
     until = _lock_until(now, duration_minutes) if action == BulkAction.LOCK else None
     if dry_run:
         async with deps.database.read() as session:
-            act = _Act(session, principal, held, now, apply=False)
+            act = await _Act.begin(session, principal, needed, now, apply=False)
             outcomes = await _bulk(act, action, ids, reason=reason, role=role, until=until)
     else:
         async with deps.database.unit_of_work() as session:
-            act = _Act(session, principal, held, now)
+            act = await _Act.begin(session, principal, needed, now)
             outcomes = await _bulk(act, action, ids, reason=reason, role=role, until=until)
     return BulkResult(action=action, dry_run=dry_run, outcomes=outcomes)
 
@@ -979,7 +976,7 @@ async def _bulk(
         granted = await _role_permissions(act.session, role)
     found = await act.session.scalars(select(User).where(col(User.id).in_(ids)))
     users = {user.id: user for user in found.all()}
-    targets = await authorization.effective_permissions(act.session, list(users))
+    targets = await access.holdings(act.session, list(users))
 
     async def change(user: User) -> None:
         match action:

@@ -187,7 +187,7 @@ async def test_an_admin_cannot_make_themself_superadmin(
     assert response.status_code == 403, response.text
     error = response.json()["error"]
     assert error["code"] == "PRIVILEGE_ESCALATION"
-    assert "settings:write" in error["details"]["missing"]
+    assert "settings:write" in error["details"]["permissions"]
     assert await primary_role(app, admin.id) == "admin"
 
 
