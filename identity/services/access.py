@@ -8,7 +8,8 @@ the write's own transaction, no escalation, and who may manage an account or a r
   what they do not hold. The refusal always carries ``details.permissions``: the
   permissions the caller lacks, sorted.
 - *Manageable*: an account may be changed only by a caller holding every permission it
-  holds.
+  holds, counting its inactive roles too: switching a role off must not open its holders to
+  someone who could then switch it on again.
 """
 
 from __future__ import annotations
@@ -59,8 +60,8 @@ async def held_now(
 async def holdings(
     session: AsyncSession, user_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:
-    """What decides who may manage each account: its permissions."""
-    found = await authorization.grants(session, user_ids)
+    """What decides who may manage each account: its permissions, inactive roles included."""
+    found = await authorization.grants(session, user_ids, inactive_roles=True)
     return {user_id: grants.permissions for user_id, grants in found.items()}
 
 

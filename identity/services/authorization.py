@@ -45,28 +45,30 @@ class Grants:
 
 
 @cache
-def _grants_statement(dialect: str) -> Any:
+def _grants_statement(dialect: str, inactive_roles: bool = False) -> Any:
     """Rows (user_id, role_id, role name, permission name) for the users ``:ids``: one per
     role held (no permission), one per direct grant (no role), one per permission of each
     role held (no user), and, when one of them is a super-admin, one per permission there
-    is (neither). Rows grow with roles, not with users times permissions.
+    is (neither). Rows grow with roles, not with users times permissions. With
+    ``inactive_roles`` the roles held include inactive ones.
 
-    Built once per dialect: constructing it costs as much as running it.
+    Built once per dialect and variant: constructing it costs as much as running it.
     """
 
     def held_by(column: Any) -> ColumnElement[bool]:
         return in_parameter(column, "ids", dialect)
 
     no_name: Any = cast(null(), String)
+    counted: list[Any] = [] if inactive_roles else [col(Role.is_active)]
     primary: Any = (
         select(col(User.id).label("user_id"), col(Role.id).label("role_id"), col(Role.name))
         .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
-        .where(held_by(col(User.id)), col(Role.is_active))
+        .where(held_by(col(User.id)), *counted)
     )
     extra = (
         select(col(UserRole.user_id), col(UserRole.role_id), col(Role.name))
         .join(Role, col(Role.id) == col(UserRole.role_id))
-        .where(held_by(col(UserRole.user_id)), col(Role.is_active))
+        .where(held_by(col(UserRole.user_id)), *counted)
     )
     held = union_all(primary, extra).cte("held")
     roles_held = select(held.c.user_id, held.c.role_id, held.c.name, no_name.label("permission"))
@@ -91,9 +93,15 @@ def _grants_statement(dialect: str) -> Any:
     return union_all(roles_held, of_roles, direct, every)
 
 
-async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:
+async def grants(
+    session: AsyncSession, user_ids: Iterable[uuid.UUID], *, inactive_roles: bool = False
+) -> dict[uuid.UUID, Grants]:
     """Each user's effective permissions and direct grants, in one statement whatever the
-    number of users. Users holding the same roles and grants share one Grants."""
+    number of users. Users holding the same roles and grants share one Grants.
+
+    ``inactive_roles`` also counts the roles that are switched off: what an account would
+    hold were they switched on again, which is what decides who may manage it.
+    """
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
@@ -103,7 +111,7 @@ async def grants(session: AsyncSession, user_ids: Iterable[uuid.UUID]) -> dict[u
     everything: set[uuid.UUID] = set()
     every_name: set[str] = set()
     for user_id, role_id, role_name, permission in await session.execute(
-        _grants_statement(dialect_name(session)), {"ids": ids}
+        _grants_statement(dialect_name(session), inactive_roles), {"ids": ids}
     ):
         if user_id is None and role_id is None:
             every_name.add(permission)

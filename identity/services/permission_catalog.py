@@ -1,9 +1,11 @@
 """The permission catalogue: the built-in permissions and custom ones administrators add.
 
 Reading needs ``permissions:read``; creating, changing and deleting custom permissions needs
-``permissions:write``, checked again inside the write's transaction. Built-in permissions
-(``is_system``, those of ``identity.permissions``) cannot be changed or deleted: the code
-checks for them by name.
+``permissions:write``, checked again inside the write's transaction. Deleting one also needs
+holding it: it takes the permission from every role and account, which would open its
+holders to the management of someone who lacks it (``services.access``). Built-in
+permissions (``is_system``, those of ``identity.permissions``) cannot be changed or deleted:
+the code checks for them by name.
 
 A custom permission is granted to the super-admin role when it is created, so that role's
 permissions, as listed, are every permission it holds.
@@ -266,7 +268,8 @@ async def delete_permission(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         row = _changeable(await _permission(session, permission_id, lock=True))
-        await access.held_now(session, caller, Permission.PERMISSIONS_WRITE)
+        held = await access.held_now(session, caller, Permission.PERMISSIONS_WRITE)
+        access.no_escalation(held, [row.name], "Deleting this permission")
         await session.delete(row)
         audit.record(
             session,

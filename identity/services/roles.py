@@ -10,9 +10,11 @@ Three rules protect the system:
 
 - system roles (``is_system``: superadmin, admin, user) cannot be changed or deleted, and no
   other role may take their names (the super-admin role is recognised by its name);
-- nobody grants what they do not hold: adding a permission to a role needs that permission,
-  and assigning or removing a role needs every permission the role grants, so an admin can
-  neither make themself super-admin nor demote one (``services.access``);
+- nobody grants what they do not hold: adding a permission to a role needs that permission;
+  assigning or removing a role, and renaming, switching on or off, deleting or taking
+  permissions from one, need every permission the role grants, so an admin can neither make
+  themself super-admin, nor demote one, nor open a role's holders to their own management
+  by switching the role off (``services.access``);
 - at least one active super-admin always remains.
 """
 
@@ -181,6 +183,12 @@ async def _roles(session: AsyncSession, role_ids: Sequence[uuid.UUID]) -> list[R
     return sorted(rows, key=lambda row: row.name)
 
 
+async def _own(session: AsyncSession, caller: Principal, role: Role, what: str) -> None:
+    """The caller holds roles:write now and every permission ``role`` grants."""
+    held = await access.held_now(session, caller, Permission.ROLES_WRITE)
+    access.no_escalation(held, await access.role_permission_names(session, [role.id]), what)
+
+
 # --- reading ---------------------------------------------------------------------------------
 
 
@@ -322,7 +330,7 @@ async def update_role(
     try:
         async with deps.database.unit_of_work() as session:
             role = _changeable(await _role(session, role_id, lock=True))
-            await access.held_now(session, caller, Permission.ROLES_WRITE)
+            await _own(session, caller, role, "Changing this role")
             old = {"name": role.name, "description": role.description, "is_active": role.is_active}
             moved = 0
             if name is not None and name != role.name:
@@ -361,7 +369,7 @@ async def delete_role(deps: Deps, *, principal: Principal | None, role_id: uuid.
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         role = _changeable(await _role(session, role_id, lock=True))
-        await access.held_now(session, caller, Permission.ROLES_WRITE)
+        await _own(session, caller, role, "Deleting this role")
         if role.tenant_id is None:
             primary = await session.scalar(
                 select(func.count()).select_from(User).where(col(User.role) == role.name)
@@ -439,7 +447,7 @@ async def revoke_permissions(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         role = _changeable(await _role(session, role_id, lock=True))
-        await access.held_now(session, caller, Permission.ROLES_WRITE)
+        await _own(session, caller, role, "Taking permissions from this role")
         unwanted = await _permissions(session, permission_ids)
         have = {row.id for row in (await permissions_by_role(session, [role.id]))[role.id]}
         removed = [row for row in unwanted if row.id in have]

@@ -16,8 +16,8 @@ Rules beyond the permission each operation needs:
   the unit of work that makes the change, so a revocation committed in between stops it.
 - *No escalation* (``PRIVILEGE_ESCALATION``, 403): a caller assigns only roles whose
   permissions they hold, grants or removes only permissions they hold, and changes only
-  accounts whose permissions they hold (an ``admin`` cannot lock or demote a super-admin).
-  The rules live in ``services.access``.
+  accounts whose permissions they hold, inactive roles included (an ``admin`` cannot lock
+  or demote a super-admin). The rules live in ``services.access``.
 - *A super-admin remains* (``LAST_SUPERADMIN``, 409): the last active super-admin cannot be
   locked, deactivated, demoted or deleted. The remaining super-admins are read ``FOR UPDATE``
   so two concurrent requests cannot each remove one of the last two.

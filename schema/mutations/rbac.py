@@ -46,11 +46,11 @@ CreateRoleResult = Annotated[
     strawberry.union("CreateRoleResult", description="The new role, or why not."),
 ]
 UpdateRoleResult = Annotated[
-    RolePayload | ValidationError | Conflict | NotFound | ProtectedResource,
+    RolePayload | ValidationError | Conflict | NotFound | ProtectedResource | PermissionDenied,
     strawberry.union("UpdateRoleResult", description="The changed role, or why not."),
 ]
 DeleteRoleResult = Annotated[
-    RoleDeleted | NotFound | ProtectedResource | Conflict,
+    RoleDeleted | NotFound | ProtectedResource | Conflict | PermissionDenied,
     strawberry.union("DeleteRoleResult", description="The role was deleted, or why not."),
 ]
 RolePermissionsResult = Annotated[
@@ -66,7 +66,7 @@ PermissionResult = Annotated[
     strawberry.union("PermissionResult", description="The permission, or why not."),
 ]
 DeletePermissionResult = Annotated[
-    PermissionDeleted | NotFound | ProtectedResource,
+    PermissionDeleted | NotFound | ProtectedResource | PermissionDenied,
     strawberry.union("DeletePermissionResult", description="It was deleted, or why not."),
 ]
 
@@ -84,12 +84,12 @@ def _ids(values: Sequence[strawberry.ID], field: str) -> list[uuid.UUID]:
 
 # The error types of each union above, for error_from.
 CREATE_ROLE_ERRORS = (ValidationError, Conflict, NotFound, PermissionDenied)
-UPDATE_ROLE_ERRORS = (ValidationError, Conflict, NotFound, ProtectedResource)
-DELETE_ROLE_ERRORS = (NotFound, ProtectedResource, Conflict)
+UPDATE_ROLE_ERRORS = (ValidationError, Conflict, NotFound, ProtectedResource, PermissionDenied)
+DELETE_ROLE_ERRORS = (NotFound, ProtectedResource, Conflict, PermissionDenied)
 ROLE_PERMISSIONS_ERRORS = (ValidationError, NotFound, ProtectedResource, PermissionDenied)
 USER_ROLES_ERRORS = (ValidationError, NotFound, PermissionDenied, LastSuperAdmin)
 PERMISSION_ERRORS = (ValidationError, Conflict, NotFound, ProtectedResource)
-DELETE_PERMISSION_ERRORS = (NotFound, ProtectedResource)
+DELETE_PERMISSION_ERRORS = (NotFound, ProtectedResource, PermissionDenied)
 
 
 @strawberry.type
@@ -117,8 +117,9 @@ class RbacMutations:
         return RolePayload(role=role_from(info, created))
 
     @strawberry.mutation(
-        description="Rename, describe, activate or deactivate a custom role; system roles are "
-        f"refused (SYSTEM_ROLE). {requires(PermissionName.ROLES_WRITE)}",
+        description="Rename, describe, activate or deactivate a custom role; you must hold "
+        "every permission it grants (PRIVILEGE_ESCALATION); system roles are refused "
+        f"(SYSTEM_ROLE). {requires(PermissionName.ROLES_WRITE)}",
         permission_classes=[HasPermission(PermissionName.ROLES_WRITE)],
     )
     async def update_role(
@@ -138,7 +139,8 @@ class RbacMutations:
         return RolePayload(role=role_from(info, updated))
 
     @strawberry.mutation(
-        description="Delete a custom role (refused while it is an account's primary role). "
+        description="Delete a custom role (refused while it is an account's primary role); "
+        "you must hold every permission it grants (PRIVILEGE_ESCALATION). "
         f"{requires(PermissionName.ROLES_WRITE)}",
         permission_classes=[HasPermission(PermissionName.ROLES_WRITE)],
     )
@@ -174,7 +176,8 @@ class RbacMutations:
         return RolePayload(role=role_from(info, details))
 
     @strawberry.mutation(
-        description="Take permissions from a custom role; its holders lose them at once. "
+        description="Take permissions from a custom role; its holders lose them at once. You "
+        "must hold every permission the role grants (PRIVILEGE_ESCALATION). "
         f"{requires(PermissionName.ROLES_WRITE)}",
         permission_classes=[HasPermission(PermissionName.ROLES_WRITE)],
     )
@@ -280,8 +283,9 @@ class RbacMutations:
         return PermissionPayload(permission=Permission.from_model(updated))
 
     @strawberry.mutation(
-        description="Delete a custom permission and every grant of it; built-in ones are "
-        f"refused (SYSTEM_PERMISSION). {requires(PermissionName.PERMISSIONS_WRITE)}",
+        description="Delete a custom permission and every grant of it; you must hold it "
+        "(PRIVILEGE_ESCALATION); built-in ones are refused (SYSTEM_PERMISSION). "
+        f"{requires(PermissionName.PERMISSIONS_WRITE)}",
         permission_classes=[HasPermission(PermissionName.PERMISSIONS_WRITE)],
     )
     async def delete_permission(

@@ -122,13 +122,14 @@ class Matrix:
     holder: Caller
 
 
-async def matrix(app: FastAPI, permission: Permission) -> Matrix:
+async def matrix(app: FastAPI, permission: Permission, also: Iterable[str] = ()) -> Matrix:
     """A plain user; an administrator holding every permission but ``permission``; one
-    holding just ``permission``."""
+    holding just ``permission`` (and ``also``: what the targets grant, which changing them
+    needs besides, by the no-escalation rule)."""
     return Matrix(
         plain=await caller(app),
         without=await caller(app, permissions=[p for p in Permission if p is not permission]),
-        holder=await caller(app, permissions=[permission]),
+        holder=await caller(app, permissions=[permission, *also]),
     )
 
 
@@ -204,6 +205,10 @@ def counting_statements(app: FastAPI) -> Iterator[list[str]]:
 # --- access matrices ---------------------------------------------------------------------------
 
 
+# What the targets' role and permission grant: changing or deleting them needs holding it.
+TARGETS_GRANT = ("reports:read", "reports:custom")
+
+
 @dataclass(frozen=True, slots=True)
 class Targets:
     """What the operations of a matrix act on, made before the callers try them."""
@@ -260,7 +265,7 @@ async def check_rest_matrix(app: FastAPI, client: httpx.AsyncClient, operation: 
     """Anonymous: 401; plain user and administrator without the permission: 403; with: the
     success status. Returns the successful answer's JSON."""
     world = await targets(app, operation.permission)
-    callers = await matrix(app, operation.permission)
+    callers = await matrix(app, operation.permission, also=TARGETS_GRANT)
     path = world.fill(operation.path)
     body = world.fill(operation.body)
 
@@ -302,7 +307,7 @@ async def check_gql_matrix(
     """Anonymous: AUTHENTICATION_REQUIRED; plain user and administrator without the
     permission: PERMISSION_DENIED; with it: data. Returns the successful field's value."""
     world = await targets(app, operation.permission)
-    callers = await matrix(app, operation.permission)
+    callers = await matrix(app, operation.permission, also=TARGETS_GRANT)
     variables = world.fill(operation.variables)
     for who, code in (
         (None, "AUTHENTICATION_REQUIRED"),
