@@ -91,6 +91,17 @@ def without_suggestions(message: str) -> str:
     return SUGGESTION.sub("", message)
 
 
+def with_code(error: GraphQLError) -> None:
+    """A domain refusal a resolver raised carries its stable code (and field) in
+    ``extensions``, whichever resolver raised it."""
+    original = error.original_error
+    if isinstance(original, IdentityError) and not (error.extensions or {}).get("code"):
+        extensions: dict[str, Any] = {**(error.extensions or {}), "code": original.code}
+        if original.field:
+            extensions["field"] = original.field
+        error.extensions = extensions
+
+
 class Schema(strawberry.Schema):
     """Logs only unexpected errors: refusals and invalid queries are the client's business.
 
@@ -109,9 +120,10 @@ class Schema(strawberry.Schema):
         errors: list[GraphQLError],
         execution_context: ExecutionContext | None = None,
     ) -> None:
-        if self.hide_suggestions:
-            for error in errors:
+        for error in errors:
+            if self.hide_suggestions:
                 error.message = without_suggestions(error.message)
+            with_code(error)
         unexpected = [error for error in errors if is_unexpected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)

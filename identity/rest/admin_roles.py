@@ -11,12 +11,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import Field
 
 from identity import __version__
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep, RuntimeDep
+from identity.rest.params import Offset, RolesPageSize
 from identity.rest.rbac_shapes import (
     permission_json,
     role_details_json,
@@ -79,8 +80,8 @@ class SettingBody(Body):
 async def list_roles(
     deps: DepsDep,
     principal: PrincipalDep,
-    limit: int = Query(100, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: RolesPageSize = 100,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     found = await roles.list_roles(deps, principal=principal, offset=offset, limit=limit)
     return {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import Field
 
 from identity.rest import admin_roles
@@ -21,6 +21,7 @@ from identity.rest.admin_roles import (
 )
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
+from identity.rest.params import FilterText, Offset, RolesPageSize
 from identity.rest.rbac_shapes import permission_json, role_details_json, role_json
 from identity.services import permission_catalog, roles
 from identity.services.permission_catalog import PermissionChanges
@@ -50,9 +51,9 @@ class PermissionBody(Body):
 async def list_roles(
     deps: DepsDep,
     principal: PrincipalDep,
-    skip: int = Query(0, ge=0),
-    limit: int = Query(100, ge=1, le=500),
-    search: str | None = Query(None, max_length=200),
+    skip: Offset = 0,
+    limit: RolesPageSize = 100,
+    search: FilterText | None = None,
     is_active: bool | None = None,
 ) -> list[dict[str, Any]]:
     found = await roles.list_roles(
@@ -125,9 +126,9 @@ async def create_permission(
 async def list_permissions(
     deps: DepsDep,
     principal: PrincipalDep,
-    search: str | None = Query(None, max_length=200),
-    resource: str | None = Query(None, max_length=100),
-    action: str | None = Query(None, max_length=100),
+    search: FilterText | None = None,
+    resource: FilterText | None = None,
+    action: FilterText | None = None,
 ) -> list[dict[str, Any]]:
     found = await permission_catalog.list_permissions(
         deps, principal=principal, search=search, resource=resource, action=action
@@ -139,9 +140,9 @@ async def list_permissions(
 async def grouped_permissions(
     deps: DepsDep,
     principal: PrincipalDep,
-    search: str | None = Query(None, max_length=200),
-    resource: str | None = Query(None, max_length=100),
-    action: str | None = Query(None, max_length=100),
+    search: FilterText | None = None,
+    resource: FilterText | None = None,
+    action: FilterText | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     groups = await permission_catalog.grouped_permissions(
         deps, principal=principal, search=search, resource=resource, action=action

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from identity.models import User, UserStatus
 from identity.principal import Principal
 from identity.rest.deps import DepsDep, PrincipalDep
+from identity.rest.params import FilterText, Offset, Page, UsersPageSize
 from identity.rest.shapes import user_json, when
 from identity.services import users_admin
 from identity.services.deps import Deps
@@ -143,14 +144,15 @@ class PermissionsBody(Body):
 
 
 class ListParams(BaseModel):
-    """Seed 000's page/size and seed 004's skip/limit (which win when sent), and filters."""
+    """Seed 000's page/size and seed 004's skip/limit (which win when sent), and filters;
+    bounded by the pagination rule (``identity.rest.params``)."""
 
-    page: int = Field(1, ge=1)
-    size: int = Field(20, ge=1, le=MAX)
-    skip: int | None = Field(None, ge=0)
-    limit: int | None = Field(None, ge=1, le=MAX)
-    search: str | None = Field(None, max_length=200)
-    role: str | None = Field(None, max_length=100)
+    page: Page = 1
+    size: UsersPageSize = 20
+    skip: Offset | None = None
+    limit: UsersPageSize | None = None
+    search: FilterText | None = None
+    role: FilterText | None = None
     status: UserStatus | None = None
     is_active: bool | None = None
     sort: SortField = SortField.CREATED_AT
@@ -386,10 +388,10 @@ async def set_admin_permissions(
 
 
 class OffsetParams(BaseModel):
-    limit: int = Field(50, ge=1, le=MAX)
-    offset: int = Field(0, ge=0)
-    search: str | None = Field(None, max_length=200)
-    role: str | None = Field(None, max_length=100)
+    limit: UsersPageSize = 50
+    offset: Offset = 0
+    search: FilterText | None = None
+    role: FilterText | None = None
     status: UserStatus | None = None
     is_active: bool | None = None
     sort: SortField = SortField.CREATED_AT

@@ -13,6 +13,7 @@ from identity.services import permission_catalog, roles
 from identity.services.roles import RoleDetails
 from schema.context import Context
 from schema.permissions import HasPermission, requires
+from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Permission, PermissionGroup, Role
 
 
@@ -36,7 +37,8 @@ def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
 @strawberry.type
 class RbacQuery:
     @strawberry.field(
-        description="Roles by name; `search` looks in names and descriptions. "
+        description="Roles by name; `search` looks in names and descriptions; `offset` at "
+        "most 1000000, `limit` 1 to 500. "
         f"{requires(PermissionName.ROLES_READ)}",
         permission_classes=[HasPermission(PermissionName.ROLES_READ)],
     )
@@ -48,6 +50,9 @@ class RbacQuery:
         offset: int = 0,
         limit: int = 100,
     ) -> list[Role]:
+        check_list_arguments(
+            offset=offset, limit=limit, max_limit=roles.MAX_PAGE, texts={"search": search}
+        )
         found = await roles.list_roles(
             info.context.deps,
             principal=await info.context.principal(),
@@ -87,6 +92,7 @@ class RbacQuery:
         resource: str | None = None,
         action: str | None = None,
     ) -> list[Permission]:
+        check_list_arguments(texts={"search": search, "resource": resource, "action": action})
         found = await permission_catalog.list_permissions(
             info.context.deps,
             principal=await info.context.principal(),
@@ -107,6 +113,7 @@ class RbacQuery:
         resource: str | None = None,
         action: str | None = None,
     ) -> list[PermissionGroup]:
+        check_list_arguments(texts={"search": search, "resource": resource, "action": action})
         groups = await permission_catalog.grouped_permissions(
             info.context.deps,
             principal=await info.context.principal(),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.types import Info
 
 from identity.errors import IdentityError, NotFound
@@ -14,22 +13,15 @@ from identity.services import users_admin
 from schema.context import Context
 from schema.permissions import HasPermission, requires
 from schema.selection import under
-from schema.types.pagination import decode_cursor
+from schema.types.pagination import check_list_arguments, decode_cursor, graphql_error
 from schema.types.user import User
 from schema.types.users import UserConnection, UserFilter, UserOrder, user_query
-
-
-def _graphql_error(exc: IdentityError) -> GraphQLError:
-    extensions: dict[str, object] = {"code": exc.code}
-    if exc.field:
-        extensions["field"] = exc.field
-    return GraphQLError(exc.message, extensions=extensions)
 
 
 @strawberry.type
 class UsersQuery:
     @strawberry.field(
-        description="Users, a page at a time: `first` (at most 100) after the cursor "
+        description="Users, a page at a time: `first` (1 to 100) after the cursor "
         "`after`, filtered and ordered; `totalCount` counts every match. "
         f"{requires(Permission.USERS_READ)}",
         permission_classes=[HasPermission(Permission.USERS_READ)],
@@ -43,14 +35,27 @@ class UsersQuery:
         order_by: UserOrder | None = None,
     ) -> UserConnection:
         try:
-            query = user_query(
-                first=first, offset=decode_cursor(after), filter=filter, order=order_by
-            )
+            offset = decode_cursor(after)
+        except IdentityError as exc:
+            raise graphql_error(exc) from exc
+        check_list_arguments(
+            offset=offset,
+            limit=first,
+            max_limit=users_admin.MAX_PAGE_SIZE,
+            offset_name="after",
+            limit_name="first",
+            texts={
+                "filter.search": filter.search if filter else None,
+                "filter.role": filter.role if filter else None,
+            },
+        )
+        try:
+            query = user_query(first=first, offset=offset, filter=filter, order=order_by)
             page = await users_admin.list_users(
                 info.context.deps, principal=await info.context.principal(), query=query
             )
         except IdentityError as exc:
-            raise _graphql_error(exc) from exc
+            raise graphql_error(exc) from exc
         await info.context.loaders.prime_users(
             [user.id for user in page.users],
             under(info.selected_fields, "users", "edges", "node"),
@@ -73,5 +78,5 @@ class UsersQuery:
         except NotFound:
             return None
         except IdentityError as exc:
-            raise _graphql_error(exc) from exc
+            raise graphql_error(exc) from exc
         return User.from_model(row)
