@@ -93,6 +93,11 @@ class UpdateUserBody(Body):
     is_active: bool | None = None
     email_verified: bool | None = None
     is_verified: bool | None = None  # seed 004's name
+    current_password: str | None = Field(
+        None,
+        max_length=1024,
+        description="Your current password: needed when you change your own email or username.",
+    )
 
     def changes(self) -> UserChanges:
         sent = self.model_fields_set
@@ -281,7 +286,12 @@ async def replace_user(
     user_id: uuid.UUID, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user = await users_admin.update_user(
-        deps, principal=principal, user_id=user_id, changes=body.changes(), replace=True
+        deps,
+        principal=principal,
+        user_id=user_id,
+        changes=body.changes(),
+        replace=True,
+        current_password=body.current_password,
     )
     return await _one(deps, user)
 
@@ -295,7 +305,11 @@ async def patch_user(
     user_id: uuid.UUID, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user = await users_admin.update_user(
-        deps, principal=principal, user_id=user_id, changes=body.changes()
+        deps,
+        principal=principal,
+        user_id=user_id,
+        changes=body.changes(),
+        current_password=body.current_password,
     )
     return await _one(deps, user)
 
@@ -449,7 +463,11 @@ async def v1_update_user(
     id: uuid.UUID, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user = await users_admin.update_user(
-        deps, principal=principal, user_id=id, changes=body.changes()
+        deps,
+        principal=principal,
+        user_id=id,
+        changes=body.changes(),
+        current_password=body.current_password,
     )
     return await _one(deps, user)
 

@@ -18,6 +18,9 @@ Rules beyond the permission each operation needs:
   permissions they hold, grants or removes only permissions they hold, and changes only
   accounts whose permissions they hold, inactive roles included (an ``admin`` cannot lock
   or demote a super-admin). The rules live in ``services.access``.
+- *Acting on oneself*: changing one's own email or username here needs the current
+  password, as on the self-service routes (``auth.check_current_password``: the same
+  refusal, ``INVALID_CREDENTIALS``, and the same attempt counter).
 - *A super-admin remains* (``LAST_SUPERADMIN``, 409): the last active super-admin cannot be
   locked, deactivated, demoted or deleted. The remaining super-admins are read ``FOR UPDATE``
   so two concurrent requests cannot each remove one of the last two.
@@ -45,6 +48,7 @@ from identity.errors import (
     AuthenticationRequired,
     Conflict,
     IdentityError,
+    InvalidCredentials,
     LastSuperAdmin,
     NotFound,
     PermissionDenied,
@@ -63,6 +67,7 @@ from identity.principal import Principal
 from identity.security.password_policy import check_password
 from identity.services import access, audit, authorization, runtime_settings, throttle
 from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
+from identity.services.auth import check_current_password
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
@@ -394,6 +399,7 @@ class _Act:
     """One administrative transaction: who acts, what they hold, and what it removed.
 
     With ``apply`` false (a dry run) every check runs and nothing is changed or recorded.
+    ``reauthenticated``: the caller gave their current password for this change.
     """
 
     session: AsyncSession
@@ -403,6 +409,7 @@ class _Act:
     apply: bool = True
     superadmins: dict[uuid.UUID, bool] | None = None
     removed: set[uuid.UUID] = field(default_factory=set)
+    reauthenticated: bool = False
 
     @classmethod
     async def begin(
@@ -772,18 +779,41 @@ async def update_user(
     user_id: uuid.UUID,
     changes: UserChanges,
     replace: bool = False,
+    current_password: str | None = None,
 ) -> User:
-    """Change an account (PATCH; PUT with ``replace``): uniqueness, roles, status, sessions."""
+    """Change an account (PATCH; PUT with ``replace``): uniqueness, roles, status, sessions.
+
+    Changing one's own email or username also needs ``current_password``.
+    """
     principal = await _authorize(deps, principal, Permission.USERS_WRITE)
     wanted = _wanted(changes, replace=replace)
+    reauthenticated = False
+    if user_id == principal.user_id and _sign_in_changes(principal.user, wanted):
+        await check_current_password(deps, user=principal.user, password=current_password or "")
+        reauthenticated = True
     try:
         async with deps.database.unit_of_work() as session:
             act = await _Act.begin(session, principal, [Permission.USERS_WRITE], deps.clock.now())
+            act.reauthenticated = reauthenticated
             user = await act.load(user_id)
             await _apply_changes(act, user, wanted)
     except IntegrityError as exc:
         raise Conflict("Email or username already registered", field="email") from exc
     return user
+
+
+_SIGN_IN_FIELDS: Final = frozenset({"email", "username"})
+
+
+def _sign_in_changes(user: User, wanted: dict[str, Any]) -> set[str]:
+    """The fields one signs in with that ``wanted`` changes."""
+    return {name for name in _SIGN_IN_FIELDS & wanted.keys() if wanted[name] != getattr(user, name)}
+
+
+def _wrong_current_password() -> InvalidCredentials:
+    """The refusal of a change of one's own sign-in fields without the current password:
+    the same as ``auth.check_current_password``'s for a wrong one."""
+    return InvalidCredentials("Current password is incorrect", field="current_password")
 
 
 async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
@@ -799,6 +829,9 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
         if email.lower() != user.email_key and "email_verified" not in wanted:
             wanted["email_verified"] = False  # a new address is not proven
     changed = {name: value for name, value in wanted.items() if getattr(user, name) != value}
+    own = user.id == act.principal.user_id
+    if own and changed.keys() & _SIGN_IN_FIELDS and not act.reauthenticated:
+        raise _wrong_current_password()  # the account changed since the caller was read
     if "role" in changed:
         granted = await _role_permissions(act.session, changed["role"])
         _no_escalation(act.held, granted, what=f"the role '{changed['role']}'", field="role")

@@ -20,9 +20,11 @@ from identity.services import users_admin
 from schema.context import Context
 from schema.errors import (
     Conflict,
+    InvalidCredentials,
     LastSuperAdmin,
     NotFound,
     PermissionDenied,
+    TooManyAttempts,
     ValidationError,
     error_from,
 )
@@ -45,7 +47,14 @@ CreateUserResult = Annotated[
     strawberry.union("CreateUserResult", description="The new user, or why not."),
 ]
 UpdateUserResult = Annotated[
-    UserPayload | ValidationError | Conflict | NotFound | PermissionDenied | LastSuperAdmin,
+    UserPayload
+    | ValidationError
+    | Conflict
+    | NotFound
+    | PermissionDenied
+    | LastSuperAdmin
+    | InvalidCredentials
+    | TooManyAttempts,
     strawberry.union("UpdateUserResult", description="The changed user, or why not."),
 ]
 DeleteUserResult = Annotated[
@@ -70,7 +79,15 @@ SetUserPermissionsResult = Annotated[
 ]
 
 CREATE_ERRORS = (ValidationError, Conflict, PermissionDenied)
-UPDATE_ERRORS = (ValidationError, Conflict, NotFound, PermissionDenied, LastSuperAdmin)
+UPDATE_ERRORS = (
+    ValidationError,
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    LastSuperAdmin,
+    InvalidCredentials,
+    TooManyAttempts,
+)
 DELETE_ERRORS = (ValidationError, NotFound, PermissionDenied, LastSuperAdmin)
 LOCK_ERRORS = (ValidationError, NotFound, PermissionDenied, LastSuperAdmin)
 UNLOCK_ERRORS = (ValidationError, NotFound, PermissionDenied)
@@ -129,7 +146,8 @@ class UsersMutations:
 
     @strawberry.mutation(
         description="Change the fields given (PATCH). Deactivating ends the user's sessions; "
-        f"a status to or from LOCKED also needs users:lock. {requires(Permission.USERS_WRITE)}",
+        "a status to or from LOCKED also needs users:lock; your own email or username needs "
+        f"currentPassword. {requires(Permission.USERS_WRITE)}",
         permission_classes=[HasPermission(Permission.USERS_WRITE)],
     )
     async def update_user(
@@ -139,8 +157,8 @@ class UsersMutations:
 
     @strawberry.mutation(
         description="Replace the user's fields (PUT): profile fields and username not given "
-        "are cleared; email, role, status and isActive stay unless given. "
-        f"{requires(Permission.USERS_WRITE)}",
+        "are cleared; email, role, status and isActive stay unless given; your own email or "
+        f"username needs currentPassword. {requires(Permission.USERS_WRITE)}",
         permission_classes=[HasPermission(Permission.USERS_WRITE)],
     )
     async def replace_user(
@@ -263,6 +281,7 @@ async def _update(
             user_id=_id(id),
             changes=input.changes(),
             replace=replace,
+            current_password=input.current_password,
         )
     except IdentityError as exc:
         return error_from(exc, *UPDATE_ERRORS)  # type: ignore[return-value]

@@ -204,6 +204,11 @@ class UpdateUserInput:
     email_verified: bool | None = strawberry.field(
         default=strawberry.UNSET, description="Whether the address is verified."
     )
+    current_password: str | None = strawberry.field(
+        default=None,
+        description="Your current password: needed when you change your own email or "
+        "username (INVALID_CREDENTIALS without it or when wrong).",
+    )
 
     def changes(self) -> users_admin.UserChanges:
         status = _given_value(self.status)
