@@ -17,7 +17,7 @@ CONTEXT = {
 
 
 def test_the_documented_templates_exist() -> None:
-    assert set(TEMPLATES) == {*TOKEN_TEMPLATES, "email_changed_notice"}
+    assert {*TOKEN_TEMPLATES, "email_changed_notice"} <= set(TEMPLATES)
 
 
 @pytest.mark.parametrize("template", TOKEN_TEMPLATES)
