@@ -37,7 +37,11 @@ async def update_profile(
     deps: Deps, body: ProfileBody, principal: Principal, meta: RequestMeta
 ) -> dict[str, Any]:
     user = await accounts.update_profile(
-        deps, principal=principal, profile=body.profile(), meta=meta
+        deps,
+        principal=principal,
+        profile=body.profile(),
+        meta=meta,
+        current_password=body.current_password,
     )
     return user_json(user)
 

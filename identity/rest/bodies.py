@@ -71,6 +71,11 @@ class ProfileBody(Body):
     organization: str | None = Field(None, max_length=200)
     subscription_plan: str | None = Field(None, max_length=100)
     avatar_url: str | None = Field(None, max_length=2000)
+    current_password: str | None = Field(
+        None,
+        max_length=1024,
+        description="Required to change the username: the password in use now.",
+    )
 
     def profile(self) -> Profile:
         return _profile(self, avatar_url=self.avatar_url)

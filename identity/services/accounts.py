@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -14,12 +16,30 @@ from sqlmodel import col
 from identity.errors import Conflict, NotFound, ValidationFailed
 from identity.models import User, UserStatus
 from identity.principal import Principal, RequestMeta
-from identity.security.password_policy import check_password
 from identity.services import audit, one_time, runtime_settings
 from identity.services.deps import Deps
+from identity.services.password_rules import check_new_password
+from identity.services.text_rules import clean_text, https_url
 
 SUPERADMIN_ROLE = "superadmin"
 MAX_NAME_LENGTH = 150
+MAX_EMAIL_LENGTH = 320
+# The columns of identity/models/user.py; avatar_url's column holds 2,000 characters.
+MAX_LENGTHS = {
+    "first_name": 150,
+    "last_name": 150,
+    "display_name": 300,
+    "organization": 200,
+    "subscription_plan": 100,
+    "avatar_url": 2000,
+}
+
+
+class PlanNotSelectable(ValidationFailed):
+    """A subscription plan the caller may not choose: administrators set plans."""
+
+    code = "PLAN_NOT_SELECTABLE"
+    default_message = "This subscription plan cannot be chosen here"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,26 +55,125 @@ class Profile:
     avatar_url: str | None = None
 
 
+def identifier_key(value: str) -> str:
+    """What an email or username is compared by: NFKC case folding (Unicode's NFKC_Casefold).
+
+    Fullwidth letters, the long s, ligatures, case and composed versus combining accents all
+    fold to one key, so identifiers that look the same cannot name two accounts. The key is
+    what ``users.email_key`` and ``users.username_key`` hold (unique); the address itself is
+    stored as given so mail stays deliverable.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value.strip()).casefold())
+
+
 def normalize_email(email: str, *, field: str = "email") -> str:
     try:
-        return validate_email(email.strip(), check_deliverability=False).normalized
+        normalized = validate_email(email.strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValidationFailed("Invalid email format", field=field) from exc
+    if len(identifier_key(normalized)) > MAX_EMAIL_LENGTH:
+        raise ValidationFailed("Email address is too long", field=field)
+    return normalized
+
+
+# Scripts that may share one identifier (Unicode TS #39, "highly restrictive"): Japanese,
+# Chinese and Korean writing mix Han with their own scripts, and Latin with any of them.
+_SCRIPT_SETS = (
+    frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}),
+    frozenset({"LATIN", "HAN", "BOPOMOFO"}),
+    frozenset({"LATIN", "HAN", "HANGUL"}),
+)
+_SCRIPT_ALIASES = {"CJK": "HAN", "IDEOGRAPHIC": "HAN"}
+_NO_SCRIPT = frozenset({"KATAKANA-HIRAGANA", "MODIFIER", "DIGIT"})
+
+
+def _scripts(value: str) -> set[str]:
+    """The scripts of the letters and digits in ``value``, named by their Unicode names."""
+    found: set[str] = set()
+    for char in value:
+        if not unicodedata.category(char).startswith(("L", "N")):
+            continue
+        word = unicodedata.name(char, "UNKNOWN").split(" ", 1)[0]
+        if word in _NO_SCRIPT:
+            continue
+        found.add(_SCRIPT_ALIASES.get(word, word))
+    return found
 
 
 def normalize_username(username: str | None) -> str | None:
+    """The username as typed (trimmed), or None; refused when its folded key is ambiguous.
+
+    Letters, digits, '.', '_' and '-' only, 150 at most (folded as well), and no mixing of
+    scripts (a Cyrillic a, U+0430, among Latin letters imitates another account's name).
+    """
     if username is None:
         return None
     username = username.strip()
     if not username:
         return None
-    if len(username) > MAX_NAME_LENGTH or not all(
-        char.isalnum() or char in "._-" for char in username
+    key = identifier_key(username)
+    if (
+        len(username) > MAX_NAME_LENGTH
+        or len(key) > MAX_NAME_LENGTH
+        or not all(char.isalnum() or char in "._-" for char in username)
     ):
         raise ValidationFailed(
             "Username may hold letters, digits, '.', '_' and '-' (150 at most)", field="username"
         )
+    scripts = _scripts(key)
+    if len(scripts) > 1 and not any(scripts <= allowed for allowed in _SCRIPT_SETS):
+        raise ValidationFailed(
+            "Username must not mix scripts (for example Latin and Cyrillic letters)",
+            field="username",
+            details={"reason": "MIXED_SCRIPTS"},
+        )
     return username
+
+
+def checked_profile(profile: Profile) -> Profile:
+    """The profile with every field checked by the shared rules (both surfaces call this).
+
+    Names fit their columns and hold no control characters; ``avatar_url`` is an https URL
+    ("" clears it). ``subscription_plan`` is checked by the caller, who knows who sets it.
+    """
+    avatar_url = profile.avatar_url
+    if avatar_url is not None and avatar_url.strip():
+        avatar_url = https_url(avatar_url, field="avatar_url", max_length=MAX_LENGTHS["avatar_url"])
+    return dataclasses.replace(
+        profile,
+        display_name=clean_text(
+            profile.display_name, field="display_name", max_length=MAX_LENGTHS["display_name"]
+        ),
+        first_name=clean_text(
+            profile.first_name, field="first_name", max_length=MAX_LENGTHS["first_name"]
+        ),
+        last_name=clean_text(
+            profile.last_name, field="last_name", max_length=MAX_LENGTHS["last_name"]
+        ),
+        organization=clean_text(
+            profile.organization, field="organization", max_length=MAX_LENGTHS["organization"]
+        ),
+        subscription_plan=clean_text(
+            profile.subscription_plan,
+            field="subscription_plan",
+            max_length=MAX_LENGTHS["subscription_plan"],
+        ),
+        username=normalize_username(profile.username),
+        avatar_url=avatar_url,
+    )
+
+
+def registration_plan(plan: str | None, *, selectable: tuple[str, ...]) -> str | None:
+    """The plan a self-registered account starts on: none (the default) or a selectable one."""
+    if plan is None or not plan.strip():
+        return None
+    name = plan.strip().lower()
+    if name not in selectable:
+        raise PlanNotSelectable(
+            "This subscription plan cannot be chosen at registration",
+            field="subscription_plan",
+        )
+    return name
 
 
 def split_name(name: str | None) -> tuple[str | None, str | None]:
@@ -67,8 +186,8 @@ def split_name(name: str | None) -> tuple[str | None, str | None]:
 
 
 async def find_by_identifier(session: AsyncSession, identifier: str) -> User | None:
-    """An account by email or username, case-insensitively."""
-    key = identifier.strip().lower()
+    """An account by email or username, compared by their folded keys."""
+    key = identifier_key(identifier)
     result = await session.execute(
         select(User).where(or_(col(User.email_key) == key, col(User.username_key) == key))
     )
@@ -76,7 +195,7 @@ async def find_by_identifier(session: AsyncSession, identifier: str) -> User | N
 
 
 async def find_by_email(session: AsyncSession, email: str) -> User | None:
-    return await session.scalar(select(User).where(col(User.email_key) == email.lower()))
+    return await session.scalar(select(User).where(col(User.email_key) == identifier_key(email)))
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
@@ -109,6 +228,10 @@ async def _ensure_unique(
             raise Conflict("Username already taken", field="username")
 
 
+async def _owner_of(session: AsyncSession, email_key: str) -> User | None:
+    return await session.scalar(select(User).where(col(User.email_key) == email_key))
+
+
 async def register(
     deps: Deps,
     *,
@@ -122,27 +245,43 @@ async def register(
     """A new account; ``self_service`` sign-ups are refused while registration is closed.
 
     Registration and the password length follow the runtime settings (administrators change
-    them while the service runs), not the environment alone.
+    them while the service runs), not the environment alone. A self-registered account starts
+    on no plan or a plan the runtime settings mark self-selectable.
+
+    When ``registration_reveals_existing`` is off, a taken address answers like a free one:
+    the returned user is never stored (it carries no credentials; registration hands out
+    none) and the address's owner is mailed instead. The password is hashed either way, so
+    both answers cost the same.
     """
     values = await runtime_settings.current(deps)
     if self_service and not values.registration_enabled:
         raise ValidationFailed("Registration is closed", field="email")
     email = normalize_email(email)
-    username = normalize_username(profile.username)
-    check_password(password, email=email, username=username, min_length=values.password_min_length)
+    profile = checked_profile(profile)
+    plan = profile.subscription_plan
+    if self_service:
+        plan = registration_plan(plan, selectable=values.self_selectable_plans)
+    username = profile.username
+    await check_new_password(
+        deps,
+        password,
+        email=email,
+        username=username,
+        min_length=values.password_min_length,
+    )
     password_hash = await deps.hasher.hash(password)
     now = deps.clock.now()
     user = User(
         email=email,
-        email_key=email.lower(),
+        email_key=identifier_key(email),
         username=username,
-        username_key=username.lower() if username else None,
+        username_key=identifier_key(username) if username else None,
         first_name=profile.first_name,
         last_name=profile.last_name,
         display_name=profile.display_name,
         organization=profile.organization,
-        subscription_plan=profile.subscription_plan,
-        avatar_url=profile.avatar_url,
+        subscription_plan=plan,
+        avatar_url=profile.avatar_url or None,
         role=role,
         status=UserStatus.ACTIVE,
         password_hash=password_hash,
@@ -150,8 +289,21 @@ async def register(
         created_at=now,
         updated_at=now,
     )
+    conceal = self_service and not values.registration_reveals_existing
     try:
         async with deps.database.unit_of_work() as session:
+            if conceal:
+                # The username is public (it is what others see), the address is not: a taken
+                # username may still be refused, but the answer must not depend on the address.
+                await _ensure_unique(
+                    session, email_key=None, username_key=user.username_key, exclude=None
+                )
+                owner = await _owner_of(session, user.email_key)
+                if owner is not None:
+                    await one_time.mail_address_in_use(
+                        session, deps, owner=owner, meta=meta, attempted="registration"
+                    )
+                    return _unsaved(user)
             await _ensure_unique(
                 session, email_key=user.email_key, username_key=user.username_key, exclude=None
             )
@@ -171,36 +323,84 @@ async def register(
             if deps.settings.send_verification_on_register:
                 await one_time.mail_verification(session, deps, user=user, meta=meta)
     except IntegrityError as exc:
+        if conceal:
+            # A parallel registration took the address (or the username) first.
+            async with deps.database.unit_of_work() as session:
+                await _ensure_unique(
+                    session, email_key=None, username_key=user.username_key, exclude=None
+                )
+                owner = await _owner_of(session, user.email_key)
+                if owner is not None:
+                    await one_time.mail_address_in_use(
+                        session, deps, owner=owner, meta=meta, attempted="registration"
+                    )
+                    return _unsaved(user)
         raise Conflict("Email or username already registered", field="email") from exc
     return user
 
 
+def _unsaved(user: User) -> User:
+    """The answer to a concealed duplicate: shaped like a new account, holding no hash."""
+    user.id = uuid.uuid4()
+    user.password_hash = None
+    return user
+
+
 async def update_profile(
-    deps: Deps, *, principal: Principal, profile: Profile, meta: RequestMeta
+    deps: Deps,
+    *,
+    principal: Principal,
+    profile: Profile,
+    meta: RequestMeta,
+    current_password: str | None = None,
 ) -> User:
-    username = normalize_username(profile.username)
+    """Change the caller's own profile.
+
+    A new username needs ``current_password`` (re-authentication, counted against the same
+    attempt limit as a password change). The subscription plan is set by administrators: the
+    current plan may be sent back unchanged, any other is refused.
+    """
+    # Imported here: identity.services.auth imports this module.
+    from identity.services.auth import check_current_password
+
+    profile = checked_profile(profile)
+    username = profile.username
     now = deps.clock.now()
-    changes = {
+    user = principal.user
+    if profile.subscription_plan is not None and (profile.subscription_plan or None) != (
+        user.subscription_plan or None
+    ):
+        raise PlanNotSelectable(
+            "The subscription plan is set by administrators", field="subscription_plan"
+        )
+    if username is not None and username != user.username:
+        if not current_password:
+            raise ValidationFailed(
+                "Enter your current password to change your username", field="current_password"
+            )
+        await check_current_password(deps, user=user, password=current_password)
+    changes: dict[str, str | None] = {
         name: value
         for name, value in (
             ("first_name", profile.first_name),
             ("last_name", profile.last_name),
             ("display_name", profile.display_name),
             ("organization", profile.organization),
-            ("subscription_plan", profile.subscription_plan),
             ("avatar_url", profile.avatar_url),
         )
         if value is not None
     }
+    if changes.get("avatar_url") == "":
+        changes["avatar_url"] = None
     try:
         async with deps.database.unit_of_work() as session:
             user = await get_user(session, principal.user_id)
-            if username is not None and username.lower() != user.username_key:
-                await _ensure_unique(
-                    session, email_key=None, username_key=username.lower(), exclude=user.id
-                )
+            if username is not None and username != user.username:
+                key = identifier_key(username)
+                if key != user.username_key:
+                    await _ensure_unique(session, email_key=None, username_key=key, exclude=user.id)
                 changes["username"] = username
-                user.username_key = username.lower()
+                user.username_key = key
             old = {name: getattr(user, name) for name in changes}
             for name, value in changes.items():
                 setattr(user, name, value)
@@ -238,7 +438,7 @@ async def create_admin(deps: Deps, *, email: str, password: str) -> tuple[User, 
             self_service=False,
         )
         return user, True
-    check_password(password, email=email, username=existing.username)
+    await check_new_password(deps, password, email=email, username=existing.username)
     password_hash = await deps.hasher.hash(password)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:

@@ -77,7 +77,7 @@ ChangePasswordResult = Annotated[
     strawberry.union("ChangePasswordResult", description="Other sessions ended, or why not."),
 ]
 UpdateProfileResult = Annotated[
-    UserPayload | ValidationError | Conflict,
+    UserPayload | ValidationError | Conflict | InvalidCredentials | TooManyAttempts,
     strawberry.union("UpdateProfileResult", description="The updated user, or why not."),
 ]
 RevokeSessionResult = Annotated[
@@ -225,7 +225,8 @@ class AuthMutations:
         return SessionsRevoked(revoked=revoked)
 
     @strawberry.mutation(
-        description=f"Change the caller's profile. {AUTHENTICATED}",
+        description="Change the caller's profile; a new username needs the current password. "
+        f"{AUTHENTICATED}",
         permission_classes=[IsAuthenticated],
     )
     async def update_profile(
@@ -238,9 +239,11 @@ class AuthMutations:
                 principal=principal,
                 profile=_profile(input),
                 meta=info.context.meta,
+                current_password=input.current_password,
             )
         except IdentityError as exc:
-            return error_from(exc, ValidationError, Conflict)  # type: ignore[return-value]
+            allowed = (ValidationError, Conflict, InvalidCredentials, TooManyAttempts)
+            return error_from(exc, *allowed)  # type: ignore[return-value]
         return UserPayload(user=User.from_model(user))
 
     @strawberry.mutation(

@@ -38,14 +38,24 @@ class AuthPayload:
 
 @strawberry.input(description="Create an account.")
 class RegisterInput:
-    email: str = strawberry.field(description="Email address; unique, case-insensitive.")
-    password: str = strawberry.field(description="8 to 256 characters, not a common password.")
-    username: str | None = strawberry.field(default=None, description="Optional unique name.")
-    first_name: str | None = strawberry.field(default=None, description="Given name.")
-    last_name: str | None = strawberry.field(default=None, description="Family name.")
-    display_name: str | None = strawberry.field(default=None, description="Name shown.")
-    organization: str | None = strawberry.field(default=None, description="Organisation.")
-    subscription_plan: str | None = strawberry.field(default=None, description="Plan.")
+    email: str = strawberry.field(description="Email address; unique after NFKC case folding.")
+    password: str = strawberry.field(
+        description="8 to 256 characters, not a common or (if checked) breached password."
+    )
+    username: str | None = strawberry.field(
+        default=None,
+        description="Optional unique name (after NFKC case folding): letters of one script, "
+        "digits, '.', '_', '-'; 150 at most.",
+    )
+    first_name: str | None = strawberry.field(default=None, description="Given name (150 max).")
+    last_name: str | None = strawberry.field(default=None, description="Family name (150 max).")
+    display_name: str | None = strawberry.field(default=None, description="Name shown (300 max).")
+    organization: str | None = strawberry.field(default=None, description="Organisation (200 max).")
+    subscription_plan: str | None = strawberry.field(
+        default=None,
+        description="None (the default plan) or a plan the runtime setting "
+        "self_selectable_plans lists.",
+    )
 
 
 @strawberry.input(description="Log in with an email or username and a password.")
@@ -84,13 +94,23 @@ class ChangePasswordInput:
 
 @strawberry.input(description="Profile fields to change; omitted ones stay.")
 class UpdateProfileInput:
-    username: str | None = strawberry.field(default=None, description="New username.")
-    first_name: str | None = strawberry.field(default=None, description="Given name.")
-    last_name: str | None = strawberry.field(default=None, description="Family name.")
-    display_name: str | None = strawberry.field(default=None, description="Name shown.")
-    organization: str | None = strawberry.field(default=None, description="Organisation.")
-    subscription_plan: str | None = strawberry.field(default=None, description="Plan.")
-    avatar_url: str | None = strawberry.field(default=None, description="Picture URL.")
+    username: str | None = strawberry.field(
+        default=None, description="New username (needs currentPassword)."
+    )
+    first_name: str | None = strawberry.field(default=None, description="Given name (150 max).")
+    last_name: str | None = strawberry.field(default=None, description="Family name (150 max).")
+    display_name: str | None = strawberry.field(default=None, description="Name shown (300 max).")
+    organization: str | None = strawberry.field(default=None, description="Organisation (200 max).")
+    subscription_plan: str | None = strawberry.field(
+        default=None,
+        description="Set by administrators: only the current plan may be sent back.",
+    )
+    avatar_url: str | None = strawberry.field(
+        default=None, description="Picture URL: https, at most 2,000 characters; empty clears it."
+    )
+    current_password: str | None = strawberry.field(
+        default=None, description="The password in use now; required to change the username."
+    )
 
 
 @strawberry.type(description="A created account.")

@@ -38,7 +38,13 @@ CHANGE_PASSWORD_BODY = {
     "current_password": "CurrentPassword123!",
     "new_password": "NewPassword123!",
 }
-UPDATE_ME_BODY = {"username": "updatedusername", "first_name": "Updated", "last_name": "Name"}
+# The seed's example plus the current password, which a new username needs (issue 10, item 26).
+UPDATE_ME_BODY = {
+    "username": "updatedusername",
+    "first_name": "Updated",
+    "last_name": "Name",
+    "current_password": "SecurePassword123!",
+}
 
 USER_FIELDS = {
     "id",

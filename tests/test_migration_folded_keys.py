@@ -1,0 +1,83 @@
+"""Migration 0009 (item 22): existing identifier keys are re-folded with NFKC case folding.
+
+Accounts made before the change hold lower-cased keys; look-alike accounts among them must
+not keep a door open for new duplicates, and an existing collision must not fail the upgrade.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from alembic import command
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from identity.config import Settings
+from identity.db import Database
+from identity.migrate import alembic_config, current_revision, head_revision, upgrade
+from identity.models import User
+
+
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
+USERS = User.__table__  # type: ignore[attr-defined]
+
+
+async def test_keys_are_refolded_and_an_old_collision_keeps_both_accounts(
+    settings: Settings,
+) -> None:
+    # given: the database before 0009, with keys as lower() made them
+    database = Database(settings)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    accounts = [
+        ("\uff21nn@example.com", "\uff21NN"),  # fullwidth: folds to ann
+        ("\u017fam@example.com", None),  # long s: folds to sam@example.com
+        ("sam@example.com", "sam"),  # already holds the folded key
+        ("plain@example.com", "Plain"),
+    ]
+    ids = [uuid.uuid4() for _ in accounts]
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_downgrade, "0008")
+            for number, ((email, username), user_id) in enumerate(zip(accounts, ids, strict=True)):
+                created_at = start + timedelta(minutes=number)
+                await connection.execute(
+                    insert(USERS).values(
+                        id=user_id,
+                        email=email,
+                        email_key=email.lower(),
+                        username=username,
+                        username_key=username.lower() if username else None,
+                        role="user",
+                        status="active",
+                        is_active=True,
+                        email_verified=False,
+                        must_change_password=False,
+                        failed_login_attempts=0,
+                        created_at=created_at,
+                        updated_at=created_at,
+                    )
+                )
+
+        # when
+        await upgrade(database)
+
+        # then
+        assert await current_revision(database) == head_revision()
+        async with database.read() as session:
+            rows = {row.id: row for row in (await session.execute(select(User))).scalars()}
+        assert (rows[ids[0]].email_key, rows[ids[0]].username_key) == ("ann@example.com", "ann")
+        # sam@ already held the folded key: the long-s account keeps its old one and still works
+        assert rows[ids[1]].email_key == "\u017fam@example.com"
+        assert rows[ids[2]].email_key == "sam@example.com"
+        assert (rows[ids[3]].email_key, rows[ids[3]].username_key) == (
+            "plain@example.com",
+            "plain",
+        )
+    finally:
+        await database.dispose()
