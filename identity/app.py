@@ -17,6 +17,7 @@ from identity.observability.logging import configure_logging
 from identity.observability.metrics import Metrics
 from identity.observability.middleware import RequestContextMiddleware
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
+from identity.rest.openapi import install as install_openapi
 from identity.runtime import Runtime, open_database
 from identity.web.body_limit import BodyLimitMiddleware
 from identity.web.security_headers import SecurityHeadersMiddleware
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=OPENAPI_PATH if settings.public_docs else None,
     )
     install_error_handlers(app)
+    install_openapi(app)
     app.router.routes.extend(rest.routes())
     app.router.routes.append(
         Route("/graphql", build_graphql_app(settings), methods=["GET", "POST"])
