@@ -8,6 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from identity.services.accounts import Profile, split_name
 
+EMAIL_FORMAT: dict[str, Any] = {"format": "email"}
+
 
 def _profile(body: RegisterBody | ProfileBody, *, avatar_url: str | None = None) -> Profile:
     """Seed 002's single ``name`` is kept whole and split into first and last names."""
@@ -28,7 +30,7 @@ class Body(BaseModel):
 
 
 class RegisterBody(Body):
-    email: str = Field(max_length=320)
+    email: str = Field(max_length=320, json_schema_extra=EMAIL_FORMAT)
     password: str = Field(max_length=1024)
     username: str | None = None
     first_name: str | None = Field(None, max_length=150)
@@ -43,7 +45,7 @@ class RegisterBody(Body):
 
 
 class LoginBody(Body):
-    email: str | None = Field(None, max_length=320)
+    email: str | None = Field(None, max_length=320, json_schema_extra=EMAIL_FORMAT)
     username: str | None = Field(None, max_length=320)
     password: str = Field(max_length=1024)
     device_info: dict[str, Any] | None = None
