@@ -13,9 +13,13 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from identity.app import create_app
 from identity.config import Settings
 from identity.security.password_policy import pwned_range_query
 from identity.services.password_rules import breach_count
+from tests.conftest import open_client
+from tests.rest.account_helpers import GQL_REGISTER, gql, users
+from tests.rest.helpers import assert_error
 from tests.support.range_server import RangeServer
 
 BREACHED = "Tr0ub4dor&3-leaked"
@@ -135,3 +139,52 @@ async def test_an_error_status_fails_open(
     with caplog.at_level(logging.WARNING, logger="identity.services.password_rules"):
         assert await breach_count(settings, BREACHED) == 0
     assert any("HTTPStatusError" in record.message for record in caplog.records)
+
+
+async def test_registration_refuses_a_breached_password_on_both_surfaces(
+    range_server: RangeServer, make_settings: Callable[..., Settings]
+) -> None:
+    # given
+    app = create_app(make_settings(breached_passwords_url=range_server.url))
+    async for client in open_client(app):
+        # when
+        rest = await client.post(
+            "/v1/auth/register", json={"email": "a@example.com", "password": BREACHED}
+        )
+        graphql = await gql(
+            client,
+            GQL_REGISTER,
+            {"input": {"email": "b@example.com", "password": BREACHED}},
+        )
+        clean = await client.post(
+            "/v1/auth/register", json={"email": "c@example.com", "password": CLEAN}
+        )
+
+        # then
+        error = assert_error(rest, 422, "PASSWORD_BREACHED")
+        assert error["details"]["field"] == "password"
+        assert (graphql["__typename"], graphql["code"]) == ("ValidationError", "PASSWORD_BREACHED")
+        assert clean.status_code == 201, clean.text
+        assert [user.email for user in await users(app)] == ["c@example.com"]
+        assert {len(path) for path in range_server.paths} == {len("/range/") + 5}
+
+
+async def test_registration_goes_through_when_the_api_is_down(
+    range_server: RangeServer,
+    make_settings: Callable[..., Settings],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # given
+    url = range_server.url
+    await range_server.stop()
+    app = create_app(make_settings(breached_passwords_url=url))
+    async for client in open_client(app):
+        # when
+        with caplog.at_level(logging.WARNING, logger="identity.services.password_rules"):
+            response = await client.post(
+                "/v1/auth/register", json={"email": "a@example.com", "password": BREACHED}
+            )
+
+        # then
+        assert response.status_code == 201, response.text
+        assert any("breached-password check skipped" in r.message for r in caplog.records)
