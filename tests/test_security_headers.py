@@ -96,6 +96,19 @@ async def test_graphql_answers_and_errors_carry_the_headers(
     assert_protected(response)
 
 
+async def test_a_body_refused_as_too_large_carries_the_headers(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql",
+        content=b'{"query": "' + b"a" * 2_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+
+    assert response.status_code == 413
+    assert_protected(response)
+
+
 async def test_a_crash_answered_by_the_envelope_carries_the_headers(
     settings: Settings,
 ) -> None:
