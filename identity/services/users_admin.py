@@ -26,6 +26,9 @@ Rules beyond the permission each operation needs:
   so two concurrent requests cannot each remove one of the last two.
 - Locking, deactivating or deleting an account ends its sessions in the same transaction, so
   its access tokens stop working at once (``auth.authenticate`` checks session and status).
+- A change of an account's email or status (lock, unlock, activate, deactivate) retires
+  every outstanding one-time token of the account, all purposes, in the same transaction:
+  a link mailed before must not outlive what the administrator changed.
 - Every change writes its audit event (old and new values) in the transaction of the change.
 """
 
@@ -57,6 +60,7 @@ from identity.errors import (
 from identity.models import (
     PermissionRow,
     Role,
+    TokenPurpose,
     User,
     UserPermission,
     UserRole,
@@ -65,7 +69,7 @@ from identity.models import (
 from identity.permissions import SUPERADMIN, USER, Permission
 from identity.principal import Principal
 from identity.security.password_policy import check_password
-from identity.services import access, audit, authorization, runtime_settings, throttle
+from identity.services import access, audit, authorization, one_time, runtime_settings, throttle
 from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
 from identity.services.auth import check_current_password
 from identity.services.authorization import Grants
@@ -443,6 +447,13 @@ class _Act:
     async def end_sessions(self, user: User, reason: str) -> int:
         return await revoke_sessions(self.session, now=self.now, reason=reason, user_id=user.id)
 
+    async def end_links(self, user: User, *, email: str | None = None) -> None:
+        """Retire the account's outstanding one-time tokens, every purpose; with ``email``
+        also sign-up links sent to that address before it was the account's."""
+        await one_time.revoke_for_user(
+            self.session, user_id=user.id, purposes=tuple(TokenPurpose), now=self.now, email=email
+        )
+
     def ensure_manageable(self, target_permissions: frozenset[str]) -> None:
         access.ensure_manageable(self.held, target_permissions)
 
@@ -520,6 +531,7 @@ async def _lock(act: _Act, user: User, *, reason: str | None, until: datetime | 
     user.locked_until = until
     user.updated_at = act.now
     revoked = await act.end_sessions(user, "user_locked")
+    await act.end_links(user)
     act.audit(
         "user.locked",
         user.id,
@@ -538,6 +550,7 @@ async def _unlock(act: _Act, user: User) -> None:
     old = {"status": user.status, "locked_until": _when(user.locked_until)}
     if user.status == UserStatus.LOCKED:
         user.status = UserStatus.ACTIVE if user.is_active else UserStatus.INACTIVE
+        await act.end_links(user)
     user.locked_at = None
     user.locked_until = None
     user.failed_login_attempts = 0
@@ -551,6 +564,8 @@ async def _activate(act: _Act, user: User) -> None:
     if not act.apply:
         return
     old = {"is_active": user.is_active, "status": user.status}
+    if not user.is_active or user.status in (UserStatus.INACTIVE, UserStatus.PENDING):
+        await act.end_links(user)
     user.is_active = True
     if user.status in (UserStatus.INACTIVE, UserStatus.PENDING):
         user.status = UserStatus.ACTIVE  # a lock stays: unlocking needs users:lock
@@ -570,6 +585,7 @@ async def _deactivate(act: _Act, user: User, *, reason: str | None) -> None:
         user.status = UserStatus.INACTIVE
     user.updated_at = act.now
     revoked = await act.end_sessions(user, "user_deactivated")
+    await act.end_links(user)
     act.audit(
         "user.deactivated",
         user.id,
@@ -869,6 +885,8 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
     details: dict[str, Any] = {"old": old, "new": {k: _plain(v) for k, v in changed.items()}}
     if ("status" in changed or "is_active" in changed) and _blocked(user):
         details["sessions_revoked"] = await act.end_sessions(user, "user_disabled")
+    if changed.keys() & {"email", "status", "is_active"}:
+        await act.end_links(user, email=changed.get("email"))
     act.audit("user.updated", user.id, details)
 
 
