@@ -33,3 +33,5 @@ class Principal:
     token_id: str
     permissions: frozenset[str] = field(default_factory=frozenset)
     meta: RequestMeta = field(default_factory=RequestMeta)
+    # The token may only change the password (``must_change_password``).
+    password_change_only: bool = False

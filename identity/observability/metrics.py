@@ -15,6 +15,17 @@ OTHER_OPERATION = "other"
 INVALID_OUTCOME = "invalid"
 ANONYMOUS_OPERATION = "<anonymous>"
 
+# Counted where access tokens are checked (``services.auth.authenticate``), which has no app
+# at hand: one process-wide counter, published by every app's registry. Reasons are a fixed
+# set: invalid, expired, session_ended, account_disabled.
+INVALID_ACCESS_TOKENS = Counter(
+    "identity_invalid_access_tokens",
+    "Access tokens refused, by reason (counted, not audited, so they cannot flood the log)",
+    ["reason"],
+    registry=None,
+)
+for _reason in ("invalid", "expired", "session_ended", "account_disabled"):
+    INVALID_ACCESS_TOKENS.labels(_reason)
 
 
 class _PoolCollector(Collector):
@@ -56,6 +67,7 @@ class Metrics:
             ["operation", "type", "outcome"],
             registry=self.registry,
         )
+        self.registry.register(INVALID_ACCESS_TOKENS)
 
     def watch_pool(self, read_pool: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(read_pool))

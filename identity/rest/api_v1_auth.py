@@ -61,7 +61,7 @@ async def me(principal: PrincipalDep, deps: DepsDep) -> dict[str, Any]:
 
 @router.post("/auth/change-password", summary="Change password (seeds 000, 004)")
 async def change_password(
-    body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
+    body: ChangePasswordBody, principal: auth_flows.PasswordChangerDep, deps: DepsDep
 ) -> dict[str, Any]:
     return await auth_flows.change_password(deps, body, principal)
 

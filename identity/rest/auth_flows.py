@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
-from identity.errors import TokenInvalid, ValidationFailed
+from identity.errors import AuthenticationRequired, TokenInvalid, ValidationFailed
 from identity.principal import Principal, RequestMeta
 from identity.rest.bodies import (
     ChangePasswordBody,
@@ -15,9 +15,11 @@ from identity.rest.bodies import (
     RefreshBody,
     RegisterBody,
 )
-from identity.rest.shapes import login_json, user_json
+from identity.rest.deps import DepsDep, MetaDep
+from identity.rest.shapes import login_json, password_change_json, user_json
 from identity.services import accounts, auth
 from identity.services.deps import Deps
+from identity.services.tokens import PasswordChangeToken
 from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
 from identity.web.request import bearer_token
 
@@ -46,17 +48,35 @@ async def update_profile(
     return user_json(user)
 
 
+async def password_changer(request: Request, deps: DepsDep, meta: MetaDep) -> Principal:
+    """The caller of a password change: a token that may only change the password will do."""
+    token = bearer_token(request)
+    if token is None:
+        raise AuthenticationRequired(
+            "Authentication required: send 'Authorization: Bearer <token>'"
+        )
+    return await auth.authenticate(deps, access_token=token, meta=meta, for_password_change=True)
+
+
+PasswordChangerDep = Annotated[Principal, Depends(password_changer)]
+
+
 async def change_password(
     deps: Deps, body: ChangePasswordBody, principal: Principal
 ) -> dict[str, Any]:
-    revoked = await auth.change_password(
+    """The seeds' message, and the session's new tokens: its refresh token was rotated."""
+    changed = await auth.change_password(
         deps,
         principal=principal,
         current_password=body.current_password,
         new_password=body.new_password,
         confirm_password=body.confirm_password,
     )
-    return {"message": "Password changed successfully", "sessions_revoked": revoked}
+    return {
+        **login_json(changed.tokens),
+        "message": "Password changed successfully",
+        "sessions_revoked": changed.sessions_revoked,
+    }
 
 
 async def login(
@@ -74,10 +94,16 @@ async def login(
     pair = await auth.login(
         deps, identifier=identifier, password=body.password, meta=meta, device_info=body.device_info
     )
+    if isinstance(pair, PasswordChangeToken):
+        return password_change_json(pair)
     if cookie_path is None:
-        return login_json(pair)
+        return {**login_json(pair), "password_change_required": False}
     set_auth_cookies(response, pair, settings=deps.settings, path=cookie_path)
-    return {**login_json(pair, include_refresh=False), "csrf_token": pair.csrf_token}
+    return {
+        **login_json(pair, include_refresh=False),
+        "password_change_required": False,
+        "csrf_token": pair.csrf_token,
+    }
 
 
 async def refresh(
@@ -114,7 +140,10 @@ async def logout(
     principal: Principal | None = None
     token = bearer_token(request)
     if token is not None:
-        principal = await auth.authenticate(deps, access_token=token, meta=meta)
+        # Ending a session is allowed even to a token that may only change the password.
+        principal = await auth.authenticate(
+            deps, access_token=token, meta=meta, for_password_change=True
+        )
     refresh_token = body.refresh_token if body else None
     if principal is None and not refresh_token:
         refresh_token = cookie_refresh_token(request)

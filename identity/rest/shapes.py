@@ -9,7 +9,7 @@ from identity.clock import isoformat_z
 from identity.models import AuditEvent, AuthSession, User
 from identity.services.accounts import SUPERADMIN_ROLE
 from identity.services.sessions import Device
-from identity.services.tokens import TokenPair
+from identity.services.tokens import PasswordChangeToken, TokenPair
 
 TOKEN_TYPE = "bearer"  # noqa: S105 (RFC 6750 scheme name)
 
@@ -68,6 +68,24 @@ def login_json(pair: TokenPair, *, include_refresh: bool = True) -> dict[str, An
         **tokens,
         "session_id": str(pair.session.id),
         "user": user_json(pair.user),
+        "tokens": tokens,
+    }
+
+
+def password_change_json(token: PasswordChangeToken) -> dict[str, Any]:
+    """A login whose password must change first: a token good for that alone, no refresh."""
+    tokens = {
+        "access_token": token.access.token,
+        "refresh_token": None,
+        "token_type": TOKEN_TYPE,
+        "expires_in": token.access.expires_in,
+    }
+    return {
+        **tokens,
+        "password_change_required": True,
+        "message": "Change your password to continue: this token may only change it",
+        "session_id": str(token.session.id),
+        "user": user_json(token.user),
         "tokens": tokens,
     }
 

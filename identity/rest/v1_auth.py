@@ -72,14 +72,14 @@ async def public_settings(deps: DepsDep) -> dict[str, Any]:
 
 @router.post("/change-password", summary="Change password (seed 003)")
 async def change_password(
-    body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
+    body: ChangePasswordBody, principal: auth_flows.PasswordChangerDep, deps: DepsDep
 ) -> dict[str, Any]:
     return await auth_flows.change_password(deps, body, principal)
 
 
 @router.post("/password/change", summary="Change password (seed 002)")
 async def password_change(
-    body: ChangePasswordBody, principal: PrincipalDep, deps: DepsDep
+    body: ChangePasswordBody, principal: auth_flows.PasswordChangerDep, deps: DepsDep
 ) -> dict[str, Any]:
     return await auth_flows.change_password(deps, body, principal)
 

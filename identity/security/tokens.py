@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -11,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import ECKey
@@ -197,3 +201,23 @@ def verify_access_token(
     except (JoseError, ValueError, TypeError) as error:
         raise TokenInvalid() from error
     return dict(claims)
+
+
+_SUCCESSOR_INFO = b"identity refresh-token successor v1"
+
+
+@lru_cache(maxsize=8)
+def _successor_key(secret_key: str) -> bytes:
+    """HKDF-SHA256 of the service secret under its own ``info``, as the other derived keys."""
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_SUCCESSOR_INFO)
+    return hkdf.derive(secret_key.encode("utf-8"))
+
+
+def refresh_successor(*, secret_key: str, parent: str, prefix: str) -> str:
+    """The refresh token that follows ``parent``: HMAC-SHA256 of it under a derived key.
+
+    Deterministic, so a parent presented again within the reuse interval answers the same
+    successor without the raw successor ever being stored; unguessable without the secret.
+    """
+    digest = hmac.new(_successor_key(secret_key), parent.encode("utf-8"), hashlib.sha256).digest()
+    return prefix + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")

@@ -8,18 +8,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from identity.errors import ValidationFailed
 from identity.models import AuthSession, RefreshToken, User
 from identity.principal import RequestMeta
 from identity.security.csrf import new_csrf_token
 from identity.security.secrets import hash_token, new_token
-from identity.security.tokens import IssuedToken, issue_access_token
+from identity.security.tokens import IssuedToken, issue_access_token, refresh_successor
 from identity.services import authorization, runtime_settings
 from identity.services.deps import Deps
 
 REFRESH_TOKEN_PREFIX = "rt_"  # noqa: S105 (a marker, not a secret)
+# The ``scope`` claim (RFC 9068) of a token that may only change the password.
+PASSWORD_CHANGE_SCOPE = "password_change"  # noqa: S105 (a scope name)
 MAX_DEVICE_ID_LENGTH = 200  # sessions.device_id
 MAX_DEVICE_INFO_BYTES = 2048
 
@@ -31,6 +35,16 @@ class TokenPair:
     access: IssuedToken
     refresh_token: str
     csrf_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordChangeToken:
+    """What a correct password earns while the account must change it: an access token
+    good for changing the password only, and no refresh token."""
+
+    user: User
+    session: AuthSession
+    access: IssuedToken
 
 
 def new_refresh_token(
@@ -47,6 +61,45 @@ def new_refresh_token(
         )
     )
     return raw
+
+
+def successor_of(deps: Deps, parent: str) -> str:
+    """The raw refresh token that follows ``parent``; the same every time it is asked."""
+    return refresh_successor(
+        secret_key=deps.keys.secret_key, parent=parent, prefix=REFRESH_TOKEN_PREFIX
+    )
+
+
+def add_successor(
+    session: AsyncSession, deps: Deps, *, parent: RefreshToken, raw_parent: str
+) -> str:
+    """Add the row (hash only) of the token that follows ``parent``; returns it raw."""
+    raw = successor_of(deps, raw_parent)
+    session.add(
+        RefreshToken(
+            session_id=parent.session_id,
+            parent_id=parent.id,
+            token_hash=hash_token(raw),
+            created_at=deps.clock.now(),
+        )
+    )
+    return raw
+
+
+async def replace_refresh_tokens(
+    session: AsyncSession, deps: Deps, *, auth_session_id: uuid.UUID
+) -> str:
+    """Retire every refresh token of a session and start it a new one (after a
+    re-authentication: a token stolen before must not outlive the proof)."""
+    await session.execute(
+        update(RefreshToken)
+        .where(
+            col(RefreshToken.session_id) == auth_session_id,
+            col(RefreshToken.revoked_at).is_(None),
+        )
+        .values(revoked_at=deps.clock.now())
+    )
+    return new_refresh_token(session, deps, auth_session_id=auth_session_id, parent_id=None)
 
 
 def device_id_of(device_info: dict[str, Any] | None) -> str | None:
@@ -100,10 +153,20 @@ def open_session(
     return auth_session
 
 
-async def access_token(deps: Deps, *, user: User, auth_session: AuthSession) -> IssuedToken:
-    """The ``permissions`` claim is informative for clients; checks read the database."""
+async def access_token(
+    deps: Deps, *, user: User, auth_session: AuthSession, scope: str | None = None
+) -> IssuedToken:
+    """The ``permissions`` claim is informative for clients; checks read the database.
+
+    A token with a ``scope`` is good for that scope only and names no permission.
+    """
     key = await deps.keys.signing_key()
-    permissions = sorted(await authorization.permissions_of(deps, user.id))
+    claims: dict[str, Any] = {"email": user.email, "role": user.role}
+    if scope is None:
+        claims["permissions"] = sorted(await authorization.permissions_of(deps, user.id))
+    else:
+        claims["scope"] = scope
+        claims["permissions"] = []
     return issue_access_token(
         private_jwk=key.private_jwk,
         kid=key.kid,
@@ -113,7 +176,7 @@ async def access_token(deps: Deps, *, user: User, auth_session: AuthSession) -> 
         session_id=str(auth_session.id),
         now=deps.clock.now(),
         lifetime=timedelta(seconds=(await runtime_settings.current(deps)).access_token_ttl_seconds),
-        claims={"email": user.email, "role": user.role, "permissions": permissions},
+        claims=claims,
     )
 
 
@@ -126,4 +189,16 @@ async def pair(
         access=await access_token(deps, user=user, auth_session=auth_session),
         refresh_token=refresh_token,
         csrf_token=new_csrf_token(),
+    )
+
+
+async def password_change_token(
+    deps: Deps, *, user: User, auth_session: AuthSession
+) -> PasswordChangeToken:
+    return PasswordChangeToken(
+        user=user,
+        session=auth_session,
+        access=await access_token(
+            deps, user=user, auth_session=auth_session, scope=PASSWORD_CHANGE_SCOPE
+        ),
     )

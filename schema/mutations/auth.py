@@ -6,12 +6,16 @@ import uuid
 from typing import Annotated, Any
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
-from identity.errors import IdentityError
+from identity.errors import AuthenticationRequired, IdentityError
+from identity.principal import Principal
 from identity.services import accounts, auth, sessions
 from identity.services.accounts import Profile
+from identity.services.tokens import PasswordChangeToken
 from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
+from identity.web.request import bearer_token
 from schema.context import Context
 from schema.errors import (
     AccountDisabled,
@@ -34,6 +38,8 @@ from schema.types.auth import (
     ChangePasswordInput,
     LoginInput,
     LogoutInput,
+    PasswordChanged,
+    PasswordChangeRequired,
     RefreshTokenInput,
     RegisterInput,
     RegisterPayload,
@@ -51,6 +57,7 @@ RegisterResult = Annotated[
 ]
 LoginResult = Annotated[
     AuthPayload
+    | PasswordChangeRequired
     | InvalidCredentials
     | AccountLocked
     | AccountDisabled
@@ -73,8 +80,10 @@ LogoutResult = Annotated[
     strawberry.union("LogoutResult", description="The session ended, or why not."),
 ]
 ChangePasswordResult = Annotated[
-    SessionsRevoked | InvalidCredentials | TooManyAttempts | ValidationError,
-    strawberry.union("ChangePasswordResult", description="Other sessions ended, or why not."),
+    PasswordChanged | InvalidCredentials | TooManyAttempts | ValidationError,
+    strawberry.union(
+        "ChangePasswordResult", description="Other sessions ended and new tokens, or why not."
+    ),
 ]
 UpdateProfileResult = Annotated[
     UserPayload | ValidationError | Conflict | InvalidCredentials | TooManyAttempts,
@@ -84,6 +93,22 @@ RevokeSessionResult = Annotated[
     SessionsRevoked | NotFound,
     strawberry.union("RevokeSessionResult", description="Sessions ended, or why not."),
 ]
+
+
+async def _password_changer(info: Info[Context, None]) -> Principal:
+    """The caller of changePassword: a token that may only change the password will do."""
+    token = bearer_token(info.context.request)
+    if token is None:
+        raise GraphQLError(
+            AuthenticationRequired.default_message,
+            extensions={"code": AuthenticationRequired.code},
+        )
+    try:
+        return await auth.authenticate(
+            info.context.deps, access_token=token, meta=info.context.meta, for_password_change=True
+        )
+    except IdentityError as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
 
 
 def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
@@ -137,6 +162,8 @@ class AuthMutations:
                 ValidationError,
             )
             return error_from(exc, *allowed)  # type: ignore[return-value]
+        if isinstance(pair, PasswordChangeToken):
+            return PasswordChangeRequired.from_token(pair)
         if input.use_cookie:
             set_auth_cookies(
                 info.context.response,  # type: ignore[arg-type]
@@ -206,15 +233,16 @@ class AuthMutations:
         return SessionsRevoked(revoked=1)
 
     @strawberry.mutation(
-        description=f"Change the password and end the other sessions. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
+        description="Change the password, end the other sessions and every mailed link, and "
+        "rotate this session's refresh token (the new tokens are in the answer). "
+        f"{AUTHENTICATED} A token from a login that answered PasswordChangeRequired will do."
     )
     async def change_password(
         self, info: Info[Context, None], input: ChangePasswordInput
     ) -> ChangePasswordResult:
-        principal = await info.context.require_principal()
+        principal = await _password_changer(info)
         try:
-            revoked = await auth.change_password(
+            changed = await auth.change_password(
                 info.context.deps,
                 principal=principal,
                 current_password=input.current_password,
@@ -222,7 +250,10 @@ class AuthMutations:
             )
         except IdentityError as exc:
             return error_from(exc, InvalidCredentials, TooManyAttempts, ValidationError)  # type: ignore[return-value]
-        return SessionsRevoked(revoked=revoked)
+        return PasswordChanged(
+            revoked=changed.sessions_revoked,
+            tokens=AuthPayload.from_pair(changed.tokens, cookie_mode=False),
+        )
 
     @strawberry.mutation(
         description="Change the caller's profile; a new username needs the current password. "

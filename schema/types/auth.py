@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
-from identity.services.tokens import TokenPair
+from identity.services.tokens import PasswordChangeToken, TokenPair
 from schema.types.user import Session, User
 
 
@@ -33,6 +33,31 @@ class AuthPayload:
             csrf_token=pair.csrf_token if cookie_mode else None,
             user=User.from_model(pair.user),
             session=Session.from_model(pair.session, current_id=pair.session.id),
+        )
+
+
+@strawberry.type(
+    description="The password was right, but the account must change it first: the access "
+    "token may only call changePassword (anything else answers PASSWORD_CHANGE_REQUIRED); "
+    "changePassword then answers the normal tokens."
+)
+class PasswordChangeRequired:
+    code: str = strawberry.field(description="Always PASSWORD_CHANGE_REQUIRED.")
+    message: str = strawberry.field(description="Human-readable explanation.")
+    access_token: str = strawberry.field(description="JWT good for changePassword only.")
+    token_type: str = strawberry.field(description="Always 'bearer'.")
+    expires_in: int = strawberry.field(description="Seconds until the access token expires.")
+    user: User = strawberry.field(description="The user who must change the password.")
+
+    @classmethod
+    def from_token(cls, token: PasswordChangeToken) -> PasswordChangeRequired:
+        return cls(
+            code="PASSWORD_CHANGE_REQUIRED",
+            message="Change your password to continue: this token may only change it",
+            access_token=token.access.token,
+            token_type="bearer",  # noqa: S106 (RFC 6750 scheme name)
+            expires_in=token.access.expires_in,
+            user=User.from_model(token.user),
         )
 
 
@@ -126,3 +151,12 @@ class UserPayload:
 @strawberry.type(description="The result of ending sessions.")
 class SessionsRevoked:
     revoked: int = strawberry.field(description="How many sessions were ended.")
+
+
+@strawberry.type(
+    description="The password changed: the other sessions ended, and this session goes on "
+    "with new tokens (its previous refresh token no longer works)."
+)
+class PasswordChanged:
+    revoked: int = strawberry.field(description="How many other sessions were ended.")
+    tokens: AuthPayload = strawberry.field(description="The session's new tokens.")

@@ -14,6 +14,7 @@ from identity.app import create_app
 from identity.config import Settings
 from identity.services import keys
 from tests.conftest import open_client
+from tests.support.clocks import install_clock
 
 PASSWORD = "SecurePassword123!"
 
@@ -60,7 +61,9 @@ LOGOUT = "mutation { logout { __typename ... on Error { code } } }"
 CHANGE_PASSWORD = """
 mutation Change($input: ChangePasswordInput!) {
   changePassword(input: $input) {
-    __typename ... on SessionsRevoked { revoked } ... on Error { code field }
+    __typename
+    ... on PasswordChanged { revoked tokens { accessToken refreshToken } }
+    ... on Error { code field }
   }
 }
 """
@@ -155,13 +158,14 @@ async def test_two_aliased_logins_are_refused(client: httpx.AsyncClient) -> None
     assert result["errors"][0]["extensions"]["code"] == "CREDENTIAL_FIELD_REPEATED"
 
 
-async def test_refresh_rotates_and_reuse_revokes(client: httpx.AsyncClient) -> None:
+async def test_refresh_rotates_and_reuse_revokes(app: FastAPI, client: httpx.AsyncClient) -> None:
     payload = await register_and_login(client)
     first = payload["refreshToken"]
 
     rotated = (await gql(client, REFRESH, {"input": {"refreshToken": first}}))["data"]
     second = rotated["refreshToken"]["refreshToken"]
     (await gql(client, REFRESH, {"input": {"refreshToken": second}}))
+    install_clock(app).advance(seconds=11)  # past the reuse interval
     replay = (await gql(client, REFRESH, {"input": {"refreshToken": first}}))["data"]
     me = await gql(client, ME, token=payload["accessToken"])
 
@@ -223,7 +227,10 @@ async def test_change_password_ends_other_sessions(client: httpx.AsyncClient) ->
     )
     old_session = await gql(client, ME, token=first["accessToken"])
 
-    assert changed["data"]["changePassword"] == {"__typename": "SessionsRevoked", "revoked": 1}
+    result = changed["data"]["changePassword"]
+    assert result["__typename"] == "PasswordChanged"
+    assert result["revoked"] == 1
+    assert result["tokens"]["refreshToken"].startswith("rt_")
     assert old_session["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"
 
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from identity.models import AuditEvent
 from tests.rest.helpers import audit_events, bearer
+from tests.support.clocks import install_clock
 
 USER_AGENT = "identity-tests/audit (seed clients)"
 # Seed 002's register and login examples, with its device_info.
@@ -100,6 +101,7 @@ async def test_each_event_of_a_session_life_writes_one_row(
         "token.refreshed",
         json={"refresh_token": second["refresh_token"]},
     )
+    install_clock(app).advance(seconds=11)  # past the reuse interval
     await journal.call(
         "POST",
         "/v1/auth/refresh",

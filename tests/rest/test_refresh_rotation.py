@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from identity.models import AuthSession, RefreshToken
 from identity.security.secrets import hash_token
-from tests.rest.helpers import assert_error, me_status, post_ok, runtime
+from tests.rest.helpers import assert_error, audit_events, me_status, post_ok, runtime
+from tests.support.clocks import MovableClock, install_clock
 
 REGISTER = "/v1/auth/register"
 LOGIN = "/v1/auth/login"
@@ -21,6 +22,12 @@ REFRESH = "/v1/auth/refresh"
 # Seed 003's register and login examples.
 ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
 REFRESH_PATHS = ["/v1/auth/refresh", "/api/v1/auth/refresh"]
+INTERVAL = 10  # the runtime setting refresh_reuse_interval_seconds, by default
+
+
+@pytest.fixture
+def clock(app: FastAPI, client: httpx.AsyncClient) -> MovableClock:
+    return install_clock(app)
 
 
 async def signed_in(client: httpx.AsyncClient) -> dict[str, Any]:
@@ -81,45 +88,102 @@ async def test_every_refresh_answers_a_new_refresh_token(
     assert all(token.startswith("rt_") for token in seen)
 
 
-async def test_the_previous_token_is_reissued_while_its_successor_is_unused(
-    app: FastAPI, client: httpx.AsyncClient
+async def test_within_the_reuse_interval_the_parent_answers_the_same_successor(
+    app: FastAPI, client: httpx.AsyncClient, clock: MovableClock
 ) -> None:
-    """A client that lost the answer to its refresh may retry with the token it still has."""
+    """A client that lost the answer to its refresh retries with the token it still has."""
     # given
     first = (await signed_in(client))["refresh_token"]
-    lost = (await rotated(client, first))["refresh_token"]
+    successor = (await rotated(client, first))["refresh_token"]
 
     # when
+    clock.advance(seconds=INTERVAL - 1)
     retried = await refresh(client, first)
 
     # then
     assert retried.status_code == 200, retried.text
     retry = retried.json()
-    assert retry["refresh_token"] not in (first, lost)
-    assert retry["session_id"] == (await live_session_ids(app))[0]
-    assert await live_tokens(app, [first, lost, retry["refresh_token"]]) == [retry["refresh_token"]]
+    assert retry["refresh_token"] == successor
     assert await me_status(client, retry["access_token"]) == 200
-    following = await rotated(client, retry["refresh_token"])
+    assert await live_tokens(app, [first, successor]) == [successor]
+    following = await rotated(client, successor)
     assert await me_status(client, following["access_token"]) == 200
 
 
-async def test_the_unused_successor_stops_working_once_the_previous_is_reissued(
-    client: httpx.AsyncClient,
+async def test_the_parent_answers_the_same_successor_again_and_again_within_the_interval(
+    client: httpx.AsyncClient, clock: MovableClock
 ) -> None:
     # given
     first = (await signed_in(client))["refresh_token"]
-    lost = (await rotated(client, first))["refresh_token"]
+    successor = (await rotated(client, first))["refresh_token"]
+
+    # when
+    answers = []
+    for _ in range(4):
+        clock.advance(seconds=2)
+        answers.append((await rotated(client, first))["refresh_token"])
+
+    # then
+    assert answers == [successor] * 4
+
+
+async def test_past_the_reuse_interval_the_parent_is_reuse_and_ends_the_session(
+    app: FastAPI, client: httpx.AsyncClient, clock: MovableClock
+) -> None:
+    """Today's grace let a used token be presented again 70 s later, several times over."""
+    # given
+    login = await signed_in(client)
+    first = login["refresh_token"]
+    successor = await rotated(client, first)
+
+    # when
+    clock.advance(seconds=INTERVAL + 1)
+    response = await refresh(client, first)
+
+    # then
+    assert_error(response, 401, "TOKEN_REUSED")
+    assert await live_session_ids(app) == []
+    assert (await refresh(client, successor["refresh_token"])).status_code == 401
+    assert await me_status(client, successor["access_token"]) == 401
+    assert [event.event_type for event in await audit_events(app)].count(
+        "token.reuse_detected"
+    ) == 1
+
+
+async def test_an_unused_successor_is_reuse_too_once_the_interval_is_over(
+    client: httpx.AsyncClient, clock: MovableClock
+) -> None:
+    """The successor's answer was lost for longer than the interval: the parent is spent."""
+    # given
+    first = (await signed_in(client))["refresh_token"]
     await rotated(client, first)
 
     # when
-    response = await refresh(client, lost)
+    clock.advance(seconds=70)
+    response = await refresh(client, first)
 
     # then
-    assert response.status_code == 401, response.text
+    assert_error(response, 401, "TOKEN_REUSED")
+
+
+async def test_no_raw_refresh_token_is_stored(app: FastAPI, client: httpx.AsyncClient) -> None:
+    # given
+    first = (await signed_in(client))["refresh_token"]
+    successor = (await rotated(client, first))["refresh_token"]
+
+    # when
+    async with runtime(app).database.read() as session:
+        rows = (await session.execute(select(RefreshToken))).scalars().all()
+
+    # then
+    stored = " ".join(str(value) for row in rows for value in row.model_dump().values())
+    assert first not in stored
+    assert successor not in stored
+    assert {row.token_hash for row in rows} == {hash_token(first), hash_token(successor)}
 
 
 async def test_a_token_whose_successor_was_used_is_reuse_and_ends_the_session(
-    client: httpx.AsyncClient,
+    client: httpx.AsyncClient, clock: MovableClock
 ) -> None:
     # given
     login = await signed_in(client)
@@ -128,6 +192,7 @@ async def test_a_token_whose_successor_was_used_is_reuse_and_ends_the_session(
     latest = await rotated(client, second["refresh_token"])
 
     # when
+    clock.advance(seconds=INTERVAL + 1)
     response = await refresh(client, first)
 
     # then
@@ -137,7 +202,9 @@ async def test_a_token_whose_successor_was_used_is_reuse_and_ends_the_session(
     assert await me_status(client, login["access_token"]) == 401
 
 
-async def test_reuse_of_a_middle_token_ends_the_session_too(client: httpx.AsyncClient) -> None:
+async def test_reuse_of_a_middle_token_ends_the_session_too(
+    client: httpx.AsyncClient, clock: MovableClock
+) -> None:
     # given
     login = await signed_in(client)
     second = await rotated(client, login["refresh_token"])
@@ -145,6 +212,7 @@ async def test_reuse_of_a_middle_token_ends_the_session_too(client: httpx.AsyncC
     latest = await rotated(client, third["refresh_token"])
 
     # when
+    clock.advance(seconds=INTERVAL + 1)
     response = await refresh(client, second["refresh_token"])
 
     # then
@@ -153,7 +221,7 @@ async def test_reuse_of_a_middle_token_ends_the_session_too(client: httpx.AsyncC
     assert await me_status(client, latest["access_token"]) == 401
 
 
-async def test_reuse_ends_only_that_session(client: httpx.AsyncClient) -> None:
+async def test_reuse_ends_only_that_session(client: httpx.AsyncClient, clock: MovableClock) -> None:
     # given
     stolen = await signed_in(client)
     elsewhere = await post_ok(client, LOGIN, ACCOUNT)
@@ -161,6 +229,7 @@ async def test_reuse_ends_only_that_session(client: httpx.AsyncClient) -> None:
     await rotated(client, second["refresh_token"])
 
     # when
+    clock.advance(seconds=INTERVAL + 1)
     response = await refresh(client, stolen["refresh_token"])
 
     # then
@@ -177,9 +246,10 @@ async def test_an_unknown_refresh_token_is_401(client: httpx.AsyncClient) -> Non
     assert_error(response, 401, "TOKEN_INVALID")
 
 
-async def test_ten_concurrent_refreshes_leave_at_most_one_live_branch(
+async def test_ten_parallel_refreshes_all_answer_one_and_the_same_token(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
+    """Today ten tabs get ten tokens, and nine of them end the session when used."""
     # given
     token = (await signed_in(client))["refresh_token"]
 
@@ -187,16 +257,15 @@ async def test_ten_concurrent_refreshes_leave_at_most_one_live_branch(
     responses = await asyncio.gather(*(refresh(client, token) for _ in range(10)))
 
     # then
-    statuses = [response.status_code for response in responses]
-    assert set(statuses) <= {200, 401}, [response.text for response in responses]
-    returned = [response.json()["refresh_token"] for response in responses if response.is_success]
-    assert returned
-    assert len(set(returned)) == len(returned)
-    live = await live_tokens(app, returned)
-    assert len(live) <= 1
-    if statuses == [200] * 10:
-        assert len(live) == 1, "retries that were all answered must leave the session alive"
-    for survivor in live:
-        assert (await refresh(client, survivor)).status_code == 200
-    for other in set(returned) - set(live):
-        assert (await refresh(client, other)).status_code == 401
+    assert [response.status_code for response in responses] == [200] * 10, [
+        response.text for response in responses
+    ]
+    returned = {response.json()["refresh_token"] for response in responses}
+    assert len(returned) == 1
+    (successor,) = returned
+    assert await live_tokens(app, [token, successor]) == [successor]
+    for response in responses:
+        assert await me_status(client, response.json()["access_token"]) == 200
+    following = await rotated(client, successor)
+    assert await me_status(client, following["access_token"]) == 200
+    assert len(await live_session_ids(app)) == 1
