@@ -14,9 +14,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
 from identity.errors import NotFound
-from identity.models import AuditEvent, AuthSession, RefreshToken
+from identity.models import AuditEvent, AuthSession, RefreshToken, TokenPurpose
 from identity.principal import Principal
-from identity.services import audit
+from identity.services import audit, one_time
 from identity.services.deps import Deps
 
 LOGIN_EVENTS = ("login.succeeded", "login.failed", "account.locked", "logout")
@@ -85,12 +85,21 @@ async def _revoke(
     reason: str,
     ids: Sequence[uuid.UUID] | None = None,
     keep: uuid.UUID | None = None,
+    one_time_tokens: bool = False,
 ) -> int:
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         count = await revoke_sessions(
             session, now=now, reason=reason, ids=ids, user_id=principal.user_id, keep=keep
         )
+        if one_time_tokens:
+            await one_time.revoke_for_user(
+                session,
+                user_id=principal.user_id,
+                purposes=tuple(TokenPurpose),
+                now=now,
+                email=principal.email,
+            )
         audit.record(
             session,
             event_type=event_type,
@@ -127,8 +136,14 @@ async def revoke_other_sessions(deps: Deps, *, principal: Principal) -> int:
 
 
 async def revoke_all_sessions(deps: Deps, *, principal: Principal) -> int:
+    """End every session of the caller, and every mailed link: whoever held the account
+    must not come back through a reset or email-change link sent before."""
     return await _revoke(
-        deps, principal=principal, event_type="session.revoked_all", reason="revoked_by_user"
+        deps,
+        principal=principal,
+        event_type="session.revoked_all",
+        reason="revoked_by_user",
+        one_time_tokens=True,
     )
 
 
