@@ -44,6 +44,31 @@ async def test_a_database_failure_in_graphql_answers_a_masked_error(
             assert error["message"] == "Unexpected error."
 
 
+async def test_a_broken_database_answers_masked_errors_on_both_surfaces(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Whatever input rules exist, a statement can still fail: the table is gone here."""
+    from identity.app import create_app
+    from tests.conftest import open_client
+    from tests.rest.helpers import runtime
+
+    app = create_app(make_settings(env="development"))
+    variables = {"input": {"email": "gone@example.com", "password": "a fine long password 42"}}
+    async for client in open_client(app):
+        async with runtime(app).database.unit_of_work() as session:
+            await session.execute(text("ALTER TABLE users RENAME TO users_gone"))
+        graphql = await client.post("/graphql", json={"query": REGISTER, "variables": variables})
+        rest = await client.post("/api/v1/auth/register", json=variables["input"])
+        async with runtime(app).database.unit_of_work() as session:
+            await session.execute(text("ALTER TABLE users_gone RENAME TO users"))
+
+    assert [error["message"] for error in graphql.json()["errors"]] == ["Unexpected error."]
+    assert rest.status_code == 500
+    for response in (graphql, rest):
+        _no_database_text(response)
+        assert "users" not in response.text
+
+
 def _no_database_text(response: httpx.Response) -> None:
     body = response.text.lower()
     for leak in ("argon2", "insert into", "sqlalchemy", "asyncpg", "sqlite", "value too long"):
