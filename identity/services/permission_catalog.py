@@ -27,7 +27,7 @@ from identity.errors import Conflict, NotFound, SystemPermissionProtected, Valid
 from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization
+from identity.services import access, audit, authorization, text_rules
 from identity.services.deps import Deps
 
 PART = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
@@ -77,10 +77,7 @@ def _clean_description(description: str | None) -> str | None:
     if description is None:
         return None
     description = description.strip()
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise ValidationFailed(
-            f"A description has at most {MAX_DESCRIPTION_LENGTH} characters", field="description"
-        )
+    text_rules.clean_text(description, field="description", max_length=MAX_DESCRIPTION_LENGTH)
     return description or None
 
 

@@ -41,7 +41,7 @@ from identity.errors import (
 from identity.models import PermissionRow, Role, RolePermission, User, UserRole, UserStatus
 from identity.permissions import SUPERADMIN, SYSTEM_ROLES, USER, Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization
+from identity.services import access, audit, authorization, text_rules
 from identity.services.deps import Deps
 
 MAX_NAME_LENGTH = 100
@@ -71,13 +71,13 @@ def is_superadmin_role(role: Role) -> bool:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
+    """The name as sent, trimmed, runs of spaces made one; a control or formatting character
+    anywhere (tab and newline included) is refused, not cleaned away (``text_rules``)."""
+    stripped = name.strip()
+    if not stripped:
         raise ValidationFailed("A role needs a name", field="name")
-    if len(cleaned) > MAX_NAME_LENGTH:
-        raise ValidationFailed(
-            f"A role name has at most {MAX_NAME_LENGTH} characters", field="name"
-        )
+    text_rules.clean_text(stripped, field="name", max_length=MAX_NAME_LENGTH)
+    cleaned = " ".join(stripped.split())
     if cleaned.lower() in SYSTEM_ROLES:
         raise Conflict(f"'{cleaned}' is the name of a system role", field="name")
     return cleaned
@@ -87,10 +87,7 @@ def _clean_description(description: str | None) -> str | None:
     if description is None:
         return None
     description = description.strip()
-    if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise ValidationFailed(
-            f"A description has at most {MAX_DESCRIPTION_LENGTH} characters", field="description"
-        )
+    text_rules.clean_text(description, field="description", max_length=MAX_DESCRIPTION_LENGTH)
     return description or None
 
 
