@@ -213,7 +213,18 @@ BULK_RULE: dict[str, Any] = {
         {"required": ["role"], "properties": {"role": {"type": "string", "minLength": 1}}},
     ],
 }
+PROFILE_RULE: dict[str, Any] = {
+    "description": "A new `username` needs `current_password` (re-authentication).",
+    "anyOf": [
+        {"properties": {"username": {"anyOf": [{"type": "null"}, {"pattern": r"^\s*$"}]}}},
+        {
+            "required": ["current_password"],
+            "properties": {"current_password": {"type": "string", "minLength": 1}},
+        },
+    ],
+}
 BODY_RULES: dict[str, dict[str, Any]] = {
+    "ProfileBody": PROFILE_RULE,
     "LoginBody": LOGIN_RULE,
     "PermissionBody": PERMISSION_RULE,
     "BulkBody": BULK_RULE,
@@ -577,7 +588,10 @@ def _referenced(function: types.FunctionType) -> Iterator[Any]:
         codes.extend(const for const in code.co_consts if isinstance(const, types.CodeType))
     namespace = function.__globals__
     modules = [
-        namespace[name] for name in names if isinstance(namespace.get(name), types.ModuleType)
+        module
+        for name in names
+        # ``import x`` and ``from x import y`` inside a function name ``x`` in the code.
+        if isinstance(module := namespace.get(name, sys.modules.get(name)), types.ModuleType)
     ]
     for name in names:
         if name in namespace:
