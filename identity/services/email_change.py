@@ -16,7 +16,7 @@ from identity.mail.outbox import enqueue
 from identity.models import AuthSession, OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import Principal, RequestMeta
 from identity.services import audit, one_time, runtime_settings, throttle
-from identity.services.accounts import find_by_email, get_user, normalize_email
+from identity.services.accounts import find_by_email, get_user, identifier_key, normalize_email
 from identity.services.auth import check_current_password, is_disabled
 from identity.services.deps import Deps
 
@@ -35,7 +35,7 @@ async def request_email_change(
     """
     address = normalize_email(new_email, field="new_email")
     user = principal.user
-    if address.lower() == user.email_key:
+    if identifier_key(address) == user.email_key:
         raise ValidationFailed("This is already your email address", field="new_email")
     await check_current_password(deps, user=user, password=current_password)
     now = deps.clock.now()
@@ -101,7 +101,7 @@ async def confirm_email_change(deps: Deps, *, token: str, meta: RequestMeta) -> 
         old_email = user.email
         named = one_time.proven_recipient(user, old_email)
         user.email = row.email
-        user.email_key = row.email.lower()
+        user.email_key = identifier_key(row.email)
         user.email_verified = True
         user.email_verified_at = now
         user.updated_at = now

@@ -11,7 +11,7 @@ from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
 from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
 from identity.services import after_answer, audit, one_time, runtime_settings
-from identity.services.accounts import find_by_email, normalize_email
+from identity.services.accounts import find_by_email, identifier_key, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
 from identity.services.tokens import TokenPair, check_device_info, pair
@@ -105,7 +105,7 @@ async def _owner(
 ) -> User:
     if row.user_id is not None:
         user = await session.get(User, row.user_id)
-        if user is None or user.email_key != row.email.lower():
+        if user is None or user.email_key != identifier_key(row.email):
             raise TokenInvalid("This link was sent to an address the account no longer has")
         return user
     existing = await find_by_email(session, row.email)
@@ -123,7 +123,7 @@ async def _sign_up(session: AsyncSession, deps: Deps, *, email: str, meta: Reque
     now = deps.clock.now()
     user = User(
         email=email,
-        email_key=email.lower(),
+        email_key=identifier_key(email),
         role="user",
         status=UserStatus.ACTIVE,
         email_verified=True,

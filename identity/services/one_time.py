@@ -242,7 +242,7 @@ async def revoke_for_user(
 
 def proven_recipient(user: User | None, to: str) -> bool:
     """Whether ``to`` is an address its account has proven (only then may mail name anyone)."""
-    return user is not None and user.email_verified and to.lower() == user.email_key
+    return user is not None and user.email_verified and to == user.email
 
 
 async def mail(

@@ -9,7 +9,7 @@ from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
 from identity.security.password_policy import check_password
 from identity.services import after_answer, audit, one_time, runtime_settings, throttle
-from identity.services.accounts import find_by_email, normalize_email
+from identity.services.accounts import find_by_email, identifier_key, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 
@@ -90,7 +90,7 @@ async def _set_password(
             session, raw=token, purpose=TokenPurpose.PASSWORD_RESET, now=now
         )
         user = await session.get(User, row.user_id)
-        if user is None or user.email_key != row.email.lower():
+        if user is None or user.email_key != identifier_key(row.email):
             raise TokenInvalid("This link was sent to an address the account no longer has")
         user.password_hash = password_hash
         user.password_changed_at = now

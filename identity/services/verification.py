@@ -16,7 +16,7 @@ from identity.errors import AlreadyVerified, TokenInvalid
 from identity.models import TokenPurpose, User
 from identity.principal import Principal, RequestMeta
 from identity.services import after_answer, audit, one_time
-from identity.services.accounts import find_by_email, get_user, normalize_email
+from identity.services.accounts import find_by_email, get_user, identifier_key, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 
@@ -67,7 +67,7 @@ async def verify_email(deps: Deps, *, token: str, meta: RequestMeta) -> Verified
     ):
         row = await one_time.redeem(session, raw=token, purpose=TokenPurpose.VERIFY_EMAIL, now=now)
         user = await session.get(User, row.user_id) if row.user_id else None
-        if user is None or user.email_key != row.email.lower():
+        if user is None or user.email_key != identifier_key(row.email):
             raise TokenInvalid("This link was sent to an address the account no longer has")
         claimed = not user.email_verified
         if claimed:
