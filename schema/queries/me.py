@@ -14,7 +14,8 @@ from schema.types.user import User
 class MeQuery:
     @strawberry.field(
         description="The authenticated user; null without a bearer token. "
-        "An invalid or expired token is an error with extensions.code TOKEN_INVALID/TOKEN_EXPIRED."
+        "An invalid or expired token is an error with extensions.code TOKEN_INVALID/TOKEN_EXPIRED; "
+        "a token that may only change the password, PASSWORD_CHANGE_REQUIRED."
     )
     async def me(self, info: Info[Context, None]) -> User | None:
         principal = await caller(info)
