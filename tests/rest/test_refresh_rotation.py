@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from identity.models import AuthSession, RefreshToken
 from identity.security.secrets import hash_token
+from tests.admin.rbac_helpers import superadmin
 from tests.rest.helpers import assert_error, audit_events, me_status, post_ok, runtime
 from tests.support.clocks import MovableClock, install_clock
 
@@ -269,3 +270,24 @@ async def test_ten_parallel_refreshes_all_answer_one_and_the_same_token(
     following = await rotated(client, successor)
     assert await me_status(client, following["access_token"]) == 200
     assert len(await live_session_ids(app)) == 1
+
+
+async def test_the_reuse_interval_is_the_runtime_setting(
+    app: FastAPI, client: httpx.AsyncClient, clock: MovableClock
+) -> None:
+    # given an interval of 60 s instead of 10
+    first = (await signed_in(client))["refresh_token"]
+    root = await superadmin(app)
+    response = await client.patch(
+        "/v1/admin/settings/refresh_reuse_interval_seconds",
+        json={"value": 60},
+        headers=root.headers,
+    )
+    assert response.status_code == 200, response.text
+    successor = (await rotated(client, first))["refresh_token"]
+
+    # when / then: 59 s later the parent still answers its successor, 61 s later it is reuse
+    clock.advance(seconds=59)
+    assert (await rotated(client, first))["refresh_token"] == successor
+    clock.advance(seconds=2)
+    assert_error(await refresh(client, first), 401, "TOKEN_REUSED")
