@@ -70,11 +70,17 @@ from identity.permissions import SUPERADMIN, USER, Permission
 from identity.principal import Principal
 from identity.security.password_policy import check_password
 from identity.services import access, audit, authorization, one_time, runtime_settings, throttle
-from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
+from identity.services.accounts import (
+    _ensure_unique,
+    identifier_key,
+    normalize_email,
+    normalize_username,
+)
 from identity.services.auth import check_current_password
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
+from identity.services.text_rules import clean_text, https_url
 
 MAX_PAGE_SIZE: Final = 100
 MAX_BULK_USERS: Final = 500
@@ -357,10 +363,12 @@ def _reason(reason: str | None) -> str | None:
 
 
 def _text(name: str, value: str | None, limit: int) -> str | None:
+    """A profile field by the rules the self-service routes apply (``text_rules``): trimmed,
+    empty is None, no control characters, ``avatar_url`` an https URL."""
     value = (value or "").strip() or None
-    if value is not None and len(value) > limit:
-        raise ValidationFailed(f"{name} may hold at most {limit} characters", field=name)
-    return value
+    if name == "avatar_url":
+        return https_url(value, field=name, max_length=limit)
+    return clean_text(value, field=name, max_length=limit)
 
 
 def _blocked(user: User) -> bool:
@@ -692,15 +700,15 @@ async def create_user(
             _no_escalation(held, grants, what="these permissions", field="permissions")
             await _ensure_unique(
                 session,
-                email_key=email.lower(),
-                username_key=username.lower() if username else None,
+                email_key=identifier_key(email),
+                username_key=identifier_key(username) if username else None,
                 exclude=None,
             )
             user = User(
                 email=email,
-                email_key=email.lower(),
+                email_key=identifier_key(email),
                 username=username,
-                username_key=username.lower() if username else None,
+                username_key=identifier_key(username) if username else None,
                 role=role,
                 status=status,
                 is_active=is_active,
@@ -842,7 +850,7 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
     email = wanted.pop("email", None)
     if email is not None and email != user.email:
         wanted["email"] = email
-        if email.lower() != user.email_key and "email_verified" not in wanted:
+        if identifier_key(email) != user.email_key and "email_verified" not in wanted:
             wanted["email_verified"] = False  # a new address is not proven
     changed = {name: value for name, value in wanted.items() if getattr(user, name) != value}
     own = user.id == act.principal.user_id
@@ -857,10 +865,10 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
             active=is_active and status not in _BLOCKED,
             role=changed.get("role", user.role),
         )
-    email_key = changed["email"].lower() if "email" in changed else None
+    email_key = identifier_key(changed["email"]) if "email" in changed else None
     if email_key == user.email_key:
-        email_key = None  # only the letter case changes
-    username_key = changed["username"].lower() if changed.get("username") else None
+        email_key = None  # only the letter case (or another spelling of the same key) changes
+    username_key = identifier_key(changed["username"]) if changed.get("username") else None
     if email_key is not None or username_key is not None:
         await _ensure_unique(
             act.session, email_key=email_key, username_key=username_key, exclude=user.id
@@ -871,7 +879,7 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
     for name, value in changed.items():
         setattr(user, name, value)
     if "email" in changed:
-        user.email_key = changed["email"].lower()
+        user.email_key = identifier_key(changed["email"])
     if "username" in changed:
         user.username_key = username_key
     if "email_verified" in changed:
