@@ -68,7 +68,6 @@ from identity.models import (
 )
 from identity.permissions import SUPERADMIN, USER, Permission
 from identity.principal import Principal
-from identity.security.password_policy import check_password
 from identity.services import access, audit, authorization, one_time, runtime_settings, throttle
 from identity.services.accounts import (
     _ensure_unique,
@@ -79,6 +78,7 @@ from identity.services.accounts import (
 from identity.services.auth import check_current_password
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
+from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.text_rules import clean_text, https_url
 
@@ -681,8 +681,8 @@ async def create_user(
         raise ValidationFailed("An administrator's role cannot be 'user'", field="role")
     status, is_active = _initial_status(new.status, new.is_active)
     policy = await runtime_settings.current(deps)  # administrators tune the minimum length
-    check_password(
-        new.password, email=email, username=username, min_length=policy.password_min_length
+    await check_new_password(
+        deps, new.password, email=email, username=username, min_length=policy.password_min_length
     )
     password_hash = await deps.hasher.hash(new.password)
     now = deps.clock.now()
