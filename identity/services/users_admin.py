@@ -813,7 +813,13 @@ async def update_user(
     wanted = _wanted(changes, replace=replace)
     reauthenticated = False
     if user_id == principal.user_id and _sign_in_changes(principal.user, wanted):
-        await check_current_password(deps, user=principal.user, password=current_password or "")
+        await check_current_password(
+            deps,
+            user=principal.user,
+            password=current_password or "",
+            meta=principal.meta,
+            session_id=principal.session_id,
+        )
         reauthenticated = True
     try:
         async with deps.database.unit_of_work() as session:

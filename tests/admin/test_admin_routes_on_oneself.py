@@ -20,7 +20,16 @@ from fastapi import FastAPI
 from identity.errors import TooManyAttempts
 from identity.services import runtime_settings
 from identity.services.auth import check_current_password
-from tests.admin.users_helpers import PASSWORD, add_user, bearer, gql, runtime, token_for, user_row
+from tests.admin.users_helpers import (
+    PASSWORD,
+    add_user,
+    audit_events,
+    bearer,
+    gql,
+    runtime,
+    token_for,
+    user_row,
+)
 from tests.rest.helpers import assert_error
 
 NEW_EMAIL = "taken-over@evil.example"
@@ -204,3 +213,23 @@ async def test_wrong_passwords_here_count_with_those_given_elsewhere(
     with pytest.raises(TooManyAttempts):
         await check_current_password(deps, user=user, password=PASSWORD)
     assert await sign_in_fields(app, me) == ("boss@example.com", "boss")
+
+
+async def test_a_wrong_current_password_here_is_audited(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given
+    me, token = await admin_with_password(app)
+
+    # when
+    response = await client.patch(
+        f"/api/v1/users/{me}",
+        json={"email": NEW_EMAIL, "current_password": "Wrong-Password-2026!"},
+        headers=bearer(token),
+    )
+
+    # then
+    assert_error(response, 401, "INVALID_CREDENTIALS")
+    events = await audit_events(app, "reauthentication.failed")
+    assert [(event.actor_id, event.subject_id) for event in events] == [(me, me)]
+    assert events[0].session_id is not None
