@@ -15,6 +15,7 @@ from identity.observability.metrics import Metrics
 from identity.security.passwords import PasswordHasher
 from identity.security.sealing import Sealer
 from identity.security.service_secret import LOCAL_SECRET_FILE, data_dir, secret_key
+from identity.services import after_answer
 from identity.services.deps import Deps
 from identity.services.keys import KeyRing
 
@@ -63,6 +64,7 @@ class Runtime:
         self.mail.start()
 
     async def stop(self) -> None:
+        await after_answer.settle()
         await self.mail.stop()
 
     def close(self) -> None:
