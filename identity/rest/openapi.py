@@ -263,7 +263,15 @@ PROPERTY_RULES: dict[str, tuple[dict[str, Any], frozenset[str]]] = {
 }
 # Text the services refuse control and invisible formatting characters in.
 PLAIN_TEXT_PROPERTIES = frozenset(
-    {"first_name", "last_name", "name", "display_name", "organization", "subscription_plan"}
+    {
+        "first_name",
+        "last_name",
+        "name",
+        "display_name",
+        "organization",
+        "subscription_plan",
+        "description",
+    }
 )
 # List filters refused with a control character (``identity.rest.params.FilterText``).
 FILTER_PARAMETERS = frozenset({"search", "role", "resource", "action"})
