@@ -20,6 +20,7 @@ from identity.services import audit, one_time, runtime_settings
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
 from identity.services.text_rules import clean_text, https_url
+from identity.services.text_rules import identifier_key as identifier_key
 
 SUPERADMIN_ROLE = "superadmin"
 MAX_NAME_LENGTH = 150
@@ -53,17 +54,6 @@ class Profile:
     organization: str | None = None
     subscription_plan: str | None = None
     avatar_url: str | None = None
-
-
-def identifier_key(value: str) -> str:
-    """What an email or username is compared by: NFKC case folding (Unicode's NFKC_Casefold).
-
-    Fullwidth letters, the long s, ligatures, case and composed versus combining accents all
-    fold to one key, so identifiers that look the same cannot name two accounts. The key is
-    what ``users.email_key`` and ``users.username_key`` hold (unique); the address itself is
-    stored as given so mail stays deliverable.
-    """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value.strip()).casefold())
 
 
 def normalize_email(email: str, *, field: str = "email") -> str:

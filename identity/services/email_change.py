@@ -16,9 +16,10 @@ from identity.mail.outbox import enqueue
 from identity.models import AuthSession, OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import Principal, RequestMeta
 from identity.services import audit, one_time, runtime_settings, throttle
-from identity.services.accounts import find_by_email, get_user, identifier_key, normalize_email
+from identity.services.accounts import find_by_email, get_user, normalize_email
 from identity.services.auth import check_current_password, is_disabled
 from identity.services.deps import Deps
+from identity.services.text_rules import identifier_key
 
 REQUESTS_PER_WINDOW = 10
 """Email-change requests one account may make per hour, taken addresses included."""

@@ -11,9 +11,10 @@ from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
 from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
 from identity.services import after_answer, audit, one_time, runtime_settings
-from identity.services.accounts import find_by_email, identifier_key, normalize_email
+from identity.services.accounts import find_by_email, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
+from identity.services.text_rules import identifier_key
 from identity.services.tokens import TokenPair, check_device_info, pair
 from identity.services.verification import claim_unproven_account
 

@@ -9,9 +9,10 @@ from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
 from identity.security.password_policy import check_password
 from identity.services import after_answer, audit, one_time, runtime_settings, throttle
-from identity.services.accounts import find_by_email, identifier_key, normalize_email
+from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
+from identity.services.text_rules import identifier_key
 
 
 async def request_password_reset(deps: Deps, *, email: str, meta: RequestMeta) -> None:

@@ -78,3 +78,14 @@ def https_url(value: str | None, *, field: str, max_length: int = MAX_URL_LENGTH
             details={"reason": "NOT_HTTPS_URL"},
         )
     return value
+
+
+def identifier_key(value: str) -> str:
+    """What an email or username is compared by: NFKC case folding (Unicode's NFKC_Casefold).
+
+    Fullwidth letters, the long s, ligatures, case and composed versus combining accents all
+    fold to one key, so identifiers that look the same cannot name two accounts. The key is
+    what ``users.email_key`` and ``users.username_key`` hold (unique); the address itself is
+    stored as given so mail stays deliverable.
+    """
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value.strip()).casefold())

@@ -20,6 +20,7 @@ from sqlmodel import col
 
 from identity.models import LoginThrottle, MailQuota
 from identity.security.secrets import hash_token
+from identity.services.text_rules import identifier_key
 
 FAILURE_WINDOW = timedelta(hours=1)
 
@@ -42,7 +43,7 @@ def login_key(identifier: str, account_id: uuid.UUID | None) -> str:
     """
     if account_id is not None:
         return hash_token(f"login:account:{account_id}")
-    return hash_token(f"login:identifier:{identifier.strip().lower()}")
+    return hash_token(f"login:identifier:{identifier_key(identifier)}")
 
 
 def password_change_key(user_id: uuid.UUID) -> str:
@@ -53,7 +54,7 @@ def password_change_key(user_id: uuid.UUID) -> str:
 
 def mail_key(purpose: str, address: str) -> str:
     """Mails of one purpose to one address, whoever asks for them."""
-    return hash_token(f"mail:{purpose}:{address.strip().lower()}")
+    return hash_token(f"mail:{purpose}:{identifier_key(address)}")
 
 
 async def reserve_attempt(session: AsyncSession, *, key: str, now: datetime) -> Attempt:

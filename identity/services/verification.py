@@ -16,9 +16,10 @@ from identity.errors import AlreadyVerified, TokenInvalid
 from identity.models import TokenPurpose, User
 from identity.principal import Principal, RequestMeta
 from identity.services import after_answer, audit, one_time
-from identity.services.accounts import find_by_email, get_user, identifier_key, normalize_email
+from identity.services.accounts import find_by_email, get_user, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
+from identity.services.text_rules import identifier_key
 
 CLAIMED_MESSAGE = (
     "Email verified. Every earlier session and the password chosen at registration were "
