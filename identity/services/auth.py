@@ -28,12 +28,12 @@ from identity.errors import (
 from identity.models import AuthSession, RefreshToken, TokenPurpose, User, UserStatus
 from identity.observability.metrics import INVALID_ACCESS_TOKENS
 from identity.principal import Principal, RequestMeta
-from identity.security.password_policy import check_password
 from identity.security.secrets import hash_token
 from identity.security.tokens import token_kid, verify_access_token
 from identity.services import audit, one_time, runtime_settings, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.deps import Deps
+from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.tokens import (
     PASSWORD_CHANGE_SCOPE,
@@ -701,7 +701,8 @@ async def change_password(
         raise ValidationFailed(
             "New password must differ from the current one", field="new_password"
         )
-    check_password(
+    await check_new_password(
+        deps,
         new_password,
         email=user.email,
         username=user.username,

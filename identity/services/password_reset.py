@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
-from identity.security.password_policy import check_password
 from identity.services import after_answer, audit, one_time, runtime_settings, throttle
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
+from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.text_rules import identifier_key
 
@@ -70,7 +70,8 @@ async def reset_password(
             user = await session.get(User, row.user_id) if row.user_id else None
         if user is None:
             raise TokenInvalid("Invalid token")
-        check_password(
+        await check_new_password(
+            deps,
             new_password,
             email=user.email,
             username=user.username,

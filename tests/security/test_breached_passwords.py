@@ -19,7 +19,7 @@ from identity.security.password_policy import pwned_range_query
 from identity.services.password_rules import breach_count
 from tests.conftest import open_client
 from tests.rest.account_helpers import GQL_REGISTER, gql, users
-from tests.rest.helpers import assert_error
+from tests.rest.helpers import assert_error, bearer
 from tests.support.range_server import RangeServer
 
 BREACHED = "Tr0ub4dor&3-leaked"
@@ -188,3 +188,34 @@ async def test_registration_goes_through_when_the_api_is_down(
         # then
         assert response.status_code == 201, response.text
         assert any("breached-password check skipped" in r.message for r in caplog.records)
+
+
+async def test_a_password_change_refuses_a_breached_password(
+    range_server: RangeServer, make_settings: Callable[..., Settings]
+) -> None:
+    # given: an account registered before the check was on
+    app = create_app(make_settings(breached_passwords_url=range_server.url))
+    async for client in open_client(app):
+        registered = await client.post(
+            "/v1/auth/register", json={"email": "a@example.com", "password": CLEAN}
+        )
+        assert registered.status_code == 201, registered.text
+        login = await client.post(
+            "/v1/auth/login", json={"email": "a@example.com", "password": CLEAN}
+        )
+        headers = bearer(login.json()["access_token"])
+
+        # when
+        response = await client.post(
+            "/v1/auth/change-password",
+            json={"current_password": CLEAN, "new_password": BREACHED},
+            headers=headers,
+        )
+
+        # then
+        error = assert_error(response, 422, "PASSWORD_BREACHED")
+        assert error["details"]["field"] == "new_password"
+        again = await client.post(
+            "/v1/auth/login", json={"email": "a@example.com", "password": CLEAN}
+        )
+        assert again.status_code == 200, again.text
