@@ -10,15 +10,18 @@ them in the fragment, which the web app sends back in a body).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
+from identity.errors import IdentityError
+from identity.principal import Principal
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
 from identity.rest.shapes import login_json, user_json
-from identity.services import magic_link, password_reset, verification
+from identity.services import auth, magic_link, password_reset, verification
+from identity.web.request import bearer_token
 
 api_v1 = APIRouter(prefix="/api/v1/auth", tags=["auth (seeds 000, 004)"])
 v1 = APIRouter(prefix="/v1/auth", tags=["auth (seeds 002, 003)"])
@@ -62,8 +65,26 @@ async def _reset(body: ResetBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any
     return {"message": "Password reset successfully", "sessions_revoked": ended}
 
 
-async def _verify(body: TokenBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
-    verified = await verification.verify_email(deps, token=body.token, meta=meta)
+async def _signed_in(request: Request, deps: DepsDep, meta: MetaDep) -> Principal | None:
+    """The caller when a valid bearer token came along; a stale one is no reason to refuse."""
+    token = bearer_token(request)
+    if token is None:
+        return None
+    try:
+        return await auth.authenticate(deps, access_token=token, meta=meta)
+    except IdentityError:
+        return None
+
+
+async def _verify(
+    body: TokenBody,
+    deps: DepsDep,
+    meta: MetaDep,
+    signed_in: Annotated[Principal | None, Depends(_signed_in)],
+) -> dict[str, Any]:
+    verified = await verification.verify_email(
+        deps, token=body.token, meta=meta, signed_in=signed_in
+    )
     return {
         "message": verification.CLAIMED_MESSAGE
         if verified.claimed

@@ -59,8 +59,15 @@ async def _resend(deps: Deps, *, address: str, meta: RequestMeta) -> None:
             await one_time.mail_verification(session, deps, user=user, meta=meta)
 
 
-async def verify_email(deps: Deps, *, token: str, meta: RequestMeta) -> Verified:
-    """Mark the address proven; an account nobody had proven is claimed by the mailbox."""
+async def verify_email(
+    deps: Deps, *, token: str, meta: RequestMeta, signed_in: Principal | None = None
+) -> Verified:
+    """Mark the address proven; an account nobody had proven is claimed by the mailbox.
+
+    When the link is followed by someone signed in to that very account (``signed_in``), the
+    mailbox's owner and the registrant are one person: the address is proven and nothing is
+    taken away. Anyone else proving the address evicts the registrant (a squatter).
+    """
     now = deps.clock.now()
     async with (
         one_time.refusals_audited(deps, purpose=TokenPurpose.VERIFY_EMAIL, raw=token, meta=meta),
@@ -70,9 +77,14 @@ async def verify_email(deps: Deps, *, token: str, meta: RequestMeta) -> Verified
         user = await session.get(User, row.user_id) if row.user_id else None
         if user is None or user.email_key != identifier_key(row.email):
             raise TokenInvalid("This link was sent to an address the account no longer has")
-        claimed = not user.email_verified
+        registrant = signed_in is not None and signed_in.user_id == user.id
+        claimed = not user.email_verified and not registrant
         if claimed:
             await claim_unproven_account(session, user=user, now=now, meta=meta, via="verification")
+        else:
+            user.email_verified = True
+            user.email_verified_at = user.email_verified_at or now
+            user.updated_at = now
         audit.record(
             session,
             event_type="email.verified",

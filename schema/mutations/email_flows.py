@@ -101,13 +101,18 @@ class EmailFlowMutations:
 
     @strawberry.mutation(
         description="Verify an email address with a mailed token. Public. Verifying an address "
-        "nobody had proven ends every session of the account and clears its password (whoever "
-        "registered may not own the mailbox): set one with requestPasswordReset."
+        "nobody had proven, without being signed in to that account, ends every session of the "
+        "account and clears its password (whoever registered may not own the mailbox): set one "
+        "with requestPasswordReset. Signed in as the account (bearer token), nothing is ended."
     )
     async def verify_email(self, info: Info[Context, None], token: str) -> VerifyEmailResult:
         try:
+            signed_in = await info.context.principal()
+        except IdentityError:
+            signed_in = None
+        try:
             verified = await verification.verify_email(
-                info.context.deps, token=token, meta=info.context.meta
+                info.context.deps, token=token, meta=info.context.meta, signed_in=signed_in
             )
         except IdentityError as exc:
             return error_from(exc, TokenInvalid, TokenExpired)  # type: ignore[return-value]

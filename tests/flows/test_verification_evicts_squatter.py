@@ -106,3 +106,63 @@ async def test_links_the_squatter_had_pending_die_with_the_verification(
         "/v1/auth/reset-password", json={"token": stale_reset, "new_password": OWNER_PASSWORD}
     )
     assert_error(refused, 401, "TOKEN_INVALID")
+
+
+async def test_the_registrant_signed_in_as_the_account_keeps_it(
+    client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    # given: one person registered, is signed in, and follows the link from their own mail
+    mine, verification = await squat(client, mailbox)
+
+    # when the link is followed with that account's bearer token, on either surface
+    answer = await post_ok(
+        client,
+        "/v1/auth/verify-email",
+        {"token": verification},
+        headers=bearer(mine["access_token"]),
+    )
+
+    # then the address is proven and nothing is taken away
+    assert answer["email_verified"] is True
+    assert answer["password_reset_required"] is False
+    me = await client.get("/v1/auth/me", headers=bearer(mine["access_token"]))
+    assert me.status_code == 200, me.text
+    await post_ok(client, LOGIN, REGISTER)
+
+
+async def test_another_accounts_token_does_not_spare_the_registrant(
+    client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    # given: the squatter's account, and a second account the squatter also holds
+    squatter, verification = await squat(client, mailbox)
+    other = {"email": "other@example.com", "password": "Other-Password-77"}
+    await post_ok(client, "/v1/auth/register", other, status=201)
+    theirs = await post_ok(client, LOGIN, other)
+
+    # when the verification is sent with the other account's token, or a stale one
+    answer = await post_ok(
+        client,
+        "/v1/auth/verify-email",
+        {"token": verification},
+        headers=bearer(theirs["access_token"]),
+    )
+
+    # then the registrant is evicted as for an anonymous verifier
+    assert answer["password_reset_required"] is True
+    me = await client.get("/v1/auth/me", headers=bearer(squatter["access_token"]))
+    assert me.status_code == 401, me.text
+
+
+async def test_over_graphql_the_signed_in_registrant_keeps_the_account(
+    client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    # given
+    mine, verification = await squat(client, mailbox)
+
+    # when
+    data = await gql(client, VERIFY_EMAIL, {"token": verification}, token=mine["access_token"])
+
+    # then
+    assert data["verifyEmail"]["user"] == {"email": EMAIL, "emailVerified": True}
+    me = await client.get("/v1/auth/me", headers=bearer(mine["access_token"]))
+    assert me.status_code == 200, me.text
