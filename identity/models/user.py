@@ -36,7 +36,7 @@ class User(SQLModel, table=True):
     display_name: str | None = Field(default=None, max_length=300)
     organization: str | None = Field(default=None, max_length=200)
     subscription_plan: str | None = Field(default=None, max_length=100)
-    avatar_url: str | None = Field(default=None, max_length=2000)
+    avatar_url: str | None = Field(default=None, max_length=2048)
     role: str = Field(default="user", max_length=100, index=True)
     status: str = Field(default=UserStatus.ACTIVE, max_length=20, index=True)
     is_active: bool = Field(default=True)

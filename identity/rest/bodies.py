@@ -72,7 +72,7 @@ class ProfileBody(Body):
     username: str | None = None
     organization: str | None = Field(None, max_length=200)
     subscription_plan: str | None = Field(None, max_length=100)
-    avatar_url: str | None = Field(None, max_length=2000)
+    avatar_url: str | None = Field(None, max_length=2048)
     current_password: str | None = Field(
         None,
         max_length=1024,

@@ -25,14 +25,14 @@ from identity.services.text_rules import identifier_key as identifier_key
 SUPERADMIN_ROLE = "superadmin"
 MAX_NAME_LENGTH = 150
 MAX_EMAIL_LENGTH = 320
-# The columns of identity/models/user.py; avatar_url's column holds 2,000 characters.
+# The columns of identity/models/user.py.
 MAX_LENGTHS = {
     "first_name": 150,
     "last_name": 150,
     "display_name": 300,
     "organization": 200,
     "subscription_plan": 100,
-    "avatar_url": 2000,
+    "avatar_url": 2048,
 }
 
 
