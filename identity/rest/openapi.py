@@ -223,8 +223,23 @@ PROFILE_RULE: dict[str, Any] = {
         },
     ],
 }
+
+
+def _at_least_one(single: str, many: str) -> dict[str, Any]:
+    """Seeds 003 and 004 name one id (``single``) or a list (``many``): at least one."""
+    return {
+        "description": f"Name at least one: `{single}`, or a non-empty `{many}`.",
+        "anyOf": [
+            {"required": [single], "properties": {single: {"type": "string"}}},
+            {"required": [many], "properties": {many: {"type": "array", "minItems": 1}}},
+        ],
+    }
+
+
 BODY_RULES: dict[str, dict[str, Any]] = {
     "ProfileBody": PROFILE_RULE,
+    "RoleIdsBody": _at_least_one("role_id", "role_ids"),
+    "PermissionIdsBody": _at_least_one("permission_id", "permission_ids"),
     "LoginBody": LOGIN_RULE,
     "PermissionBody": PERMISSION_RULE,
     "BulkBody": BULK_RULE,
@@ -280,6 +295,16 @@ FILTER_PATTERN = f"^[^{CONTROL_CHARACTERS.pattern[1:-1]}]*$"
 # through seed 000's admin route cannot take the plain ``user`` role.
 OPERATION_BODY_RULES: dict[str, dict[str, Any]] = {
     "identity.rest.users:create_admin": {"properties": {"role": {"not": {"const": "user"}}}},
+}
+# Answers an endpoint builds itself (``JSONResponse``), by endpoint (``module:function``):
+# the health checks answer 503, with the same report, when the database is unreachable.
+HEALTH_UNAVAILABLE: dict[str, Any] = {
+    "description": "Unhealthy: the same report, with the failing check.",
+    "content": {"application/json": {"schema": {"type": "object"}}},
+}
+OPERATION_RESPONSES: dict[str, dict[str, dict[str, Any]]] = {
+    "identity.rest.health:health": {"503": HEALTH_UNAVAILABLE},
+    "identity.rest.health:health_detailed": {"503": HEALTH_UNAVAILABLE},
 }
 # Unassigned and private-use code points: never refused by the name rules, and too many to
 # test. Lone surrogates (Cs) are refused too but left out: JSON text cannot carry them.
@@ -497,6 +522,8 @@ class RouteFacts:
                 for branch in _string_branches(parameter.get("schema", {})):
                     branch["pattern"] = FILTER_PATTERN
         endpoint = f"{self.route.endpoint.__module__}:{self.route.endpoint.__name__}"
+        for code, answer in OPERATION_RESPONSES.get(endpoint, {}).items():
+            operation["responses"][code] = dict(answer)
         body_rule = OPERATION_BODY_RULES.get(endpoint)
         if body_rule is not None:
             for content in operation.get("requestBody", {}).get("content", {}).values():
@@ -601,12 +628,24 @@ def _referenced(function: types.FunctionType) -> Iterator[Any]:
         # ``import x`` and ``from x import y`` inside a function name ``x`` in the code.
         if isinstance(module := namespace.get(name, sys.modules.get(name)), types.ModuleType)
     ]
+    # ``obj.method()`` compiles to the name ``method``: methods of this module's classes.
+    classes = [
+        value
+        for value in namespace.values()
+        if isinstance(value, type)
+        and value.__module__.startswith(FOLLOWED_PACKAGES)
+        and not issubclass(value, BaseException)
+    ]
     for name in names:
         if name in namespace:
             yield namespace[name]
         for module in modules:
             if module.__name__.startswith(FOLLOWED_PACKAGES) and hasattr(module, name):
                 yield getattr(module, name)
+        for cls in classes:
+            method = inspect.getattr_static(cls, name, None)
+            if isinstance(method, types.FunctionType):
+                yield method
 
 
 def _references(call: Callable[..., Any], target: Callable[..., Any]) -> bool:
