@@ -294,7 +294,9 @@ FILTER_PATTERN = f"^[^{CONTROL_CHARACTERS.pattern[1:-1]}]*$"
 # Body rules of one operation, by its endpoint (``module:function``): an administrator made
 # through seed 000's admin route cannot take the plain ``user`` role.
 OPERATION_BODY_RULES: dict[str, dict[str, Any]] = {
-    "identity.rest.users:create_admin": {"properties": {"role": {"not": {"const": "user"}}}},
+    "identity.rest.users:create_admin": {
+        "properties": {"role": {"not": {"pattern": r"^\s*[uU][sS][eE][rR]\s*$"}}}
+    },
 }
 # Answers an endpoint builds itself (``JSONResponse``), by endpoint (``module:function``):
 # the health checks answer 503, with the same report, when the database is unreachable.
@@ -324,6 +326,8 @@ MODEL_PROPERTY_RULES: dict[tuple[str, str], dict[str, Any]] = {
     ("CreateRoleBody", "description"): {"maxLength": ROLE_DESCRIPTION_LENGTH},
     ("UpdateRoleBody", "description"): {"maxLength": ROLE_DESCRIPTION_LENGTH},
     ("PermissionBody", "description"): {"maxLength": PERMISSION_DESCRIPTION_LENGTH},
+    ("CreateUserBody", "role"): {"pattern": r"\S"},
+    ("UpdateUserBody", "role"): {"pattern": r"\S", "description": "Null leaves the role."},
     ("RegisterBody", "subscription_plan"): PLAN_RULE,
     ("ProfileBody", "subscription_plan"): {
         "maxLength": 0,
