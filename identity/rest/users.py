@@ -85,7 +85,7 @@ class UpdateUserBody(Body):
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
     display_name: str | None = Field(None, max_length=300)
-    avatar_url: str | None = Field(None, max_length=2000)
+    avatar_url: str | None = Field(None, max_length=users_admin.PROFILE_FIELDS["avatar_url"])
     organization: str | None = Field(None, max_length=200)
     subscription_plan: str | None = Field(None, max_length=100)
     role: str | None = Field(None, max_length=100)

@@ -70,8 +70,8 @@ from identity.permissions import SUPERADMIN, USER, Permission
 from identity.principal import Principal
 from identity.services import access, audit, authorization, one_time, runtime_settings, throttle
 from identity.services.accounts import (
+    MAX_LENGTHS,
     _ensure_unique,
-    identifier_key,
     normalize_email,
     normalize_username,
 )
@@ -80,20 +80,24 @@ from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
-from identity.services.text_rules import clean_text, https_url
+from identity.services.text_rules import clean_text, https_url, identifier_key
 
 MAX_PAGE_SIZE: Final = 100
 MAX_BULK_USERS: Final = 500
 MAX_LOCK_MINUTES: Final = 10 * 365 * 24 * 60
 MAX_REASON_LENGTH: Final = 500
-# Profile columns an administrator sets, with their lengths; PUT clears the ones not sent.
+# Profile columns an administrator sets, with their lengths (the self-service routes' own,
+# accounts.MAX_LENGTHS); PUT clears the ones not sent.
 PROFILE_FIELDS: Final = {
-    "first_name": 150,
-    "last_name": 150,
-    "display_name": 300,
-    "avatar_url": 2000,
-    "organization": 200,
-    "subscription_plan": 100,
+    name: MAX_LENGTHS[name]
+    for name in (
+        "first_name",
+        "last_name",
+        "display_name",
+        "avatar_url",
+        "organization",
+        "subscription_plan",
+    )
 }
 _BLOCKED: Final = (UserStatus.INACTIVE, UserStatus.LOCKED)
 

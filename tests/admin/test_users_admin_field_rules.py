@@ -141,3 +141,26 @@ async def test_graphql_and_creation_follow_the_same_rules(
     assert_error(created, 422, "VALIDATION_ERROR")
     assert fine.status_code == 200, fine.text
     assert fine.json()["first_name"] == "Zoë"
+
+
+async def test_an_avatar_url_of_2048_characters_fits_and_one_more_does_not(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given
+    _, token = await superadmin(app)
+    user = await add_user(app, "bob@example.com")
+    base = "https://cdn.example.com/"
+    longest = base + "a" * (2048 - len(base))
+
+    # when
+    fits = await client.patch(
+        f"/api/v1/users/{user}", json={"avatar_url": longest}, headers=bearer(token)
+    )
+    too_long = await client.patch(
+        f"/api/v1/users/{user}", json={"avatar_url": longest + "a"}, headers=bearer(token)
+    )
+
+    # then
+    assert fits.status_code == 200, fits.text
+    assert fits.json()["avatar_url"] == longest
+    assert too_long.status_code == 422, too_long.text
