@@ -226,9 +226,9 @@ async def test_settings_refuse_odd_numbers(client: httpx.AsyncClient, admin: Cal
 INT_VALUES = ("-1", "100000", "2147483647")
 TEXT_ARGUMENTS = frozenset({"search", "resource", "action", "role"})
 PAGINATION_ARGUMENTS = frozenset({"offset", "limit", "first", "skip", "page", "size"})
-CLAMPED = frozenset({("Role", "users", "first"), ("User", "loginHistory", "limit")})
-"""Nested fields whose adapters (schema/types/rbac.py, schema/types/user.py) still clamp
-``first``/``limit`` into range instead of refusing it: no crash, but not yet the rule."""
+CLAMPED: frozenset[tuple[str, str, str]] = frozenset()
+"""Nested fields whose adapters still clamp ``first``/``limit`` into range instead of
+refusing it (none left)."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from schema.context import Context
 from schema.dataloaders import ready
 from schema.execution import replayable
 from schema.permissions import HasPermission, requires
-from schema.types.pagination import decode_cursor, encode_cursor
+from schema.types.pagination import check_list_arguments, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from schema.types.user import User
@@ -114,7 +114,8 @@ class Role:
         from schema.types.user import User
 
         offset = decode_cursor(after)
-        limit = max(1, min(first, MAX_PAGE))
+        check_list_arguments(offset=offset, limit=first, max_limit=MAX_PAGE, limit_name="first")
+        limit = first
         page = await info.context.loaders.holders_by_role.load(
             HoldersKey(role_id=uuid.UUID(self.id), offset=offset, limit=limit)
         )

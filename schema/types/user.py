@@ -17,7 +17,10 @@ from identity.services import sessions as sessions_service
 from schema.context import Context
 from schema.dataloaders import ready
 from schema.execution import replayable
+from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Role
+
+MAX_HISTORY = 100
 
 
 @strawberry.type(description="One login on one device.")
@@ -134,13 +137,15 @@ class User:
         return [Session.from_model(row, current_id=principal.session_id) for row in rows]
 
     @strawberry.field(
-        description="Recent logins, failures and logouts. Only for the user themself."
+        description="Recent logins, failures and logouts, `limit` 1 to 100. Only for the user "
+        "themself."
     )
     async def login_history(self, info: Info[Context, None], limit: int = 20) -> list[LoginEvent]:
+        check_list_arguments(limit=limit, max_limit=MAX_HISTORY)
         principal = await info.context.principal()
         if principal is None or principal.user_id != self.key:
             return []
         events = await sessions_service.login_history(
-            info.context.deps, user_id=principal.user_id, limit=max(1, min(limit, 100))
+            info.context.deps, user_id=principal.user_id, limit=limit
         )
         return [LoginEvent.from_model(event) for event in events]
