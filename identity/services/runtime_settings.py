@@ -30,7 +30,7 @@ from identity.errors import Conflict, NotFound, ValidationFailed
 from identity.models import RuntimeSetting
 from identity.permissions import Permission
 from identity.principal import Principal
-from identity.services import audit, authorization
+from identity.services import access, audit, authorization
 from identity.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -341,6 +341,7 @@ async def update_setting(
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
+            await access.held_now(session, caller, Permission.SETTINGS_WRITE)
             row = await session.get(RuntimeSetting, spec.key, with_for_update=True)
             old = _value_of(spec, row, deps.settings)
             if row is None:
