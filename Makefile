@@ -2,14 +2,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+LOCK := requirements-dev.lock
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
+COMPILE := pip compile pyproject.toml --generate-hashes --universal --python-version 3.11 -q
 
-.PHONY: serve test check format schema readme bench clean
+.PHONY: serve test check format schema readme bench lock clean
 
-$(STAMP): pyproject.toml
+# Every dependency comes from the lock file, checked against its hashes; the project itself
+# is then installed without resolving anything.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-* && touch $@
 
 serve: $(STAMP)
@@ -38,6 +42,13 @@ bench: $(STAMP)
 
 readme: $(STAMP)
 	$(BIN)/identity readme README.md
+
+# Re-resolve both lock files from pyproject.toml (uv, run from the virtualenv).
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q uv
+	$(BIN)/uv $(COMPILE) -o requirements.lock
+	$(BIN)/uv $(COMPILE) --extra dev -o requirements-dev.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -124,8 +124,7 @@ class Settings(BaseSettings):
     max_auth_body_bytes: int = Field(
         65_536,
         ge=1024,
-        description="Largest request body on authentication routes (paths with an /auth/ "
-        "segment).",
+        description="Largest request body on authentication routes (paths with an /auth/ segment).",
     )
     max_upload_body_bytes: int = Field(
         10_485_760, ge=1024, description="Largest request body on upload routes (none yet)."
