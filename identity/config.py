@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     graphql_max_document_chars: int = Field(
         50_000, ge=1000, description="Longest GraphQL document, in characters."
     )
+    graphql_short_path: bool = Field(
+        True,
+        description="Complete values already in memory (the users page) in one pass; false: "
+        "graphql-core's executor throughout. Also off, with a warning, when the installed "
+        "graphql-core or Strawberry lacks what it uses.",
+    )
     max_body_bytes: int = Field(
         1_048_576,
         ge=1024,
