@@ -29,16 +29,20 @@ def nesting_exceeds(text: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether ``text`` nests arrays and objects deeper than ``limit``.
 
     Strings are cut out, every bracket made square, everything else dropped; each pass
-    then removes the innermost pairs, one level everywhere. What ``limit`` passes leave is
-    deeper than ``limit`` (or malformed with an unclosed bracket, which a parser would
-    recurse into as well). Every step is one C-level pass over at most the body cap.
+    then removes the innermost pairs, one level everywhere; unclosed brackets left over count
+    as the levels a parser would enter before failing. Every step is one C-level pass over at
+    most the body cap.
     """
     skeleton = _STRING.sub(b"", text).translate(_AS_SQUARE, _NOT_BRACKETS)
-    for _ in range(limit):
-        if not skeleton:
-            return False
+    levels = 0
+    while skeleton:
         shorter = skeleton.replace(_PAIR, b"")
         if shorter == skeleton:
             break
         skeleton = shorter
-    return b"[" in skeleton
+        levels += 1
+        if levels > limit:
+            return True
+    # What is left is unbalanced ("]]][[["): each unclosed "[" is one more level a parser
+    # would enter before failing; a lone "[" in a search term is one level, not a refusal.
+    return levels + skeleton.count(b"[") > limit
