@@ -119,3 +119,21 @@ def test_graphql_masks_only_unexpected_errors() -> None:
     assert is_unexpected(crash)
     assert not is_unexpected(refusal)
     assert not is_unexpected(invalid)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("OPTIONS", "/api/v1/users/me", "GET, HEAD, PUT"),
+        ("PATCH", "/api/v1/roles/00000000-0000-0000-0000-000000000000", "DELETE, GET, HEAD, PUT"),
+        ("DELETE", "/health", "GET, HEAD"),
+    ],
+)
+async def test_a_405_names_every_method_the_path_serves(
+    client: httpx.AsyncClient, method: str, path: str, allow: str
+) -> None:
+    response = await client.request(method, path)
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.json()["error"]["code"] == "METHOD_NOT_ALLOWED"

@@ -128,9 +128,6 @@ def _bearer(token: str) -> dict[str, str]:
 # is (failure code, operation label or "*"). Remove an entry once its bug is fixed.
 KNOWN_SERVER_BUGS: frozenset[tuple[str, str]] = frozenset(
     {
-        # 405 answers name the methods of the first route of the path only (Starlette matches
-        # GET and PUT of one path as two routes): OPTIONS /api/v1/users/me says "Allow: GET".
-        ("ST205", "*"),
         # /api/v1/permissions/{permission_id} takes "grouped" as an id: PUT .../grouped is
         # 422 (invalid UUID) instead of 405.
         ("ST204", "GET /api/v1/permissions/grouped"),
