@@ -36,6 +36,7 @@ from fastapi.routing import APIRoute
 
 from identity.errors import IdentityError
 from identity.pagination import CONTROL_CHARACTERS
+from identity.rest import auth_flows
 from identity.rest import deps as rest_deps
 from identity.rest.errors import STATUS_CODES
 from identity.security.password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
@@ -464,6 +465,10 @@ def _escape(code: int) -> str:
     return re.escape(chr(code))
 
 
+REQUIRED_PRINCIPAL = (rest_deps.require_principal, auth_flows.password_changer)
+"""Dependencies that refuse a request without a valid bearer token."""
+
+
 class RouteFacts:
     """What one route takes and can answer, read from its dependencies and code."""
 
@@ -471,7 +476,7 @@ class RouteFacts:
         self.route = route
         dependants = list(_dependants(route.dependant))
         self.calls = [one.call for one in dependants if one.call is not None]
-        self.requires_principal = rest_deps.require_principal in self.calls
+        self.requires_principal = any(call in REQUIRED_PRINCIPAL for call in self.calls)
         self.optional_principal = rest_deps.optional_principal in self.calls
         self.has_path_params = any(one.path_params for one in dependants)
         self.has_params = self.has_path_params or any(

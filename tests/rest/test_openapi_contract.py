@@ -80,6 +80,8 @@ async def test_the_document_declares_the_errors_and_the_security_it_answers_with
     assert "HTTPValidationError" not in document["components"]["schemas"]
     me = document["paths"]["/api/v1/auth/me"]["get"]
     assert me["security"] == [{"bearerAuth": []}]
+    change = document["paths"]["/v1/auth/change-password"]["post"]
+    assert change["security"] == [{"bearerAuth": []}]
     assert document["paths"]["/auth/token/refresh"]["post"]["security"] == [
         {"refreshCookie": [], "csrfCookie": [], "csrfHeader": []}
     ]
