@@ -23,7 +23,7 @@ from strawberry.types import ExecutionContext
 
 from identity.config import Settings
 from identity.errors import IdentityError
-from schema.execution import ExecutionContext as FastExecutionContext
+from schema.execution import execution_context_class
 from schema.extensions import MaxDocumentSize, OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
@@ -135,7 +135,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         extensions=_extensions(settings),
-        execution_context_class=FastExecutionContext,
+        execution_context_class=execution_context_class(settings),
         config=StrawberryConfig(disable_field_suggestions=settings.is_production),
         hide_suggestions=settings.is_production,
     )

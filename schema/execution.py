@@ -1,59 +1,32 @@
-"""graphql-core's executor, with a short path for what is already in memory.
+"""Which executor a schema runs on: the short path (``schema.short_path``) or graphql-core's.
 
-graphql-core executes every value of a response alike: a resolve info, a path, the resolver
-through Strawberry's wrappers, four levels of value completion, and a task per item of a
-list whose items are awaitable. For a 100-user page with roles and permissions, ~2,000
-values, that machinery costs ten times the values themselves.
+The short path relies on private parts of graphql-core and Strawberry (its module docstring
+lists them, as an upgrade checklist), so it is fenced: ``IDENTITY_GRAPHQL_SHORT_PATH=false``
+switches it off, and when the installed libraries lack what it uses, the schema runs on
+Strawberry's stock execution context, graphql-core's executor, and one warning says why.
+Answers are the same either way; only the cost of a large page differs.
 
-Once a page's loaders are primed (see ``Loaders.prime_users``) everything below the page's
-resolver is in memory. The short path completes such a value in one recursive pass:
-
-- a field Strawberry resolves by reading an attribute is read directly; a scalar or enum
-  is coerced, an object or list is completed in turn;
-- a resolver marked ``@replayable`` (synchronous, no arguments, safe to call twice) is
-  called directly and its result completed in turn;
-- ``__typename`` is the object type's name.
-
-Anything else (an awaitable, a null in a non-null position, a value a scalar refuses, an
-exception, an abstract type, ``@defer``/``@stream``, a middleware) abandons the short
-path for that value and graphql-core completes it from the start, so errors, their paths
-and null propagation are exactly graphql-core's; a replayable resolver may then run twice.
-A selection the short path abandoned once is not tried again in the same operation.
+This module imports nothing private, so the types may mark their resolvers ``@replayable``
+whichever executor runs.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Callable
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
-from graphql import (
-    GraphQLField,
-    GraphQLList,
-    GraphQLObjectType,
-    GraphQLOutputType,
-    GraphQLResolveInfo,
-    Undefined,
-    is_leaf_type,
-    is_list_type,
-    is_non_null_type,
-    is_object_type,
-)
-from graphql.execution.collect_fields import FieldDetailsList
-from graphql.execution.executor import to_nodes
-from graphql.pyutils import AwaitableOrValue, Path
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types import Info
-from strawberry.types.field import StrawberryField
+from graphql.execution import Executor
 
-STRAWBERRY_DEFINITION = "strawberry-definition"
-BASIC_RESOLVER = "_get_basic_result"
-PLAIN_SCALARS = frozenset({str, int, float, bool})
+from identity.config import Settings
+
 REPLAYABLE = "_identity_replayable"
-TYPENAME = "__typename"
-STREAM = "stream"
-_PLAN_ATTRIBUTE = "_identity_field_plan"
+SHORT_PATH_MODULE = "schema.short_path"
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+logger = logging.getLogger(__name__)
 
 
 def replayable(resolver: F) -> F:
@@ -63,248 +36,21 @@ def replayable(resolver: F) -> F:
     return resolver
 
 
-class _Abandon(Exception):
-    """The short path leaves this value to graphql-core."""
-
-
-class FieldPlan(NamedTuple):
-    """How the short path produces one field of an object type; None: it cannot."""
-
-    attribute: str | None
-    """Read this attribute (a basic field) ..."""
-    resolver: StrawberryField | None
-    """... or call this field's replayable resolver."""
-    coerce: Callable[[Any], Any] | None
-    """For a scalar or enum field: its coercion."""
-    non_null: bool
-
-
-def field_plan(field: GraphQLField) -> FieldPlan | None:
-    """The short path for ``field``, or None when it needs the executor; worked out once."""
+def execution_context_class(settings: Settings) -> type[Executor[Any]] | None:
+    """The short path's execution context, or None (Strawberry's stock one) when the setting
+    is off or the short path cannot run on the installed graphql-core and Strawberry."""
+    if not settings.graphql_short_path:
+        return None
     try:
-        return field.__dict__[_PLAN_ATTRIBUTE]  # type: ignore[no-any-return]
-    except KeyError:
-        found = field.__dict__[_PLAN_ATTRIBUTE] = _field_plan(field)
-        return found
-
-
-def _field_plan(field: GraphQLField) -> FieldPlan | None:
-    definition = (field.extensions or {}).get(STRAWBERRY_DEFINITION)
-    if not isinstance(definition, StrawberryField) or field.args or field.resolve is None:
-        return None
-    field_type: Any = field.type
-    non_null = is_non_null_type(field_type)
-    inner = field_type.of_type if non_null else field_type
-    coerce = inner.coerce_output_value if is_leaf_type(inner) else None
-    if getattr(field.resolve, "__name__", "") == BASIC_RESOLVER:
-        if definition.default_resolver is not getattr:
-            return None
-        return FieldPlan(definition.python_name, None, coerce, non_null)
-    resolver = definition.base_resolver
-    if (
-        resolver is None
-        or not getattr(resolver.wrapped_func, REPLAYABLE, False)
-        or definition.is_async
-        or definition.extensions
-        or resolver.arguments
-        or resolver.root_parameter is not None
-        or resolver.parent_parameter is not None
-    ):
-        return None
-    return FieldPlan(None, definition, coerce, non_null)
-
-
-class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
-    def complete_value(
-        self,
-        return_type: GraphQLOutputType,
-        field_details_list: FieldDetailsList,
-        info: GraphQLResolveInfo[Any],
-        path: Path,
-        result: Any,
-        position_context: Any,
-    ) -> AwaitableOrValue[Any]:
-        abandoned = self._abandoned()
-        key = id(field_details_list)
-        if (
-            key not in abandoned
-            and not isinstance(result, Exception)
-            and not self._has_middleware()
-        ):
-            try:
-                return self._complete(return_type, field_details_list, path, result)
-            except _Abandon:
-                abandoned.add(key)
-        return super().complete_value(
-            return_type, field_details_list, info, path, result, position_context
+        short_path = importlib.import_module(SHORT_PATH_MODULE)
+        short_path.check_compatible()
+    except (ImportError, AttributeError) as exc:
+        logger.warning(
+            "GraphQL short path off, graphql-core's executor answers alone (slower on large "
+            "pages): %s: %s",
+            type(exc).__name__,
+            exc,
         )
-
-    def _abandoned(self) -> set[int]:
-        """Selections (by the id of their field-details list) the short path gave up on in
-        this operation; graphql-core keeps each list alive, so an id is not reused."""
-        found: set[int] = self.__dict__.setdefault("_abandoned_selections", set())
-        return found
-
-    def _has_middleware(self) -> bool:
-        return self.middleware_manager is not None and bool(self.middleware_manager.middlewares)
-
-    def _scalar(self, coerce: Callable[[Any], Any], non_null: bool, value: Any) -> Any:
-        if value is None:
-            if non_null:
-                raise _Abandon
-            return None
-        if type(value) not in PLAIN_SCALARS and (
-            isinstance(value, Exception) or self.is_awaitable(value)
-        ):
-            raise _Abandon
-        coerced = coerce(value)
-        if coerced is None or coerced is Undefined:
-            raise _Abandon
-        return coerced
-
-    def _complete(
-        self, return_type: Any, field_details_list: FieldDetailsList, path: Path, value: Any
-    ) -> Any:
-        """``value`` completed as ``return_type``; _Abandon when graphql-core must do it."""
-        try:
-            return self._complete_value(return_type, field_details_list, path, value)
-        except _Abandon:
-            raise
-        except Exception as exc:  # graphql-core reports it on its own path
-            raise _Abandon from exc
-
-    def _complete_value(
-        self, return_type: Any, field_details_list: FieldDetailsList, path: Path, value: Any
-    ) -> Any:
-        non_null = is_non_null_type(return_type)
-        if non_null:
-            return_type = return_type.of_type
-        if value is None:
-            if non_null:
-                raise _Abandon
-            return None
-        if isinstance(value, Exception):  # graphql-core raises what a resolver returns
-            raise _Abandon
-        if is_leaf_type(return_type):
-            return self._scalar(return_type.coerce_output_value, non_null, value)
-        if is_list_type(return_type):
-            return self._complete_list(return_type, field_details_list, path, value)
-        if is_object_type(return_type) and return_type.is_type_of is None:
-            return self._complete_object(return_type, field_details_list, path, value)
-        raise _Abandon
-
-    def _complete_list(
-        self,
-        return_type: GraphQLList[Any],
-        field_details_list: FieldDetailsList,
-        path: Path,
-        items: Any,
-    ) -> list[Any]:
-        if type(items) is not list or any(
-            directive.name.value == STREAM
-            for directive in field_details_list[0].node.directives or ()
-        ):
-            raise _Abandon
-        item_type: Any = return_type.of_type
-        inner = item_type.of_type if is_non_null_type(item_type) else item_type
-        if is_leaf_type(inner) and all(type(item) in PLAIN_SCALARS for item in items):
-            coerced = [inner.coerce_output_value(item) for item in items]
-            if any(value is None or value is Undefined for value in coerced):
-                raise _Abandon
-            return coerced
-        return [
-            self._complete_value(item_type, field_details_list, path.add_key(index), item)
-            for index, item in enumerate(items)
-        ]
-
-    def _complete_object(
-        self,
-        object_type: GraphQLObjectType,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        source: Any,
-    ) -> dict[str, Any]:
-        if self.is_awaitable(source):
-            raise _Abandon
-        completed: dict[str, Any] = {}
-        for response_name, plan, field, details in self._object_plan(
-            object_type, field_details_list
-        ):
-            if plan is None:
-                completed[response_name] = object_type.name
-                continue
-            if plan.attribute is not None:
-                value = getattr(source, plan.attribute)
-                if plan.coerce is not None:
-                    completed[response_name] = self._scalar(plan.coerce, plan.non_null, value)
-                    continue
-            else:
-                value = self._call(plan, object_type, field, details, path, response_name, source)
-            try:
-                completed[response_name] = self._complete_value(
-                    field.type, details, Path(path, response_name, object_type.name), value
-                )
-            except _Abandon:
-                # graphql-core completes the enclosing value: don't retry this selection
-                # at each level below it (a replayable resolver would run each time).
-                self._abandoned().add(id(details))
-                raise
-        return completed
-
-    def _object_plan(
-        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> list[tuple[str, FieldPlan | None, GraphQLField, FieldDetailsList]]:
-        """(response name, plan, field, its details) per selected field, once per selection;
-        the plan is None for ``__typename``."""
-        plans: dict[tuple[str, int], Any] = self.__dict__.setdefault("_object_plans", {})
-        key = (object_type.name, id(field_details_list))
-        found = plans.get(key)
-        if found is None:
-            found = plans[key] = self._build_object_plan(object_type, field_details_list)
-        if found is _Abandon:
-            raise _Abandon
-        return found  # type: ignore[no-any-return]
-
-    def _build_object_plan(
-        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> Any:
-        grouped, defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
-        if defer_usages or forbidden:
-            return _Abandon
-        built: list[tuple[str, FieldPlan | None, GraphQLField | None, FieldDetailsList]] = []
-        for response_name, details in grouped.items():
-            node = details[0].node
-            if node.name.value == TYPENAME:
-                built.append((response_name, None, None, details))
-                continue
-            field = object_type.fields.get(node.name.value)
-            plan = field_plan(field) if field is not None and not node.arguments else None
-            if field is None or plan is None:
-                return _Abandon
-            built.append((response_name, plan, field, details))
-        return built
-
-    def _call(
-        self,
-        plan: FieldPlan,
-        parent_type: GraphQLObjectType,
-        field: GraphQLField,
-        details: FieldDetailsList,
-        path: Path,
-        response_name: str,
-        source: Any,
-    ) -> Any:
-        definition = plan.resolver
-        resolver = definition.base_resolver if definition is not None else None
-        if definition is None or resolver is None:
-            raise _Abandon
-        kwargs: dict[str, Any] = {}
-        if resolver.info_parameter is not None:
-            raw = self.build_resolve_info(
-                field, to_nodes(details), parent_type, Path(path, response_name, parent_type.name)
-            )
-            kwargs[resolver.info_parameter.name] = Info(_raw_info=raw, _field=definition)
-        value = resolver(source, **kwargs) if resolver.self_parameter else resolver(**kwargs)
-        if self.is_awaitable(value):
-            raise _Abandon
-        return value
+        return None
+    found: type[Executor[Any]] = short_path.ExecutionContext
+    return found

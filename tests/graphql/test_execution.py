@@ -16,10 +16,11 @@ from typing import Any
 
 import pytest
 import strawberry
-from graphql import ExecutionResult
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types import ExecutionResult
 
-from schema.execution import ExecutionContext, field_plan, replayable
+from schema.execution import replayable
+from schema.short_path import ExecutionContext, field_plan
 
 CALLS: list[str] = []
 
@@ -141,10 +142,10 @@ class Query:
 def _run(query: str, context_class: type[StrawberryGraphQLCoreExecutionContext]) -> Any:
     schema = strawberry.Schema(query=Query, execution_context_class=context_class)
     result = asyncio.run(schema.execute(query))
-    return _comparable(result)
+    return comparable(result)
 
 
-def _comparable(result: ExecutionResult) -> Any:
+def comparable(result: ExecutionResult) -> Any:
     errors = sorted((error.message, tuple(error.path or ())) for error in result.errors or ())
     return result.data, errors
 
