@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.errors import Conflict, NotFound, ValidationFailed
 from identity.models import User, UserStatus
 from identity.principal import Principal, RequestMeta
@@ -301,7 +302,7 @@ async def register(
             await session.flush()
             audit.record(
                 session,
-                event_type="user.registered",
+                event_type=EventType.USER_REGISTERED,
                 now=now,
                 meta=meta,
                 actor_id=user.id,
@@ -397,7 +398,7 @@ async def update_profile(
             user.updated_at = now
             audit.record(
                 session,
-                event_type="user.profile_updated",
+                event_type=EventType.USER_PROFILE_UPDATED,
                 now=now,
                 meta=meta,
                 actor_id=principal.user_id,
@@ -442,7 +443,7 @@ async def create_admin(deps: Deps, *, email: str, password: str) -> tuple[User, 
         user.updated_at = now
         audit.record(
             session,
-            event_type="user.promoted",
+            event_type=EventType.USER_PROMOTED,
             now=now,
             meta=meta,
             subject_id=user.id,

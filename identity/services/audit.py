@@ -1,4 +1,7 @@
-"""Audit rows, added to the caller's transaction so an event and its change commit together."""
+"""Audit rows, added to the caller's transaction so an event and its change commit together.
+
+Event types come from the catalogue ``identity.audit_events.EventType``, never free strings.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_events import EventType
 from identity.models import AuditEvent
 from identity.principal import RequestMeta
 
@@ -15,7 +19,7 @@ from identity.principal import RequestMeta
 def record(
     session: AsyncSession,
     *,
-    event_type: str,
+    event_type: EventType,
     now: datetime,
     meta: RequestMeta,
     actor_id: uuid.UUID | None = None,
@@ -28,7 +32,7 @@ def record(
     session.add(
         AuditEvent(
             created_at=now,
-            event_type=event_type,
+            event_type=event_type.value,
             actor_id=actor_id,
             subject_id=subject_id,
             session_id=session_id,

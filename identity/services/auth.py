@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.clock import isoformat_z
 from identity.errors import (
     AccountDisabled,
@@ -184,7 +185,7 @@ def _audit_login_refused(
 ) -> None:
     audit.record(
         session,
-        event_type="login.refused",
+        event_type=EventType.LOGIN_REFUSED,
         now=now,
         meta=meta,
         subject_id=subject_id,
@@ -240,7 +241,7 @@ async def _open(
         details["password_change_required"] = True
     audit.record(
         session,
-        event_type="login.succeeded",
+        event_type=EventType.LOGIN_SUCCEEDED,
         now=now,
         meta=meta,
         actor_id=user.id,
@@ -313,7 +314,7 @@ async def _record_failure(
         subject = user.id if user else None
         audit.record(
             session,
-            event_type="login.failed",
+            event_type=EventType.LOGIN_FAILED,
             now=now,
             meta=meta,
             subject_id=subject,
@@ -322,7 +323,7 @@ async def _record_failure(
         if locks:
             audit.record(
                 session,
-                event_type="account.locked",
+                event_type=EventType.ACCOUNT_LOCKED,
                 now=now,
                 meta=meta,
                 subject_id=subject,
@@ -381,7 +382,7 @@ async def _refresh_refused(
         ).one_or_none()
         audit.record(
             session,
-            event_type="token.refresh_failed",
+            event_type=EventType.TOKEN_REFRESH_FAILED,
             now=now,
             meta=meta,
             subject_id=found.user_id if found else None,
@@ -464,7 +465,7 @@ async def _rotate(
         add_successor(session, deps, parent=token, raw_parent=raw)
     audit.record(
         session,
-        event_type="token.refreshed",
+        event_type=EventType.TOKEN_REFRESHED,
         now=now,
         meta=meta,
         actor_id=user.id,
@@ -486,7 +487,7 @@ async def _reuse_detected(
     await revoke_sessions(session, ids=[auth_session.id], now=now, reason="refresh_token_reused")
     audit.record(
         session,
-        event_type="token.reuse_detected",
+        event_type=EventType.TOKEN_REUSE_DETECTED,
         now=now,
         meta=meta,
         subject_id=auth_session.user_id,
@@ -592,7 +593,7 @@ async def logout(
         await revoke_sessions(session, ids=[session_id], now=now, reason="logout")
         audit.record(
             session,
-            event_type="logout",
+            event_type=EventType.LOGOUT,
             now=now,
             meta=meta,
             actor_id=auth_session.user_id,
@@ -667,7 +668,7 @@ def _audit_reauthentication_failed(
 ) -> None:
     audit.record(
         session,
-        event_type="reauthentication.failed",
+        event_type=EventType.REAUTHENTICATION_FAILED,
         now=now,
         meta=meta or RequestMeta(),
         actor_id=user.id,
@@ -733,7 +734,7 @@ async def change_password(
         auth_session.last_used_at = now
         audit.record(
             session,
-            event_type="password.changed",
+            event_type=EventType.PASSWORD_CHANGED,
             now=now,
             meta=principal.meta,
             actor_id=user.id,

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_events import EventType
 from identity.errors import Conflict, TokenInvalid, TooManyAttempts, ValidationFailed
 from identity.mail.outbox import enqueue
 from identity.models import AuthSession, OneTimeToken, TokenPurpose, User, UserStatus
@@ -75,7 +76,7 @@ async def request_email_change(
             )
         audit.record(
             session,
-            event_type="email.change_requested",
+            event_type=EventType.EMAIL_CHANGE_REQUESTED,
             now=now,
             meta=principal.meta,
             actor_id=user.id,
@@ -127,7 +128,7 @@ async def confirm_email_change(deps: Deps, *, token: str, meta: RequestMeta) -> 
         )
         audit.record(
             session,
-            event_type="email.changed",
+            event_type=EventType.EMAIL_CHANGED,
             now=now,
             meta=meta,
             actor_id=user.id,

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.clock import Clock
 from identity.db import Database
 from identity.models import SigningKey
@@ -129,7 +130,7 @@ async def rotate(
         session.add(row)
         audit.record(
             session,
-            event_type="key.rotated",
+            event_type=EventType.KEY_ROTATED,
             now=now,
             meta=RequestMeta(),
             resource="signing_key",

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_events import EventType
 from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
 from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
@@ -50,7 +51,7 @@ async def _mail_link(deps: Deps, *, address: str, meta: RequestMeta) -> None:
         )
         audit.record(
             session,
-            event_type="magic_link.requested",
+            event_type=EventType.MAGIC_LINK_REQUESTED,
             now=deps.clock.now(),
             meta=meta,
             subject_id=user.id if user else None,
@@ -136,7 +137,7 @@ async def _sign_up(session: AsyncSession, deps: Deps, *, email: str, meta: Reque
     await session.flush()
     audit.record(
         session,
-        event_type="user.registered",
+        event_type=EventType.USER_REGISTERED,
         now=now,
         meta=meta,
         actor_id=user.id,

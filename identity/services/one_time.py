@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.errors import TokenExpired, TokenInvalid
 from identity.mail.outbox import enqueue
 from identity.models import OneTimeToken, TokenPurpose, User
@@ -188,17 +189,17 @@ async def _record_refusal(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         row = await _find(session, raw)
-        event, reason = "one_time_token.invalid", "refused"
+        event, reason = EventType.ONE_TIME_TOKEN_INVALID, "refused"
         if row is None:
             reason = "unknown"
         elif row.purpose != purpose.value:
             reason = "wrong_purpose"
         elif row.used_at is not None:
-            event, reason = "one_time_token.reuse_detected", "used"
+            event, reason = EventType.ONE_TIME_TOKEN_REUSE_DETECTED, "used"
         elif row.revoked_at is not None:
             reason = "revoked"
         elif row.expires_at <= now:
-            event, reason = "one_time_token.expired", "expired"
+            event, reason = EventType.ONE_TIME_TOKEN_EXPIRED, "expired"
         elif isinstance(error, BindingBroken):
             reason = error.reason
             row.revoked_at = now
@@ -327,7 +328,7 @@ async def mail_address_in_use(
         )
     audit.record(
         session,
-        event_type="email.address_in_use",
+        event_type=EventType.EMAIL_ADDRESS_IN_USE,
         now=now,
         meta=meta,
         subject_id=owner.id,
@@ -349,7 +350,7 @@ async def mail_verification(
     )
     audit.record(
         session,
-        event_type="email.verification_sent",
+        event_type=EventType.EMAIL_VERIFICATION_SENT,
         now=deps.clock.now(),
         meta=meta,
         actor_id=user.id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from identity.audit_events import EventType
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
@@ -41,7 +42,7 @@ async def _mail_reset(deps: Deps, *, address: str, meta: RequestMeta) -> None:
         )
         audit.record(
             session,
-            event_type="password.reset_requested",
+            event_type=EventType.PASSWORD_RESET_REQUESTED,
             now=now,
             meta=meta,
             subject_id=user.id,
@@ -118,7 +119,7 @@ async def _set_password(
         ended = await revoke_sessions(session, user_id=user.id, now=now, reason="password_reset")
         audit.record(
             session,
-            event_type="password.reset",
+            event_type=EventType.PASSWORD_RESET,
             now=now,
             meta=meta,
             actor_id=user.id,

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.errors import Conflict, NotFound, SystemPermissionProtected, ValidationFailed
 from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, Permission
@@ -202,7 +203,7 @@ async def create_permission(
                 session.add(RolePermission(role_id=superadmin, permission_id=row.id))
             audit.record(
                 session,
-                event_type="permission.created",
+                event_type=EventType.PERMISSION_CREATED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -244,7 +245,7 @@ async def update_permission(
             row.updated_at = now
             audit.record(
                 session,
-                event_type="permission.updated",
+                event_type=EventType.PERMISSION_UPDATED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -270,7 +271,7 @@ async def delete_permission(
         await session.delete(row)
         audit.record(
             session,
-            event_type="permission.deleted",
+            event_type=EventType.PERMISSION_DELETED,
             now=now,
             meta=caller.meta,
             actor_id=caller.user_id,

@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.errors import (
     Conflict,
     LastSuperAdmin,
@@ -300,7 +301,7 @@ async def create_role(
             )
             audit.record(
                 session,
-                event_type="role.created",
+                event_type=EventType.ROLE_CREATED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -347,7 +348,7 @@ async def update_role(
             new = {"name": role.name, "description": role.description, "is_active": role.is_active}
             audit.record(
                 session,
-                event_type="role.updated",
+                event_type=EventType.ROLE_UPDATED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -382,7 +383,7 @@ async def delete_role(deps: Deps, *, principal: Principal | None, role_id: uuid.
         await session.delete(role)
         audit.record(
             session,
-            event_type="role.deleted",
+            event_type=EventType.ROLE_DELETED,
             now=now,
             meta=caller.meta,
             actor_id=caller.user_id,
@@ -420,7 +421,7 @@ async def grant_permissions(
             role.updated_at = now
             audit.record(
                 session,
-                event_type="role.permissions_granted",
+                event_type=EventType.ROLE_PERMISSIONS_GRANTED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -458,7 +459,7 @@ async def revoke_permissions(
             role.updated_at = now
             audit.record(
                 session,
-                event_type="role.permissions_revoked",
+                event_type=EventType.ROLE_PERMISSIONS_REVOKED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -555,7 +556,7 @@ async def assign_roles(
         if added:
             audit.record(
                 session,
-                event_type="user.roles_assigned",
+                event_type=EventType.USER_ROLES_ASSIGNED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,
@@ -614,7 +615,7 @@ async def remove_roles(
                 await ensure_superadmin_remains(session)
             audit.record(
                 session,
-                event_type="user.roles_removed",
+                event_type=EventType.USER_ROLES_REMOVED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,

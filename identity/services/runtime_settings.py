@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_events import EventType
 from identity.config import Settings
 from identity.db import Database
 from identity.errors import Conflict, NotFound, ValidationFailed
@@ -352,7 +353,7 @@ async def update_setting(
             row.updated_by = caller.user_id
             audit.record(
                 session,
-                event_type="setting.updated",
+                event_type=EventType.SETTING_UPDATED,
                 now=now,
                 meta=caller.meta,
                 actor_id=caller.user_id,

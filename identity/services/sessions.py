@@ -13,13 +13,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.errors import NotFound
 from identity.models import AuditEvent, AuthSession, RefreshToken, TokenPurpose
 from identity.principal import Principal
 from identity.services import audit, one_time
 from identity.services.deps import Deps
 
-LOGIN_EVENTS = ("login.succeeded", "login.failed", "account.locked", "logout")
+LOGIN_EVENTS = (
+    EventType.LOGIN_SUCCEEDED,
+    EventType.LOGIN_FAILED,
+    EventType.ACCOUNT_LOCKED,
+    EventType.LOGOUT,
+)
 
 
 async def revoke_sessions(
@@ -81,7 +87,7 @@ async def _revoke(
     deps: Deps,
     *,
     principal: Principal,
-    event_type: str,
+    event_type: EventType,
     reason: str,
     ids: Sequence[uuid.UUID] | None = None,
     keep: uuid.UUID | None = None,
@@ -117,7 +123,7 @@ async def revoke_session(deps: Deps, *, principal: Principal, session_id: uuid.U
     count = await _revoke(
         deps,
         principal=principal,
-        event_type="session.revoked",
+        event_type=EventType.SESSION_REVOKED,
         reason="revoked_by_user",
         ids=[session_id],
     )
@@ -129,7 +135,7 @@ async def revoke_other_sessions(deps: Deps, *, principal: Principal) -> int:
     return await _revoke(
         deps,
         principal=principal,
-        event_type="session.revoked_others",
+        event_type=EventType.SESSION_REVOKED_OTHERS,
         reason="revoked_by_user",
         keep=principal.session_id,
     )
@@ -141,7 +147,7 @@ async def revoke_all_sessions(deps: Deps, *, principal: Principal) -> int:
     return await _revoke(
         deps,
         principal=principal,
-        event_type="session.revoked_all",
+        event_type=EventType.SESSION_REVOKED_ALL,
         reason="revoked_by_user",
         one_time_tokens=True,
     )
@@ -208,7 +214,7 @@ async def remove_device(deps: Deps, *, principal: Principal, device_id: str) -> 
     return await _revoke(
         deps,
         principal=principal,
-        event_type="device.removed",
+        event_type=EventType.DEVICE_REMOVED,
         reason="device_removed",
         ids=[one.id for one in found.sessions],
     )

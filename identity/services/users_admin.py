@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from identity.audit_events import EventType
 from identity.clock import isoformat_z
 from identity.errors import (
     AuthenticationRequired,
@@ -441,7 +442,7 @@ class _Act:
         held = await access.held_now(session, principal, *needed)
         return cls(session, principal, held, now, apply)
 
-    def audit(self, event_type: str, user_id: uuid.UUID, details: dict[str, Any]) -> None:
+    def audit(self, event_type: EventType, user_id: uuid.UUID, details: dict[str, Any]) -> None:
         if self.apply:
             audit.record(
                 self.session,
@@ -545,7 +546,7 @@ async def _lock(act: _Act, user: User, *, reason: str | None, until: datetime | 
     revoked = await act.end_sessions(user, "user_locked")
     await act.end_links(user)
     act.audit(
-        "user.locked",
+        EventType.USER_LOCKED,
         user.id,
         {
             "reason": reason,
@@ -569,7 +570,7 @@ async def _unlock(act: _Act, user: User) -> None:
     user.updated_at = act.now
     # The failed-login lockout of the account ends too.
     await throttle.forget(act.session, keys=[throttle.login_key("", user.id)])
-    act.audit("user.unlocked", user.id, {"old": old, "new": {"status": user.status}})
+    act.audit(EventType.USER_UNLOCKED, user.id, {"old": old, "new": {"status": user.status}})
 
 
 async def _activate(act: _Act, user: User) -> None:
@@ -583,7 +584,9 @@ async def _activate(act: _Act, user: User) -> None:
         user.status = UserStatus.ACTIVE  # a lock stays: unlocking needs users:lock
     user.updated_at = act.now
     act.audit(
-        "user.activated", user.id, {"old": old, "new": {"is_active": True, "status": user.status}}
+        EventType.USER_ACTIVATED,
+        user.id,
+        {"old": old, "new": {"is_active": True, "status": user.status}},
     )
 
 
@@ -599,7 +602,7 @@ async def _deactivate(act: _Act, user: User, *, reason: str | None) -> None:
     revoked = await act.end_sessions(user, "user_deactivated")
     await act.end_links(user)
     act.audit(
-        "user.deactivated",
+        EventType.USER_DEACTIVATED,
         user.id,
         {
             "reason": reason,
@@ -616,7 +619,7 @@ async def _delete(act: _Act, user: User, *, reason: str | None) -> None:
         return
     revoked = await act.end_sessions(user, "user_deleted")
     act.audit(
-        "user.deleted",
+        EventType.USER_DELETED,
         user.id,
         {
             "reason": reason,
@@ -635,7 +638,7 @@ async def _assign_role(act: _Act, user: User, *, role: str, granted: frozenset[s
     old = user.role
     user.role = role
     user.updated_at = act.now
-    act.audit("user.role_changed", user.id, {"old": {"role": old}, "new": {"role": role}})
+    act.audit(EventType.USER_ROLE_CHANGED, user.id, {"old": {"role": old}, "new": {"role": role}})
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -735,7 +738,7 @@ async def create_user(
                 for permission_id in grants.values()
             )
             act.audit(
-                "user.created",
+                EventType.USER_CREATED,
                 user.id,
                 {
                     "new": {
@@ -905,7 +908,7 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
         details["sessions_revoked"] = await act.end_sessions(user, "user_disabled")
     if changed.keys() & {"email", "status", "is_active"}:
         await act.end_links(user, email=changed.get("email"))
-    act.audit("user.updated", user.id, details)
+    act.audit(EventType.USER_UPDATED, user.id, details)
 
 
 def _plain(value: Any) -> Any:
@@ -980,7 +983,7 @@ async def set_permissions(
             )
             user.updated_at = now
             act.audit(
-                "user.permissions_set",
+                EventType.USER_PERMISSIONS_SET,
                 user.id,
                 {"old": {"permissions": sorted(current)}, "new": {"permissions": sorted(wanted)}},
             )
@@ -1080,7 +1083,7 @@ async def _bulk(
     done = [outcome.user_id for outcome in outcomes if outcome.ok]
     if done:
         act.audit(
-            "users.bulk_action",
+            EventType.USERS_BULK_ACTION,
             act.principal.user_id,
             {
                 "action": action.value,

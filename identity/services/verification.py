@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from identity.audit_events import EventType
 from identity.errors import AlreadyVerified, TokenInvalid
 from identity.models import TokenPurpose, User
 from identity.principal import Principal, RequestMeta
@@ -87,7 +88,7 @@ async def verify_email(
             user.updated_at = now
         audit.record(
             session,
-            event_type="email.verified",
+            event_type=EventType.EMAIL_VERIFIED,
             now=now,
             meta=meta,
             actor_id=user.id,
@@ -117,7 +118,7 @@ async def claim_unproven_account(
     )
     audit.record(
         session,
-        event_type="account.claimed",
+        event_type=EventType.ACCOUNT_CLAIMED,
         now=now,
         meta=meta,
         actor_id=user.id,
