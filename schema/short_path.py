@@ -30,9 +30,8 @@ all written against graphql-core 3.3.2 and strawberry-graphql 0.341.2 (the pins 
 ones marked (probed); the canaries in ``tests/graphql/test_short_path_fence.py`` fail when
 the users page or ``me`` stops taking the short path (``counts`` shows what it did); and
 ``tests/graphql/test_execution.py`` compares its answers with graphql-core's. It stays while
-it pays:
-``python -m bench.short_path`` measured it saving about a third of the users page's CPU
-(47 against 68 ms a page in this process), nothing measurable on ``me``.
+it pays: ``python -m bench.short_path`` measured it saving about a third of the users page's
+CPU (47 against 68 ms a page in this process), nothing measurable on ``me``.
 
 graphql-core:
 
