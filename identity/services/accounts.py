@@ -369,7 +369,13 @@ async def update_profile(
             raise ValidationFailed(
                 "Enter your current password to change your username", field="current_password"
             )
-        await check_current_password(deps, user=user, password=current_password)
+        await check_current_password(
+            deps,
+            user=user,
+            password=current_password,
+            meta=principal.meta,
+            session_id=principal.session_id,
+        )
     changes: dict[str, str | None] = {
         name: value
         for name, value in (

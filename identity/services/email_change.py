@@ -39,7 +39,13 @@ async def request_email_change(
     user = principal.user
     if identifier_key(address) == user.email_key:
         raise ValidationFailed("This is already your email address", field="new_email")
-    await check_current_password(deps, user=user, password=current_password)
+    await check_current_password(
+        deps,
+        user=user,
+        password=current_password,
+        meta=principal.meta,
+        session_id=principal.session_id,
+    )
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:  # counted even when refused below
         allowed = await throttle.reserve_request(

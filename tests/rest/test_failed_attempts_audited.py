@@ -198,3 +198,25 @@ async def test_an_expired_access_token_is_counted(app: FastAPI, client: httpx.As
     # then
     assert_error(response, 401, "TOKEN_EXPIRED")
     assert (await scrape(client))["expired"] - before["expired"] == 1
+
+
+async def test_a_wrong_current_password_on_a_username_change_is_audited_with_the_session(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given
+    user_id = await registered(client)
+    tokens = await post_ok(client, "/v1/auth/login", ACCOUNT)
+
+    # when
+    response = await client.put(
+        "/v1/auth/profile",
+        json={"username": "someone_else", "current_password": "Not-my-password-1"},
+        headers={**bearer(tokens["access_token"]), "X-Request-ID": "req-profile-1"},
+    )
+
+    # then
+    assert_error(response, 401, "INVALID_CREDENTIALS")
+    (failed,) = await events(app, "reauthentication.failed")
+    assert str(failed.subject_id) == user_id
+    assert str(failed.session_id) == tokens["session_id"]
+    assert failed.request_id == "req-profile-1"
