@@ -19,6 +19,7 @@ from identity.observability.middleware import RequestContextMiddleware
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
 from identity.rest.openapi import install as install_openapi
 from identity.runtime import Runtime, open_database
+from identity.web import ui_pages
 from identity.web.body_limit import BodyLimitMiddleware
 from identity.web.security_headers import SecurityHeadersMiddleware
 from schema.app import build_graphql_app
@@ -57,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="REST compatibility routes of the identity service. "
         "New integrations should use GraphQL at /graphql.",
         lifespan=lifespan,
-        docs_url=DOCS_PATH if settings.public_docs else None,
+        docs_url=None,  # identity.web.ui_pages serves it, assets from the package
         redoc_url=None,
         openapi_url=OPENAPI_PATH if settings.public_docs else None,
     )
@@ -67,12 +68,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.router.routes.append(
         Route("/graphql", build_graphql_app(settings), methods=["GET", "POST"])
     )
+    app.router.routes.extend(
+        ui_pages.routes(
+            title=app.title,
+            docs_path=DOCS_PATH if settings.public_docs else None,
+            openapi_path=OPENAPI_PATH,
+            graphiql=not settings.is_production,
+        )
+    )
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,
         production=settings.is_production,
         docs_paths=(DOCS_PATH, f"{DOCS_PATH}/oauth2-redirect", OPENAPI_PATH),
+        static_path=ui_pages.STATIC_PATH,
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     metrics.watch_pool(lambda: _pool_figures(app))

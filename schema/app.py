@@ -1,4 +1,8 @@
-"""The GraphQL endpoint: GraphiQL outside production, queries over GET, mutations over POST."""
+"""The GraphQL endpoint: GraphiQL outside production, queries over GET, mutations over POST.
+
+GraphiQL is our page (``identity.web.ui_pages``), not Strawberry's: its assets come from the
+package, not from a CDN, and it has no inline script.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from strawberry.asgi import GraphQL
 
 from identity.config import Settings
 from identity.runtime import Runtime
+from identity.web.ui_pages import graphiql_page
 from schema import build_schema
 from schema.context import Context
 
@@ -27,6 +32,9 @@ class GraphQLApp(GraphQL[Context, None]):
             return to_json(data)
         except PydanticSerializationError:
             return json.dumps(data, separators=(",", ":")).encode()
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(request)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

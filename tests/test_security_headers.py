@@ -1,7 +1,8 @@
 """Security headers on every answer: REST, GraphQL, errors (404, 422, 500) and crashes.
 
 A browser or proxy must never keep a token response (``Cache-Control: no-store``), sniff a
-JSON answer into HTML, frame a page, or send a ``Referer`` with a token in it.
+JSON answer into HTML, frame a page, load anything on behalf of an answer
+(``Content-Security-Policy``), or send a ``Referer`` with a token in it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from starlette.routing import Route
 
 from identity.app import create_app
 from identity.config import Settings
+from identity.web.security_headers import API_POLICY, PAGE_POLICY
 from tests.conftest import open_client
 
 BASELINE = {
@@ -24,6 +26,7 @@ BASELINE = {
     "referrer-policy": "no-referrer",
     "x-frame-options": "DENY",
     "cache-control": "no-store",
+    "content-security-policy": API_POLICY,
 }
 ACCOUNT = {"email": "heads@example.com", "password": "a long enough password 42"}
 
@@ -137,10 +140,12 @@ async def test_outside_production_graphiql_and_swagger_may_be_framed_and_cached(
     for response in (graphiql, docs):
         assert "x-frame-options" not in response.headers
         assert "cache-control" not in response.headers
+        assert response.headers["content-security-policy"] == PAGE_POLICY
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "no-referrer"
     assert openapi.headers["x-frame-options"] == "DENY"
     assert "cache-control" not in openapi.headers
+    assert openapi.headers["content-security-policy"] == API_POLICY
     assert "strict-transport-security" not in graphiql.headers
 
 
@@ -175,5 +180,21 @@ async def test_production_adds_hsts_and_frames_nothing(
         assert response.headers["strict-transport-security"].startswith("max-age=")
         assert response.headers["x-frame-options"] == "DENY"
         assert response.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert answers[1].headers["content-security-policy"].startswith(PAGE_POLICY)
     assert answers[0].headers["cache-control"] == "no-store"
     assert answers[3].headers["cache-control"] == "no-store"
+
+
+async def test_a_route_that_chose_its_own_policy_keeps_it(settings: Settings) -> None:
+    app = create_app(settings)
+    chosen = "default-src 'none'; img-src 'self'"
+
+    async def own_policy(_request: Request) -> Response:
+        return Response("x", headers={"Content-Security-Policy": chosen})
+
+    app.router.routes.append(Route("/own-policy", own_policy))
+    async for client in open_client(app):
+        response = await client.get("/own-policy")
+
+    assert response.headers["content-security-policy"] == chosen

@@ -3,9 +3,16 @@
 - ``X-Content-Type-Options: nosniff`` and ``Referrer-Policy: no-referrer``: always.
 - ``X-Frame-Options: DENY``: always, except, outside production, the pages a developer may
   want to embed: GraphiQL (the HTML answer of ``GET /graphql``) and Swagger UI (``/docs``).
+- ``Content-Security-Policy``: on those two pages, our own origin only (``PAGE_POLICY``: their
+  scripts, styles and fonts are files of the package, see ``identity.web.ui_pages``; the
+  ``data:`` images and fonts are the ones inlined in those style sheets), plus
+  ``frame-ancestors 'none'`` in production; on every other answer, JSON above all,
+  ``API_POLICY``: nothing may load and nothing may frame it. A route that chose its own
+  policy keeps it.
 - ``Cache-Control: no-store``: on every answer but the documentation (Swagger UI, the
-  OpenAPI document, GraphiQL), so no token, profile or error is kept by a browser or proxy
-  cache. A route that chose its own ``Cache-Control`` keeps it.
+  OpenAPI document, GraphiQL) and the static assets of those pages, so no token, profile or
+  error is kept by a browser or proxy cache. A route that chose its own ``Cache-Control``
+  keeps it.
 - ``Strict-Transport-Security``: in production (which is https only).
 """
 
@@ -18,15 +25,31 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HSTS = "max-age=63072000; includeSubDomains"
 GRAPHQL_PATH = "/graphql"
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; font-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'"
+)
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+NO_FRAMING = "frame-ancestors 'none'"
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp, *, production: bool, docs_paths: Collection[str] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        production: bool,
+        docs_paths: Collection[str] = (),
+        static_path: str | None = None,
+    ) -> None:
         """``docs_paths``: Swagger UI and the OpenAPI document: cacheable, and their HTML
-        pages framable outside production."""
+        pages framable outside production. ``static_path``: where the pages' assets are
+        served (cacheable)."""
         self.app = app
         self.production = production
         self.docs_paths = frozenset(docs_paths)
+        self.static_prefix = None if static_path is None else static_path.rstrip("/") + "/"
+        self.page_policy = f"{PAGE_POLICY}; {NO_FRAMING}" if production else PAGE_POLICY
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -35,17 +58,23 @@ class SecurityHeadersMiddleware:
         path: str = scope["path"]
         is_graphql_get = path == GRAPHQL_PATH and scope["method"] in ("GET", "HEAD")
         is_docs = path in self.docs_paths
+        is_static = self.static_prefix is not None and path.startswith(self.static_prefix)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 is_page = headers.get("content-type", "").startswith("text/html")
                 is_ide = is_graphql_get and is_page
+                is_developer_page = is_ide or (is_docs and is_page)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
-                if self.production or not (is_ide or (is_docs and is_page)):
+                if self.production or not is_developer_page:
                     headers["X-Frame-Options"] = "DENY"
-                if not (is_ide or is_docs) and "cache-control" not in headers:
+                if "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = (
+                        self.page_policy if is_developer_page else API_POLICY
+                    )
+                if not (is_ide or is_docs or is_static) and "cache-control" not in headers:
                     headers["Cache-Control"] = "no-store"
                 if self.production:
                     headers["Strict-Transport-Security"] = HSTS
