@@ -617,7 +617,14 @@ def _followed(value: Any) -> bool:
     return isinstance(value, types.FunctionType) and module.startswith(FOLLOWED_PACKAGES)
 
 
-def _referenced(function: types.FunctionType) -> Iterator[Any]:
+@functools.cache
+def _referenced(function: types.FunctionType) -> tuple[Any, ...]:
+    """The globals a function's code (and its nested code) names, modules' members included
+    (computed once per function: the document walks the same services from many routes)."""
+    return tuple(_names_resolved(function))
+
+
+def _names_resolved(function: types.FunctionType) -> Iterator[Any]:
     """The globals a function's code (and its nested code) names, modules' members included.
 
     ``module.name`` compiles to the names ``module`` and ``name``; each name is looked up in
@@ -652,9 +659,17 @@ def _referenced(function: types.FunctionType) -> Iterator[Any]:
             if module.__name__.startswith(FOLLOWED_PACKAGES) and hasattr(module, name):
                 yield getattr(module, name)
         for cls in classes:
-            method = inspect.getattr_static(cls, name, None)
+            method = _class_attribute(cls, name)
             if isinstance(method, types.FunctionType):
                 yield method
+
+
+def _class_attribute(cls: type, name: str) -> Any:
+    """``name`` as the class (or a base) defines it, without running descriptors."""
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    return None
 
 
 def _references(call: Callable[..., Any], target: Callable[..., Any]) -> bool:
