@@ -1,6 +1,9 @@
 """The permission catalogue: the built-in permissions and custom ones administrators add.
 
-Reading needs ``permissions:read``; creating, changing and deleting custom permissions needs
+Viewing the catalogue (``view_permissions``, ``grouped_permissions``, ``get_permission``) is
+for every signed-in user (seed 004: "All authenticated users (view)"); the administrators'
+listing (``list_permissions``, seed 003's ``/v1/admin/permissions``, "requires admin role")
+needs ``permissions:read``. Creating, changing and deleting custom permissions needs
 ``permissions:write``, checked again inside the write's transaction. Deleting one also needs
 holding it: it takes the permission from every role and account, which would open its
 holders to the management of someone who lacks it (``services.access``). Built-in
@@ -24,7 +27,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.errors import Conflict, NotFound, SystemPermissionProtected, ValidationFailed
+from identity.errors import (
+    AuthenticationRequired,
+    Conflict,
+    NotFound,
+    SystemPermissionProtected,
+    ValidationFailed,
+)
 from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, Permission
 from identity.principal import Principal
@@ -111,16 +120,15 @@ async def _ensure_name_free(
         raise Conflict(f"A permission named '{name}' already exists", field="name")
 
 
-async def list_permissions(
-    deps: Deps,
-    *,
-    principal: Principal | None,
-    search: str | None = None,
-    resource: str | None = None,
-    action: str | None = None,
+def _signed_in(principal: Principal | None) -> None:
+    if principal is None:
+        raise AuthenticationRequired()
+
+
+async def _matching(
+    deps: Deps, *, search: str | None, resource: str | None, action: str | None
 ) -> list[PermissionRow]:
     """Permissions by name; ``search`` looks in names and descriptions."""
-    await authorization.require(deps, principal, Permission.PERMISSIONS_READ)
     statement = select(PermissionRow).order_by(col(PermissionRow.name))
     if search and search.strip():
         term = search.strip().lower()
@@ -140,6 +148,33 @@ async def list_permissions(
         return list((await session.scalars(statement)).all())
 
 
+async def view_permissions(
+    deps: Deps,
+    *,
+    principal: Principal | None,
+    search: str | None = None,
+    resource: str | None = None,
+    action: str | None = None,
+) -> list[PermissionRow]:
+    """Permissions by name, for every signed-in user; ``search`` looks in names and
+    descriptions."""
+    _signed_in(principal)
+    return await _matching(deps, search=search, resource=resource, action=action)
+
+
+async def list_permissions(
+    deps: Deps,
+    *,
+    principal: Principal | None,
+    search: str | None = None,
+    resource: str | None = None,
+    action: str | None = None,
+) -> list[PermissionRow]:
+    """Permissions by name, as administrators list them (seed 003): ``permissions:read``."""
+    await authorization.require(deps, principal, Permission.PERMISSIONS_READ)
+    return await _matching(deps, search=search, resource=resource, action=action)
+
+
 async def grouped_permissions(
     deps: Deps,
     *,
@@ -148,8 +183,9 @@ async def grouped_permissions(
     resource: str | None = None,
     action: str | None = None,
 ) -> dict[str, list[PermissionRow]]:
-    """The same list, grouped by resource; resources in alphabetical order."""
-    rows = await list_permissions(
+    """Permissions grouped by resource, for every signed-in user; resources in alphabetical
+    order."""
+    rows = await view_permissions(
         deps, principal=principal, search=search, resource=resource, action=action
     )
     groups: dict[str, list[PermissionRow]] = defaultdict(list)
@@ -161,7 +197,8 @@ async def grouped_permissions(
 async def get_permission(
     deps: Deps, *, principal: Principal | None, permission_id: uuid.UUID
 ) -> PermissionRow:
-    await authorization.require(deps, principal, Permission.PERMISSIONS_READ)
+    """One permission, for every signed-in user."""
+    _signed_in(principal)
     async with deps.database.read() as session:
         return await _permission(session, permission_id)
 

@@ -12,7 +12,7 @@ from identity.permissions import Permission as PermissionName
 from identity.services import permission_catalog, roles
 from identity.services.roles import RoleDetails
 from schema.context import Context
-from schema.permissions import HasPermission, requires
+from schema.permissions import AUTHENTICATED, HasPermission, IsAuthenticated, requires
 from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Permission, PermissionGroup, Role
 
@@ -81,9 +81,9 @@ class RbacQuery:
         return role_from(info, found)
 
     @strawberry.field(
-        description="Permissions by name; `search` looks in names and descriptions. "
-        f"{requires(PermissionName.PERMISSIONS_READ)}",
-        permission_classes=[HasPermission(PermissionName.PERMISSIONS_READ)],
+        description="Permissions by name; `search` looks in names and descriptions. Every "
+        f"signed-in user may view them. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
     )
     async def permissions(
         self,
@@ -93,7 +93,7 @@ class RbacQuery:
         action: str | None = None,
     ) -> list[Permission]:
         check_list_arguments(texts={"search": search, "resource": resource, "action": action})
-        found = await permission_catalog.list_permissions(
+        found = await permission_catalog.view_permissions(
             info.context.deps,
             principal=await info.context.principal(),
             search=search,
@@ -103,8 +103,9 @@ class RbacQuery:
         return [Permission.from_model(row) for row in found]
 
     @strawberry.field(
-        description=f"Permissions grouped by resource. {requires(PermissionName.PERMISSIONS_READ)}",
-        permission_classes=[HasPermission(PermissionName.PERMISSIONS_READ)],
+        description="Permissions grouped by resource. Every signed-in user may view them. "
+        f"{AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
     )
     async def permission_groups(
         self,
@@ -127,9 +128,9 @@ class RbacQuery:
         ]
 
     @strawberry.field(
-        description="One permission; null when there is none with this id. "
-        f"{requires(PermissionName.PERMISSIONS_READ)}",
-        permission_classes=[HasPermission(PermissionName.PERMISSIONS_READ)],
+        description="One permission; null when there is none with this id. Every signed-in "
+        f"user may view it. {AUTHENTICATED}",
+        permission_classes=[IsAuthenticated],
     )
     async def permission(self, info: Info[Context, None], id: strawberry.ID) -> Permission | None:
         permission_id = parse_id(id)

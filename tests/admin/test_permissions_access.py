@@ -1,7 +1,10 @@
-"""Who may read and manage permissions, on REST (seeds 003, 004) and GraphQL.
+"""Who may view, list and manage permissions, on REST (seeds 003, 004) and GraphQL.
 
-For each operation: {anonymous: 401, plain user: 403, administrator without the permission: 403,
-administrator with it: success}, on SQLite and PostgreSQL.
+Managing, and the flat REST lists (seed 003's administrators' listing; ``/api/v1/permissions``,
+which no seed documents): {anonymous: 401, plain user: 403, administrator without the
+permission: 403, administrator with it: success}. Viewing (seed 004:
+"All authenticated users (view)"): {anonymous: 401, plain user and administrator without
+permissions:read: success}. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,7 +14,16 @@ import pytest
 from fastapi import FastAPI
 
 from identity.permissions import Permission
-from tests.admin.rbac_helpers import Gql, Rest, check_gql_matrix, check_rest_matrix
+from tests.admin.rbac_helpers import (
+    Gql,
+    Rest,
+    check_gql_matrix,
+    check_rest_matrix,
+    error_code,
+    gql,
+    matrix,
+    targets,
+)
 
 READ = Permission.PERMISSIONS_READ
 WRITE = Permission.PERMISSIONS_WRITE
@@ -32,8 +44,6 @@ REST_OPERATIONS = [
     Rest("GET", "/v1/admin/permissions", READ),
     Rest("POST", "/api/v1/permissions", WRITE, CREATE, 201),
     Rest("GET", "/api/v1/permissions", READ),
-    Rest("GET", "/api/v1/permissions/grouped?search=&resource=&action=", READ),
-    Rest("GET", "/api/v1/permissions/{builtin}", READ),
     Rest("PUT", "/api/v1/permissions/{permission}", WRITE, UPDATE),
     Rest("DELETE", "/api/v1/permissions/{permission}", WRITE),
 ]
@@ -41,7 +51,12 @@ REST_OPERATIONS = [
 PERMISSION_RESULT = (
     "__typename ... on PermissionPayload { permission { name } } ... on Error { code message }"
 )
-GQL_OPERATIONS = [
+# Seed 004's viewing routes, and the GraphQL fields that view the catalogue.
+REST_VIEWS = [
+    Rest("GET", "/api/v1/permissions/grouped?search=&resource=&action=", READ),
+    Rest("GET", "/api/v1/permissions/{builtin}", READ),
+]
+GQL_VIEWS = [
     Gql("permissions", "{ permissions { name } }", READ, {}, "permissions"),
     Gql(
         "permissionGroups",
@@ -57,6 +72,9 @@ GQL_OPERATIONS = [
         {"id": "{builtin}"},
         "permission",
     ),
+]
+
+GQL_OPERATIONS = [
     Gql(
         "createPermission",
         "mutation($input: CreatePermissionInput!) { createPermission(input: $input) { "
@@ -95,3 +113,53 @@ async def test_rest_access(app: FastAPI, client: httpx.AsyncClient, operation: R
 @pytest.mark.parametrize("operation", GQL_OPERATIONS, ids=str)
 async def test_graphql_access(app: FastAPI, client: httpx.AsyncClient, operation: Gql) -> None:
     await check_gql_matrix(app, client, operation)
+
+
+@pytest.mark.parametrize("operation", REST_VIEWS, ids=str)
+async def test_rest_views_are_for_every_signed_in_user(
+    app: FastAPI, client: httpx.AsyncClient, operation: Rest
+) -> None:
+    # given
+    world = await targets(app, operation.permission)
+    callers = await matrix(app, operation.permission)
+    path = world.fill(operation.path)
+
+    # when
+    anonymous = await client.get(path)
+    answers = [
+        await client.get(path, headers=who.headers)
+        for who in (callers.plain, callers.without, callers.holder)
+    ]
+
+    # then
+    assert anonymous.status_code == 401, anonymous.text
+    assert anonymous.json()["error"]["code"] == "AUTHENTICATION_REQUIRED"
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+    assert answers[0].json() == answers[2].json()
+    assert "reports:read" in answers[0].text
+
+
+@pytest.mark.parametrize("operation", GQL_VIEWS, ids=str)
+async def test_graphql_views_are_for_every_signed_in_user(
+    app: FastAPI, client: httpx.AsyncClient, operation: Gql
+) -> None:
+    # given
+    world = await targets(app, operation.permission)
+    callers = await matrix(app, operation.permission)
+    variables = world.fill(operation.variables)
+
+    # when
+    anonymous = await gql(client, operation.document, variables)
+    answers = [
+        await gql(client, operation.document, variables, token=who.token)
+        for who in (callers.plain, callers.without, callers.holder)
+    ]
+
+    # then
+    assert error_code(anonymous) == "AUTHENTICATION_REQUIRED", anonymous
+    for answer in answers:
+        assert "errors" not in answer, answer
+        assert answer["data"][operation.field], answer
+    assert answers[0] == answers[2]
+    assert "reports:read" in str(answers[0])
