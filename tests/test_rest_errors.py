@@ -127,6 +127,7 @@ def test_graphql_masks_only_unexpected_errors() -> None:
         ("OPTIONS", "/api/v1/users/me", "GET, HEAD, PUT"),
         ("PATCH", "/api/v1/roles/00000000-0000-0000-0000-000000000000", "DELETE, GET, HEAD, PUT"),
         ("DELETE", "/health", "GET, HEAD"),
+        ("OPTIONS", "/api/v1/permissions/grouped", "GET, HEAD"),
     ],
 )
 async def test_a_405_names_every_method_the_path_serves(

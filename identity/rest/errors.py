@@ -96,11 +96,16 @@ def _allowed_methods(request: Request) -> str:
     methods; ``GET`` and ``PUT`` of one path are two routes here.
     """
     scope = {**request.scope, "method": "\0"}
-    methods: set[str] = set()
+    literal: set[str] = set()
+    templated: set[str] = set()
     for route in request.app.routes:
-        match, _ = route.matches(scope)
+        match, child = route.matches(scope)
         if match is Match.PARTIAL:
-            methods.update(getattr(route, "methods", None) or ())
+            found = literal if not child.get("path_params") else templated
+            found.update(getattr(route, "methods", None) or ())
+    # A path spelled out (``/permissions/grouped``) is its own resource, not an id of its
+    # templated sibling (``/permissions/{permission_id}``).
+    methods = literal or templated
     if "GET" in methods:
         methods.add("HEAD")
     return ", ".join(sorted(methods))

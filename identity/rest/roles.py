@@ -3,7 +3,8 @@
 
 Seed 004 grants these by level (super admin, organization admin); here each needs the
 permission of the operation: roles:read/roles:write, permissions:read/permissions:write,
-users:read/users:write (a user's roles).
+users:read/users:write (a user's roles). Viewing one permission or the grouped catalogue is for
+every signed-in user, as seed 004 says.
 """
 
 from __future__ import annotations
@@ -136,7 +137,7 @@ async def list_permissions(
     return [permission_json(row) for row in found]
 
 
-@router.get("/permissions/grouped", summary="Permissions grouped by resource (permissions:read)")
+@router.get("/permissions/grouped", summary="Permissions grouped by resource (any signed-in user)")
 async def grouped_permissions(
     deps: DepsDep,
     principal: PrincipalDep,
@@ -150,7 +151,7 @@ async def grouped_permissions(
     return {name: [permission_json(row) for row in rows] for name, rows in groups.items()}
 
 
-@router.get("/permissions/{permission_id}", summary="A permission (permissions:read)")
+@router.get("/permissions/{permission_id}", summary="A permission (any signed-in user)")
 async def get_permission(
     permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
