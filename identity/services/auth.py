@@ -707,7 +707,6 @@ async def change_password(
         new_password,
         email=user.email,
         username=user.username,
-        min_length=(await runtime_settings.current(deps)).password_min_length,
         field="new_password",
     )
     password_hash = await deps.hasher.hash(new_password)

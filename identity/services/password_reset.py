@@ -8,7 +8,7 @@ from identity.audit_events import EventType
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
-from identity.services import after_answer, audit, one_time, runtime_settings, throttle
+from identity.services import after_answer, audit, one_time, throttle
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
@@ -76,7 +76,6 @@ async def reset_password(
             new_password,
             email=user.email,
             username=user.username,
-            min_length=(await runtime_settings.current(deps)).password_min_length,
             field="new_password",
         )
         password_hash = await deps.hasher.hash(new_password)

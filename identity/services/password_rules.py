@@ -13,7 +13,8 @@ import httpx
 
 from identity.config import Settings
 from identity.errors import PasswordRejected
-from identity.security.password_policy import MIN_LENGTH, check_password, pwned_range_query
+from identity.security.password_policy import check_password, pwned_range_query
+from identity.services import runtime_settings
 from identity.services.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -25,14 +26,17 @@ async def check_new_password(
     *,
     email: str | None = None,
     username: str | None = None,
-    min_length: int = MIN_LENGTH,
+    min_length: int | None = None,
     field: str = "password",
 ) -> None:
     """Raise PasswordRejected naming the first rule ``password`` breaks.
 
+    ``min_length`` defaults to the runtime setting ``password_min_length``.
     The breached-password check (``PASSWORD_BREACHED``) runs only when
     ``IDENTITY_BREACHED_PASSWORDS_URL`` is set, and fails open.
     """
+    if min_length is None:
+        min_length = (await runtime_settings.current(deps)).password_min_length
     check_password(password, email=email, username=username, min_length=min_length, field=field)
     if await breach_count(deps.settings, password) > 0:
         raise PasswordRejected(
