@@ -4,8 +4,7 @@ hold, or let a locked, deactivated or deleted account keep working. SQLite and P
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,7 +13,6 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
-from identity.clock import SystemClock
 from identity.models import Role, UserRole
 from tests.admin.users_helpers import (
     PASSWORD,
@@ -29,6 +27,7 @@ from tests.admin.users_helpers import (
     user_row,
 )
 from tests.rest.helpers import assert_error, me_status
+from tests.support.clocks import install_clock
 
 # (name, method, path, body): each would take the last active super-admin away.
 REMOVALS = [
@@ -306,23 +305,8 @@ async def test_a_locked_login_cannot_refresh_or_log_in(
     assert_error(again, 403, "ACCOUNT_DISABLED")
 
 
-class ShiftedClock:
-    def __init__(self) -> None:
-        self._system = SystemClock()
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return self._system.now() + self.offset
-
-    def monotonic(self) -> float:
-        return self._system.monotonic() + self.offset.total_seconds()
-
-
 async def test_a_timed_lock_ends_by_itself(app: FastAPI, client: httpx.AsyncClient) -> None:
-    clock = ShiftedClock()
-    running = runtime(app)
-    running.clock = clock
-    running.deps = dataclasses.replace(running.deps, clock=clock)
+    clock = install_clock(app)
     _, admin_token = await superadmin(app)
     created = await client.post(
         "/api/v1/users",

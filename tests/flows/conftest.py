@@ -13,7 +13,6 @@ import asyncio
 import dataclasses
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any, cast
 
@@ -23,11 +22,11 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
-from identity.clock import SystemClock
 from identity.config import Settings
 from identity.models import MailStatus, OneTimeToken, OutboxMail, User
 from identity.runtime import Runtime
 from identity.services import after_answer
+from tests.support.clocks import MovableClock, install_clock
 from tests.support.smtp import SmtpServer
 
 FRONTEND = "https://app.example.com"
@@ -143,21 +142,7 @@ def runtime(app: FastAPI) -> Runtime:
     return cast(Runtime, app.state.runtime)
 
 
-class ShiftedClock:
-    """The system time plus an offset that only grows when a test moves it."""
-
-    def __init__(self) -> None:
-        self._system = SystemClock()
-        self.offset = timedelta()
-
-    def now(self) -> datetime:
-        return self._system.now() + self.offset
-
-    def monotonic(self) -> float:
-        return self._system.monotonic() + self.offset.total_seconds()
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
+ShiftedClock = MovableClock
 
 
 @pytest.fixture
@@ -168,12 +153,7 @@ def clock(app: FastAPI, client: httpx.AsyncClient) -> ShiftedClock:
     are checked against the real time by PyJWT: a test moves the clock only after it is done
     with the access tokens issued before.
     """
-    shifted = ShiftedClock()
-    running = runtime(app)
-    running.clock = shifted
-    running.deps = dataclasses.replace(running.deps, clock=shifted)
-    running.mail.clock = shifted
-    return shifted
+    return install_clock(app)
 
 
 async def _unsent(app: FastAPI) -> int:
