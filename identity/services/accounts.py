@@ -283,18 +283,8 @@ async def register(
     conceal = self_service and not values.registration_reveals_existing
     try:
         async with deps.database.unit_of_work() as session:
-            if conceal:
-                # The username is public (it is what others see), the address is not: a taken
-                # username may still be refused, but the answer must not depend on the address.
-                await _ensure_unique(
-                    session, email_key=None, username_key=user.username_key, exclude=None
-                )
-                owner = await _owner_of(session, user.email_key)
-                if owner is not None:
-                    await one_time.mail_address_in_use(
-                        session, deps, owner=owner, meta=meta, attempted="registration"
-                    )
-                    return _unsaved(user)
+            if conceal and await _told_the_owner(session, deps, user=user, meta=meta):
+                return _unsaved(user)
             await _ensure_unique(
                 session, email_key=user.email_key, username_key=user.username_key, exclude=None
             )
@@ -317,17 +307,28 @@ async def register(
         if conceal:
             # A parallel registration took the address (or the username) first.
             async with deps.database.unit_of_work() as session:
-                await _ensure_unique(
-                    session, email_key=None, username_key=user.username_key, exclude=None
-                )
-                owner = await _owner_of(session, user.email_key)
-                if owner is not None:
-                    await one_time.mail_address_in_use(
-                        session, deps, owner=owner, meta=meta, attempted="registration"
-                    )
+                if await _told_the_owner(session, deps, user=user, meta=meta):
                     return _unsaved(user)
         raise Conflict("Email or username already registered", field="email") from exc
     return user
+
+
+async def _told_the_owner(
+    session: AsyncSession, deps: Deps, *, user: User, meta: RequestMeta
+) -> bool:
+    """Whether the address is taken, its owner now told by mail (a concealed duplicate).
+
+    The username is public (it is what others see), the address is not: a taken username is
+    still refused, but the answer must not depend on the address.
+    """
+    await _ensure_unique(session, email_key=None, username_key=user.username_key, exclude=None)
+    owner = await _owner_of(session, user.email_key)
+    if owner is None:
+        return False
+    await one_time.mail_address_in_use(
+        session, deps, owner=owner, meta=meta, attempted="registration"
+    )
+    return True
 
 
 def _unsaved(user: User) -> User:
