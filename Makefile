@@ -28,7 +28,7 @@ check: $(STAMP)
 test: $(STAMP)
 	scripts/ensure-system-packages
 	$(MAKE) check
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 format: $(STAMP)
 	$(BIN)/ruff format .
