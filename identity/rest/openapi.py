@@ -40,6 +40,7 @@ from identity.rest import auth_flows
 from identity.rest import deps as rest_deps
 from identity.rest.errors import STATUS_CODES
 from identity.security.password_policy import MAX_LENGTH as MAX_PASSWORD_LENGTH
+from identity.security.password_policy import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from identity.services.permission_catalog import (
     MAX_DESCRIPTION_LENGTH as PERMISSION_DESCRIPTION_LENGTH,
 )
@@ -246,8 +247,6 @@ BODY_RULES: dict[str, dict[str, Any]] = {
     "BulkBody": BULK_RULE,
 }
 
-# The floor of the password policy (``password_min_length``, a runtime setting, is at least 8).
-MIN_PASSWORD_LENGTH = 8
 HTTPS_URL = r"^(\s*|https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?)$"
 USERNAME = r"^\s*[\w.-]{0,150}\s*$"
 # Addresses at special-use domains (``.test``, ``.local``...) are refused by the validator.
