@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, union, update
+from sqlalchemy import Select, and_, delete, func, literal, or_, select, union, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -139,6 +139,54 @@ async def permissions_by_role(
         for role_id, permission in rows:
             found[role_id].append(permission)
     return {role_id: found[role_id] for role_id in ids}
+
+
+permissions_of_roles = permissions_by_role
+
+
+def _held_pairs(user_ids: Sequence[uuid.UUID]) -> Any:
+    """(user_id, role_id, kind) for every role the users hold: the primary role
+    (``kind`` 0) and those in user_roles (1). The one definition of "holds a role"."""
+    primary: Any = (
+        select(
+            col(User.id).label("user_id"),
+            col(Role.id).label("role_id"),
+            literal(0).label("kind"),
+        )
+        .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
+        .where(col(User.id).in_(user_ids))
+    )
+    extra: Any = select(
+        col(UserRole.user_id).label("user_id"),
+        col(UserRole.role_id).label("role_id"),
+        literal(1).label("kind"),
+    ).where(col(UserRole.user_id).in_(user_ids))
+    return union_all(primary, extra).subquery("held")
+
+
+async def held_roles(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID], *, include_inactive: bool = True
+) -> dict[uuid.UUID, list[Role]]:
+    """Each user's roles in one statement: the primary role first, then the others by name,
+    each once. Inactive roles are included unless ``include_inactive`` is False (what
+    GraphQL's ``User.roles`` and REST's user roles show: every role held)."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return {}
+    held = _held_pairs(ids)
+    statement = (
+        select(held.c.user_id, Role)
+        .join(Role, col(Role.id) == held.c.role_id)
+        .order_by(held.c.user_id, held.c.kind, col(Role.name), col(Role.id))
+    )
+    if not include_inactive:
+        statement = statement.where(col(Role.is_active))
+    found: dict[uuid.UUID, list[Role]] = {user_id: [] for user_id in ids}
+    for user_id, role in await session.execute(statement):
+        mine = found[user_id]
+        if all(other.id != role.id for other in mine):
+            mine.append(role)
+    return found
 
 
 async def _details(session: AsyncSession, roles: Sequence[Role]) -> list[RoleDetails]:
