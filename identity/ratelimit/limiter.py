@@ -1,0 +1,153 @@
+"""Spending rate budgets in Redis, shared by every replica, or in memory for one process.
+
+Moving windows from the ``limits`` library. With a Redis URL the counters live in Redis; if
+Redis stops answering, the limiter keeps counting in this process's memory, logs once, and
+tries Redis again after ``retry_seconds``: a Redis outage makes limits per-replica for a while,
+it never turns them off and never fails a request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TypeVar
+
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
+
+from identity.ratelimit.budgets import Budget
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+KEY_PREFIX = "identity-rl"
+
+
+class Backend(StrEnum):
+    """Where counters live now, as ``/health`` and ``/metrics`` report it."""
+
+    MEMORY = "memory"
+    CONNECTED = "connected"
+    UNREACHABLE = "unreachable"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The outcome of spending a budget, with what the limit headers say."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_at: int
+    window_seconds: int
+    retry_after: int
+
+
+class Limiter:
+    """Spends budgets per key; ``spend`` answers whether the request may go on."""
+
+    def __init__(
+        self,
+        *,
+        items: Mapping[Budget, RateLimitItem],
+        redis_url: str | None = None,
+        retry_seconds: float = 5.0,
+        redis_timeout_seconds: float = 0.5,
+    ) -> None:
+        self.items = dict(items)
+        self.retry_seconds = retry_seconds
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: MovingWindowRateLimiter | None = None
+        self._redis_storage: Storage | None = None
+        self._down_until = 0.0
+        if redis_url:
+            self._redis_storage = RedisStorage(
+                "async+" + redis_url,
+                implementation="redispy",
+                key_prefix=KEY_PREFIX,
+                wrap_exceptions=True,
+                socket_timeout=redis_timeout_seconds,
+                socket_connect_timeout=redis_timeout_seconds,
+            )
+            self._redis = MovingWindowRateLimiter(self._redis_storage)
+
+    @property
+    def backend(self) -> Backend:
+        if self._redis is None:
+            return Backend.MEMORY
+        return Backend.UNREACHABLE if self._down_until else Backend.CONNECTED
+
+    async def spend(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
+        """Spend ``cost`` of ``budget`` for ``key``; a refusal spends nothing."""
+        item = self.items[budget]
+
+        async def run(strategy: MovingWindowRateLimiter) -> Verdict:
+            allowed = await strategy.hit(item, budget.value, key, cost=cost)
+            stats = await strategy.get_window_stats(item, budget.value, key)
+            return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
+
+        return await self._run(run)
+
+    async def peek(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
+        """What spending ``cost`` would answer, spending nothing."""
+        item = self.items[budget]
+
+        async def run(strategy: MovingWindowRateLimiter) -> Verdict:
+            allowed = await strategy.test(item, budget.value, key, cost=cost)
+            stats = await strategy.get_window_stats(item, budget.value, key)
+            return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
+
+        return await self._run(run)
+
+    async def clear(self, budget: Budget, key: str) -> None:
+        """Forget what ``key`` spent of ``budget`` (an operator's unlock)."""
+        item = self.items[budget]
+
+        async def run(strategy: MovingWindowRateLimiter) -> None:
+            await strategy.clear(item, budget.value, key)
+
+        await self._run(run)
+
+    async def _run(self, operation: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+        redis = self._redis
+        if redis is None or time.monotonic() < self._down_until:
+            return await operation(self._memory)
+        try:
+            result = await operation(redis)
+        except StorageError as error:
+            if not self._down_until:
+                log.warning("rate limits: Redis unreachable, counting in memory: %s", error)
+            self._down_until = time.monotonic() + self.retry_seconds
+            return await operation(self._memory)
+        if self._down_until:
+            log.warning("rate limits: Redis reachable again, counting there")
+            self._down_until = 0.0
+        return result
+
+    async def aclose(self) -> None:
+        """Close the Redis connection pool (the ``limits`` storage does not offer it)."""
+        if self._redis_storage is not None:
+            bridge = getattr(self._redis_storage, "bridge", None)
+            storage = getattr(bridge, "storage", None)
+            if storage is not None:
+                await storage.aclose()
+
+
+def _verdict(
+    item: RateLimitItem, allowed: bool, reset_time: float, remaining: int, cost: int
+) -> Verdict:
+    now = time.time()
+    reset_at = math.ceil(reset_time) if reset_time > now else math.ceil(now)
+    return Verdict(
+        allowed=allowed,
+        limit=item.amount,
+        remaining=max(0, remaining),
+        reset_at=reset_at,
+        window_seconds=item.get_expiry(),
+        retry_after=0 if allowed else max(1, math.ceil(reset_time - now)),
+    )
