@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from identity.audit_events import EventType
 from identity.services import audit
-from tests.rest.helpers import audit_events
+from tests.support.audit import audit_events
 
 ROOT = Path(__file__).resolve().parents[1]
 DOTTED = re.compile(r"[a-z][a-z_]*(\.[a-z][a-z_]*)+")

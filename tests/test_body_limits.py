@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from identity.app import create_app
 from identity.config import Settings
 from tests.conftest import open_client
-from tests.rest.helpers import assert_error
+from tests.support.http import assert_error
 
 MB = 1024 * 1024
 CHUNK = 64 * 1024

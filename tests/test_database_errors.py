@@ -50,7 +50,7 @@ async def test_a_broken_database_answers_masked_errors_on_both_surfaces(
     """Whatever input rules exist, a statement can still fail: the table is gone here."""
     from identity.app import create_app
     from tests.conftest import open_client
-    from tests.rest.helpers import runtime
+    from tests.support.app import runtime
 
     app = create_app(make_settings(env="development"))
     variables = {"input": {"email": "gone@example.com", "password": "a fine long password 42"}}

@@ -7,7 +7,7 @@ import pytest
 from fastapi import FastAPI
 
 from identity.web.json_depth import MAX_JSON_DEPTH, nesting_exceeds
-from tests.admin.rbac_helpers import superadmin
+from tests.factories import super_admin
 
 
 @pytest.mark.parametrize(
@@ -32,7 +32,7 @@ async def test_a_bracket_in_a_search_term_is_searched_for(
     app: FastAPI, client: httpx.AsyncClient, value: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     response = await client.get("/v1/users", params={"search": value}, headers=root.headers)

@@ -35,8 +35,9 @@ from pydantic import BaseModel
 from identity.permissions import Permission
 from schema import build_schema
 from schema.types.pagination import encode_cursor
-from tests.admin.rbac_helpers import Caller, caller, gql
-from tests.rest.helpers import assert_error, error_fields
+from tests.factories import Caller, caller
+from tests.support.graphql import gql
+from tests.support.http import assert_error, error_fields
 
 HUGE = "1185530747884384768"
 POSITIONS = frozenset({"page", "skip", "offset"})

@@ -14,7 +14,7 @@ import pytest
 from identity.app import create_app
 from identity.config import Settings
 from tests.conftest import open_client
-from tests.rest.helpers import assert_error, bearer
+from tests.support.http import assert_error, bearer
 
 OPERATOR_ROUTES = ["/metrics", "/health/detailed", "/api/v1/health/detailed"]
 METRICS_TOKEN = "operator-token-0123456789abcdef"

@@ -20,8 +20,9 @@ from fastapi import FastAPI
 from identity.errors import TokenInvalid
 from identity.models import TokenPurpose, UserStatus
 from identity.services import one_time
-from tests.admin.users_helpers import add_user, bearer, runtime, superadmin
-from tests.rest.helpers import assert_error
+from tests.factories import add_user, root
+from tests.support.app import runtime
+from tests.support.http import assert_error, bearer
 
 NEW_EMAIL = "recovered@example.com"
 
@@ -122,7 +123,7 @@ async def test_every_link_of_the_account_dies_with_the_change(
     status: UserStatus,
 ) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     victim = await add_user(
         app,
         "victim@example.com",
@@ -150,7 +151,7 @@ async def test_every_link_of_the_account_dies_with_the_change(
 
 async def test_other_changes_leave_the_links_alone(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     victim = await add_user(app, "victim@example.com")
     raws = await links_for(app, victim, "victim@example.com")
 
@@ -169,7 +170,7 @@ async def test_a_refused_change_leaves_the_links_alone(
 ) -> None:
     """The tokens die in the transaction of the change: no change, no revocation."""
     # given: the address is taken
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, NEW_EMAIL)
     victim = await add_user(app, "victim@example.com")
     raws = await links_for(app, victim, "victim@example.com")

@@ -20,17 +20,12 @@ from fastapi import FastAPI
 from identity.errors import TooManyAttempts
 from identity.services import runtime_settings
 from identity.services.auth import check_current_password
-from tests.admin.users_helpers import (
-    PASSWORD,
-    add_user,
-    audit_events,
-    bearer,
-    gql,
-    runtime,
-    token_for,
-    user_row,
-)
-from tests.rest.helpers import assert_error
+from tests.factories import PASSWORD, add_user, token_for
+from tests.support.app import runtime
+from tests.support.audit import audit_events
+from tests.support.graphql import gql
+from tests.support.http import assert_error, bearer
+from tests.support.rows import user_row
 
 NEW_EMAIL = "taken-over@evil.example"
 UPDATE_USER = """

@@ -24,16 +24,10 @@ from sqlmodel import col
 from identity.db import WRITE_OPTION, _begin_sqlite
 from identity.models import PermissionRow, Role, User, UserRole
 from identity.permissions import Permission
-from tests.admin.rbac_helpers import (
-    Caller,
-    caller,
-    gql,
-    new_permission,
-    new_role,
-    new_user,
-    runtime,
-)
-from tests.rest.helpers import assert_error
+from tests.factories import Caller, add_user, caller, new_permission, new_role
+from tests.support.app import runtime
+from tests.support.graphql import gql
+from tests.support.http import assert_error
 
 
 @contextmanager
@@ -80,7 +74,7 @@ async def unchanged(app: FastAPI, target: uuid.UUID) -> bool:
     async with runtime(app).database.read() as session:
         user = await session.get(User, target)
         roles = set((await session.scalars(select(col(Role.name)))).all())
-        new_user = await session.scalar(
+        add_user = await session.scalar(
             select(col(User.id)).where(col(User.email_key) == "new@example.com")
         )
         permissions = set((await session.scalars(select(col(PermissionRow.name)))).all())
@@ -95,7 +89,7 @@ async def unchanged(app: FastAPI, target: uuid.UUID) -> bool:
         and user.is_active
         and user.status != "locked"
         and {"spare", "fresh", "renamed"} & roles == {"spare"}
-        and new_user is None
+        and add_user is None
         and "reports:custom" in permissions
         and "invoices:approve" not in permissions
         and not held
@@ -183,7 +177,7 @@ async def test_a_revocation_committed_first_stops_the_write(
     # given: an administrator holding the permission (and what the targets grant)
     custom = await new_permission(app, "reports:custom")
     role = await new_role(app, name="spare")
-    target = await new_user(app, email="target@example.com")
+    target = await add_user(app, email="target@example.com")
     admin = await caller(app, permissions=[permission.value, "reports:custom"])
     ids = {"user": target, "role": role, "perm": custom}
 
@@ -203,7 +197,7 @@ async def test_without_a_revocation_the_same_writes_go_through(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    target = await new_user(app, email="target@example.com")
+    target = await add_user(app, email="target@example.com")
     admin = await caller(app, permissions=[Permission.USERS_WRITE.value])
 
     # when
@@ -227,7 +221,7 @@ async def test_graphql_writes_check_inside_the_transaction_too(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    target = await new_user(app, email="target@example.com")
+    target = await add_user(app, email="target@example.com")
     admin = await caller(app, permissions=[Permission.USERS_WRITE.value])
 
     # when

@@ -10,17 +10,10 @@ import pytest
 from fastapi import FastAPI
 
 from identity.permissions import Permission
-from tests.admin.rbac_helpers import (
-    audit_events,
-    gql,
-    new_permission,
-    new_role,
-    new_user,
-    permission_id,
-    role_id,
-    superadmin,
-    token_for,
-)
+from tests.factories import add_user, new_permission, new_role, super_admin, token_for
+from tests.support.audit import audit_events
+from tests.support.graphql import gql
+from tests.support.rows import permission_id, role_id
 
 CREATE_PERMISSION = """
 mutation($input: CreatePermissionInput!) {
@@ -51,7 +44,7 @@ async def test_a_permission_is_named_resource_action(
     app: FastAPI, client: httpx.AsyncClient, body: dict[str, Any], field: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     response = await client.post("/api/v1/permissions", json=body, headers=root.headers)
@@ -65,7 +58,7 @@ async def test_a_permission_is_named_resource_action(
 
 async def test_the_name_may_come_from_its_parts(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     response = await client.post(
@@ -81,7 +74,7 @@ async def test_the_name_may_come_from_its_parts(app: FastAPI, client: httpx.Asyn
 
 async def test_a_duplicate_name_is_409(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     builtin = await client.post(
@@ -98,7 +91,7 @@ async def test_built_in_permissions_cannot_be_changed_or_deleted(
     app: FastAPI, client: httpx.AsyncClient, name: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     builtin = await permission_id(app, name)
 
     # when
@@ -125,7 +118,7 @@ async def test_a_custom_permission_is_held_by_superadmins_and_grantable(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     created = await gql(
         client,
         CREATE_PERMISSION,
@@ -134,7 +127,7 @@ async def test_a_custom_permission_is_held_by_superadmins_and_grantable(
     )
     superadmin_role = await role_id(app, "superadmin")
     approver = await new_role(app, name="approver")
-    user_id = await new_user(app, roles=[approver])
+    user_id = await add_user(app, roles=[approver])
     approve = await permission_id(app, "invoices:approve")
 
     # when
@@ -168,7 +161,7 @@ async def test_deleting_a_custom_permission_removes_its_grants(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     custom = await new_permission(app, "invoices:approve")
     approver = await new_role(app, ["invoices:approve", "users:read"], name="approver")
 
@@ -187,7 +180,7 @@ async def test_renaming_a_custom_permission_keeps_its_grants(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     custom = await new_permission(app, "invoices:approve")
     approver = await new_role(app, ["invoices:approve"], name="approver")
 
@@ -214,7 +207,7 @@ async def test_graphql_lists_and_groups_permissions(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     body = await gql(

@@ -6,7 +6,9 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.admin.rbac_helpers import bearer, error_code, gql, permission_id
+from tests.support.graphql import error_code, gql
+from tests.support.http import bearer
+from tests.support.rows import permission_id
 
 ACCOUNT = {"email": "viewer@example.com", "password": "a long enough password"}
 

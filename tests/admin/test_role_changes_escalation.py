@@ -21,18 +21,11 @@ from sqlmodel import col
 
 from identity.models import PermissionRow, Role, RolePermission, User
 from identity.permissions import Permission
-from tests.admin.rbac_helpers import (
-    Caller,
-    caller,
-    gql,
-    new_permission,
-    new_role,
-    new_user,
-    permission_id,
-    runtime,
-    superadmin,
-)
-from tests.rest.helpers import assert_error
+from tests.factories import Caller, add_user, caller, new_permission, new_role, super_admin
+from tests.support.app import runtime
+from tests.support.graphql import gql
+from tests.support.http import assert_error
+from tests.support.rows import permission_id
 
 GUARDED = "settings:write"  # what the victim's role grants and the attacker lacks
 ATTACKER = [
@@ -99,7 +92,7 @@ async def world(app: FastAPI) -> tuple[Caller, uuid.UUID, uuid.UUID, uuid.UUID]:
     """The attacker, the victim's custom role (settings:write and audit:read), the victim."""
     attacker = await caller(app, permissions=[p.value for p in ATTACKER])
     role = await new_role(app, [GUARDED, "audit:read"], name="config-admins")
-    victim = await new_user(app, roles=[role], email="victim@example.com")
+    victim = await add_user(app, roles=[role], email="victim@example.com")
     return attacker, role, victim, await permission_id(app, GUARDED)
 
 
@@ -210,7 +203,7 @@ async def test_holding_every_permission_of_the_role_allows_the_change(
     # given: an administrator holding roles:write and everything the role grants
     role = await new_role(app, [GUARDED, "audit:read"], name="config-admins")
     owner = await caller(app, permissions=[Permission.ROLES_WRITE.value, GUARDED, "audit:read"])
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     off = await client.put(
@@ -240,9 +233,9 @@ async def test_a_custom_permission_the_caller_lacks_cannot_be_deleted(
     # given: a custom permission held (through a role) by someone, not by the attacker
     custom = await new_permission(app, "invoices:approve")
     role = await new_role(app, ["invoices:approve"], name="approvers")
-    await new_user(app, roles=[role])
+    await add_user(app, roles=[role])
     attacker = await caller(app, permissions=[Permission.PERMISSIONS_WRITE.value])
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     refused = await client.delete(f"/api/v1/permissions/{custom}", headers=attacker.headers)

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.admin.rbac_helpers import gql, new_permission, new_role, superadmin
-from tests.rest.helpers import assert_error
+from tests.factories import new_permission, new_role, super_admin
+from tests.support.graphql import gql
+from tests.support.http import assert_error
 
 TRICKS = {
     "escape": "admins\x1b[8m-hidden",
@@ -38,7 +39,7 @@ async def test_a_role_name_with_a_control_character_is_refused(
     app: FastAPI, client: httpx.AsyncClient, trick: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     role = await new_role(app, name="plain")
 
     # when
@@ -69,7 +70,7 @@ async def test_a_permission_description_with_a_control_character_is_refused(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     custom = await new_permission(app, "invoices:approve")
 
     # when
@@ -91,7 +92,7 @@ async def test_plain_names_still_have_their_spaces_tidied(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     created = await client.post(

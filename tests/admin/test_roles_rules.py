@@ -10,20 +10,12 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from identity.models import User
-from tests.admin.rbac_helpers import (
-    audit_events,
-    caller,
-    counting_statements,
-    error_code,
-    gql,
-    new_role,
-    new_user,
-    permission_id,
-    role_id,
-    runtime,
-    superadmin,
-    token_for,
-)
+from tests.factories import add_user, caller, new_role, super_admin, token_for
+from tests.support.app import runtime
+from tests.support.audit import audit_events
+from tests.support.graphql import error_code, gql
+from tests.support.rows import permission_id, role_id
+from tests.support.statements import counting
 
 SYSTEM_ROLES = ["superadmin", "admin", "user"]
 ROLES_QUERY = "{ roles { name } }"
@@ -69,7 +61,7 @@ async def test_system_roles_cannot_be_changed_or_deleted(
     app: FastAPI, client: httpx.AsyncClient, name: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     system = await role_id(app, name)
     reports = await permission_id(app, "reports:read")
     before = (await client.get(f"/v1/admin/roles/{system}", headers=root.headers)).json()
@@ -116,7 +108,7 @@ async def test_no_role_takes_a_system_roles_name(
     app: FastAPI, client: httpx.AsyncClient, name: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     custom = await new_role(app, name="custom")
 
     # when
@@ -133,7 +125,7 @@ async def test_no_role_takes_a_system_roles_name(
 
 async def test_role_names_are_unique_ignoring_case(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     await new_role(app, name="Manager")
 
     # when
@@ -146,7 +138,7 @@ async def test_role_names_are_unique_ignoring_case(app: FastAPI, client: httpx.A
 
 async def test_unknown_ids_are_404(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     role = await new_role(app)
     unknown = "00000000-0000-0000-0000-000000000001"
 
@@ -220,8 +212,8 @@ async def test_an_admin_cannot_grant_what_it_does_not_hold(
 async def test_an_admin_cannot_demote_a_superadmin(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
     admin = await caller(app, role="admin")
-    root = await superadmin(app)
-    await superadmin(app)
+    root = await super_admin(app)
+    await super_admin(app)
     superadmin_role = await role_id(app, "superadmin")
 
     # when
@@ -240,10 +232,10 @@ async def test_an_admin_cannot_demote_a_superadmin(app: FastAPI, client: httpx.A
 
 async def test_the_last_superadmin_keeps_the_role(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     superadmin_role = await role_id(app, "superadmin")
     # another super-admin, deactivated: it cannot log in, so it does not count
-    await new_user(app, role="superadmin", email="gone@example.com")
+    await add_user(app, role="superadmin", email="gone@example.com")
     async with runtime(app).database.unit_of_work() as session:
         await session.execute(
             update(User).where(col(User.email_key) == "gone@example.com").values(is_active=False)
@@ -271,9 +263,9 @@ async def test_a_superadmin_may_step_down_while_another_remains(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given: the other super-admin holds the role as an extra role
-    root = await superadmin(app)
+    root = await super_admin(app)
     superadmin_role = await role_id(app, "superadmin")
-    await new_user(app, roles=[superadmin_role])
+    await add_user(app, roles=[superadmin_role])
 
     # when
     response = await client.delete(
@@ -297,9 +289,9 @@ async def test_a_revoked_permission_stops_working_at_once(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given: a user holding a custom role without permissions, and its access token
-    root = await superadmin(app)
+    root = await super_admin(app)
     auditor = await new_role(app, name="auditor")
-    user_id = await new_user(app, roles=[auditor])
+    user_id = await add_user(app, roles=[auditor])
     token = await token_for(app, user_id)
     headers = {"Authorization": f"Bearer {token}"}
     roles_read = str(await permission_id(app, "roles:read"))
@@ -335,9 +327,9 @@ async def test_losing_a_role_stops_its_permissions_at_once(
     app: FastAPI, client: httpx.AsyncClient, how: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     reader = await new_role(app, ["roles:read"], name="reader")
-    user_id = await new_user(app, roles=[reader])
+    user_id = await add_user(app, roles=[reader])
     headers = {"Authorization": f"Bearer {await token_for(app, user_id)}"}
     assert (await client.get("/api/v1/roles", headers=headers)).status_code == 200
 
@@ -368,9 +360,9 @@ async def test_a_primary_role_cannot_be_deleted_and_follows_a_rename(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given: an account whose primary role (users.role) is a custom role
-    root = await superadmin(app)
+    root = await super_admin(app)
     reader = await new_role(app, ["roles:read"], name="reader")
-    user_id = await new_user(app, role="reader")
+    user_id = await add_user(app, role="reader")
     headers = {"Authorization": f"Bearer {await token_for(app, user_id)}"}
 
     # when
@@ -395,8 +387,8 @@ async def test_the_base_user_role_cannot_be_removed(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
-    user_id = await new_user(app)
+    root = await super_admin(app)
+    user_id = await add_user(app)
     user_role = await role_id(app, "user")
 
     # when
@@ -410,9 +402,9 @@ async def test_the_base_user_role_cannot_be_removed(
 
 async def test_changes_are_audited(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     users_read = str(await permission_id(app, "users:read"))
-    user_id = await new_user(app)
+    user_id = await add_user(app)
 
     # when
     created = await client.post("/v1/admin/roles", json={"name": "ops"}, headers=root.headers)
@@ -452,8 +444,8 @@ async def test_role_users_is_a_connection(app: FastAPI, client: httpx.AsyncClien
     reader = await new_role(app, name="reader")
     viewer = await caller(app, permissions=["roles:read", "users:read"], email="z@example.com")
     for email in ("b@example.com", "c@example.com"):
-        await new_user(app, roles=[reader], email=email)
-    await new_user(app, role="reader", email="a@example.com")
+        await add_user(app, roles=[reader], email=email)
+    await add_user(app, role="reader", email="a@example.com")
 
     # when
     first = await gql(client, ROLE_USERS, {"id": str(reader)}, token=viewer.token)
@@ -501,7 +493,7 @@ async def test_listing_roles_costs_the_same_whatever_their_number(
     viewer = await caller(app, permissions=["roles:read", "users:read"])
 
     async def statements() -> int:
-        with counting_statements(app) as seen:
+        with counting(app) as seen:
             body = await gql(client, ROLES_WITH_EVERYTHING, token=viewer.token)
         assert "errors" not in body, body
         return len(seen)
@@ -509,7 +501,7 @@ async def test_listing_roles_costs_the_same_whatever_their_number(
     few = await statements()
     for number in range(4):
         role = await new_role(app, ["users:read"], name=f"extra-{number}")
-        await new_user(app, roles=[role])
+        await add_user(app, roles=[role])
 
     # when
     many = await statements()
@@ -522,7 +514,7 @@ async def test_two_grants_in_one_operation_each_answer_the_role_as_it_then_is(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     """Mutations run one after the other; the second answer must not be the first's copy."""
-    admin = await superadmin(app)
+    admin = await super_admin(app)
     role = await new_role(app)
     first = await permission_id(app, "audit:read")
     second = await permission_id(app, "reports:read")

@@ -13,8 +13,9 @@ import httpx
 from fastapi import FastAPI
 
 from identity.permissions import Permission
-from tests.admin.rbac_helpers import caller, new_role, new_user, permission_id, superadmin
-from tests.rest.helpers import assert_fields
+from tests.factories import add_user, caller, new_role, super_admin
+from tests.support.http import assert_fields
+from tests.support.rows import permission_id
 
 ROLE_FIELDS = {"id", "name", "description", "is_active", "is_system", "created_at", "updated_at"}
 PERMISSION_FIELDS = {"id", "name", "resource", "action", "description"}
@@ -142,7 +143,7 @@ async def test_seed_003_assign_and_remove_a_users_role(
 ) -> None:
     # given
     admin = await caller(app, role="admin")
-    user_id = await new_user(app)
+    user_id = await add_user(app)
     role_id = await new_role(app, ["users:read"], name="manager")
 
     # when
@@ -259,7 +260,7 @@ async def test_seed_004_list_roles_filters(app: FastAPI, client: httpx.AsyncClie
 async def test_seed_004_users_roles(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
     admin = await caller(app, role="admin")
-    user_id = await new_user(app)
+    user_id = await add_user(app)
     role_1 = str(await new_role(app, ["users:read"], name="reader"))
     role_2 = str(await new_role(app, ["audit:read"], name="auditor"))
 
@@ -287,7 +288,7 @@ async def test_seed_004_users_roles(app: FastAPI, client: httpx.AsyncClient) -> 
 
 async def test_seed_004_permission_lifecycle(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when: 1. create
     created = await client.post(
@@ -343,7 +344,7 @@ async def test_seed_004_permission_lifecycle(app: FastAPI, client: httpx.AsyncCl
 
 async def test_seed_004_grouped_filters(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     by_resource = await client.get(

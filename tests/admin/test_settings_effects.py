@@ -7,14 +7,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.admin.rbac_helpers import superadmin
+from tests.factories import super_admin
 
 ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
 WRONG = {"email": "user@example.com", "password": "WrongPassword123!"}
 
 
 async def set_setting(app: FastAPI, client: httpx.AsyncClient, key: str, value: Any) -> None:
-    root = await superadmin(app)
+    root = await super_admin(app)
     response = await client.patch(
         f"/v1/admin/settings/{key}", json={"value": value}, headers=root.headers
     )

@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from identity.permissions import Permission
 from identity.services import runtime_settings
-from tests.admin.rbac_helpers import caller, runtime
 from tests.admin.test_permission_revoked_mid_write import revoked_when_the_write_begins
-from tests.rest.helpers import assert_error
+from tests.factories import caller
+from tests.support.app import runtime
+from tests.support.http import assert_error
 
 
 async def test_a_setting_change_checks_the_permission_inside_its_transaction(

@@ -13,8 +13,11 @@ from fastapi import FastAPI
 from identity.app import create_app
 from identity.config import Settings
 from identity.services import accounts
-from tests.admin.rbac_helpers import audit_events, caller, gql, runtime, superadmin
 from tests.conftest import open_client
+from tests.factories import caller, super_admin
+from tests.support.app import runtime
+from tests.support.audit import audit_events
+from tests.support.graphql import gql
 
 SETTINGS = "/v1/admin/settings"
 PUBLIC = "/v1/auth/settings"
@@ -59,7 +62,7 @@ async def test_settings_list_their_defaults_from_the_environment(
     # given: an app whose environment sets some of them
     app = create_app(make_settings(password_min_length=12, lockout_threshold=3))
     async for client in open_client(app):
-        root = await superadmin(app)
+        root = await super_admin(app)
 
         # when
         response = await client.get(SETTINGS, headers=root.headers)
@@ -98,7 +101,7 @@ async def test_a_change_is_stored_and_audited_with_old_and_new_values(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     first = await patch(client, root.headers, "lockout_threshold", 10)
@@ -123,7 +126,7 @@ async def test_a_change_is_stored_and_audited_with_old_and_new_values(
 
 async def test_an_unknown_key_is_404(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     response = await patch(client, root.headers, "smtp_url", "smtp://evil")
@@ -159,7 +162,7 @@ async def test_a_bad_value_is_422_and_changes_nothing(
     app: FastAPI, client: httpx.AsyncClient, key: str, value: Any, message: str
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     response = await patch(client, root.headers, key, value)
@@ -198,7 +201,7 @@ async def test_form_strings_are_read_as_their_type(
     app: FastAPI, client: httpx.AsyncClient, key: str, sent: Any, stored: Any
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     response = await patch(client, root.headers, key, sent)
@@ -212,7 +215,7 @@ async def test_closing_registration_refuses_sign_ups_at_once(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     closed = await patch(client, root.headers, "registration_enabled", False)
@@ -243,7 +246,7 @@ async def test_the_minimum_password_length_applies_at_once(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     await patch(client, root.headers, "password_min_length", 20)
 
     # when
@@ -265,7 +268,7 @@ async def test_public_settings_show_the_public_part(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     await patch(client, root.headers, "magic_link_enabled", False)
     await patch(client, root.headers, "lockout_threshold", 9)
 
@@ -294,7 +297,7 @@ async def test_public_settings_show_the_public_part(
 
 async def test_graphql_update_setting(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
 
     # when
     changed = await gql(
@@ -359,7 +362,7 @@ async def test_services_report_a_stopped_mail_worker(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    root = await superadmin(app)
+    root = await super_admin(app)
     await runtime(app).mail.stop()
 
     # when
@@ -385,7 +388,7 @@ async def test_services_report_a_stopped_mail_worker(
 async def test_a_number_setting_refuses_what_is_not_ascii_digits(
     app: FastAPI, client: httpx.AsyncClient, raw: str
 ) -> None:
-    root = await superadmin(app)
+    root = await super_admin(app)
     response = await patch(client, root.headers, "lockout_threshold", raw)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
@@ -398,7 +401,7 @@ async def test_a_number_setting_refuses_what_is_not_ascii_digits(
 async def test_self_selectable_plans_take_a_list_of_names(
     app: FastAPI, client: httpx.AsyncClient, raw: object, stored: list[str]
 ) -> None:
-    root = await superadmin(app)
+    root = await super_admin(app)
     response = await patch(client, root.headers, "self_selectable_plans", raw)
     assert response.status_code == 200, response.text
     assert response.json()["value"] == stored
@@ -408,6 +411,6 @@ async def test_self_selectable_plans_take_a_list_of_names(
 async def test_self_selectable_plans_refuse_bad_names(
     app: FastAPI, client: httpx.AsyncClient, raw: object
 ) -> None:
-    root = await superadmin(app)
+    root = await super_admin(app)
     response = await patch(client, root.headers, "self_selectable_plans", raw)
     assert response.status_code == 422, response.text

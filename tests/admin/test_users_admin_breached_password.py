@@ -11,9 +11,9 @@ import pytest
 
 from identity.app import create_app
 from identity.config import Settings
-from tests.admin.users_helpers import bearer, superadmin
 from tests.conftest import open_client
-from tests.rest.helpers import assert_error
+from tests.factories import root
+from tests.support.http import assert_error, bearer
 from tests.support.range_server import RangeServer
 
 BREACHED = "Tr0ub4dor&3-leaked"
@@ -34,7 +34,7 @@ async def test_an_administrator_cannot_give_a_new_account_a_breached_password(
     # given
     app = create_app(make_settings(breached_passwords_url=range_server.url))
     async for client in open_client(app):
-        _, token = await superadmin(app)
+        _, token = await root(app)
 
         # when
         refused = await client.post(

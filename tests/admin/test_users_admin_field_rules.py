@@ -17,8 +17,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.admin.users_helpers import add_user, bearer, gql, superadmin, user_row
-from tests.rest.helpers import assert_error
+from tests.factories import add_user, root
+from tests.support.graphql import gql
+from tests.support.http import assert_error, bearer
+from tests.support.rows import user_row
 
 PASSWORD = "Unguessable-Passphrase-42"
 UPDATE_USER = """
@@ -41,7 +43,7 @@ async def test_an_administrator_cannot_create_a_look_alike(
     app: FastAPI, client: httpx.AsyncClient, email: str, username: str | None
 ) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "bob@example.com", username="bob")
     body: dict[str, Any] = {"email": email, "password": PASSWORD}
     if username:
@@ -58,7 +60,7 @@ async def test_an_administrator_cannot_move_an_account_onto_a_look_alike(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "bob@example.com", username="bob")
     other = await add_user(app, "other@example.com", username="other")
 
@@ -94,7 +96,7 @@ async def test_an_administrator_sets_only_clean_profile_fields(
     app: FastAPI, client: httpx.AsyncClient, field: str, value: str
 ) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user = await add_user(app, "bob@example.com")
 
     # when
@@ -114,7 +116,7 @@ async def test_graphql_and_creation_follow_the_same_rules(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user = await add_user(app, "bob@example.com")
 
     # when
@@ -147,7 +149,7 @@ async def test_an_avatar_url_of_2048_characters_fits_and_one_more_does_not(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     # given
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user = await add_user(app, "bob@example.com")
     base = "https://cdn.example.com/"
     longest = base + "a" * (2048 - len(base))

@@ -12,15 +12,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from identity.models import AuditEvent, AuthSession, User
-from tests.admin.users_helpers import (
-    add_user,
-    bearer,
-    counting,
-    gql,
-    runtime,
-    superadmin,
-    token_for,
-)
+from tests.factories import add_user, root, token_for
+from tests.support.app import runtime
+from tests.support.graphql import gql
+from tests.support.http import bearer
+from tests.support.statements import counting
 
 UNKNOWN = "123e4567-e89b-12d3-a456-426614174000"
 ACTIONS = [
@@ -49,7 +45,7 @@ async def snapshot(app: FastAPI) -> dict[str, Any]:
 async def targets(app: FastAPI) -> tuple[str, list[str]]:
     """The super-admin's token, and ids: another super-admin, two users, an unknown id and
     the caller themself (the last super-admin once the other one is gone)."""
-    root_id, token = await superadmin(app)
+    root_id, token = await root(app)
     other = await add_user(app, "other-root@example.com", role="superadmin")
     locked = await add_user(app, "locked@example.com", status="locked")
     plain = await add_user(app, "plain@example.com", status="inactive", is_active=False)
@@ -131,8 +127,8 @@ async def test_graphql_dry_run(app: FastAPI, client: httpx.AsyncClient) -> None:
     assert await snapshot(app) == before
 
 
-async def test_bulk_ids_must_be_uuids(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+async def test_malformed_bulk_ids_are_not_found(app: FastAPI, client: httpx.AsyncClient) -> None:
+    _, token = await root(app)
 
     body = await gql(
         client,
@@ -143,7 +139,7 @@ async def test_bulk_ids_must_be_uuids(app: FastAPI, client: httpx.AsyncClient) -
     )
 
     assert body["data"]["bulkUserAction"] == {
-        "__typename": "ValidationError",
-        "code": "VALIDATION_ERROR",
+        "__typename": "NotFound",
+        "code": "RESOURCE_NOT_FOUND",
         "field": "userIds",
     }

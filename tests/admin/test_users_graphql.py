@@ -7,14 +7,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.admin.users_helpers import (
-    PASSWORD,
-    add_user,
-    audit_events,
-    gql,
-    superadmin,
-    user_row,
-)
+from tests.factories import PASSWORD, add_user, root
+from tests.support.audit import audit_events
+from tests.support.graphql import gql
+from tests.support.rows import user_row
 
 USER_FIELDS = "id email username firstName lastName displayName role status isActive lockedUntil"
 RESULT = f"""__typename
@@ -51,7 +47,7 @@ async def data(client: httpx.AsyncClient, query: str, variables: dict[str, Any],
 
 
 async def test_create_then_read(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     created = await data(
         client,
@@ -69,7 +65,7 @@ async def test_create_then_read(app: FastAPI, client: httpx.AsyncClient) -> None
 
 
 async def test_create_conflicts_and_policy(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "taken@example.com")
 
     taken = await data(
@@ -91,7 +87,7 @@ async def test_create_conflicts_and_policy(app: FastAPI, client: httpx.AsyncClie
 
 
 async def test_create_admin_with_grants(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     created = await data(
         client,
@@ -113,7 +109,7 @@ async def test_create_admin_with_grants(app: FastAPI, client: httpx.AsyncClient)
 async def test_update_changes_what_is_given_and_null_clears(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = str(await add_user(app, first_name="John", last_name="Doe", display_name="JD"))
 
     updated = await data(
@@ -130,7 +126,7 @@ async def test_update_changes_what_is_given_and_null_clears(
 
 
 async def test_replace_clears_what_is_not_given(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = str(
         await add_user(app, "u@example.com", first_name="John", last_name="Doe", username="jd")
     )
@@ -143,7 +139,7 @@ async def test_replace_clears_what_is_not_given(app: FastAPI, client: httpx.Asyn
 
 
 async def test_status_and_is_active_move_together(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = str(await add_user(app))
 
     off = await data(client, UPDATE, {"id": user_id, "input": {"isActive": False}}, token)
@@ -156,7 +152,7 @@ async def test_status_and_is_active_move_together(app: FastAPI, client: httpx.As
 
 
 async def test_lock_and_unlock(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = str(await add_user(app))
 
     locked = await data(
@@ -172,7 +168,7 @@ async def test_lock_and_unlock(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 
 async def test_set_permissions(app: FastAPI, client: httpx.AsyncClient) -> None:
-    admin_id, token = await superadmin(app)
+    admin_id, token = await root(app)
     user_id = str(await add_user(app, "a@example.com", role="admin3"))
 
     done = await data(
@@ -189,20 +185,20 @@ async def test_set_permissions(app: FastAPI, client: httpx.AsyncClient) -> None:
     assert event.actor_id == admin_id
 
 
-async def test_unknown_and_malformed_ids_are_not_found_or_invalid(
+async def test_unknown_and_malformed_ids_are_both_not_found(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     unknown = await data(client, UNLOCK, {"id": "123e4567-e89b-12d3-a456-426614174000"}, token)
     malformed = await data(client, UNLOCK, {"id": "nope"}, token)
 
     assert unknown["__typename"] == "NotFound"
-    assert (malformed["__typename"], malformed["field"]) == ("ValidationError", "id")
+    assert (malformed["__typename"], malformed["field"]) == ("NotFound", "id")
 
 
 async def test_delete(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app)
 
     deleted = await data(

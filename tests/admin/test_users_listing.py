@@ -13,8 +13,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from identity.models import Role, UserRole
-from tests.admin.users_helpers import add_user, bearer, gql, runtime, token_for
-from tests.rest.helpers import assert_error
+from tests.factories import add_user, token_for
+from tests.support.app import runtime
+from tests.support.graphql import gql
+from tests.support.http import assert_error, bearer
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 

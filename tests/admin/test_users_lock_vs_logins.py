@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.admin.rbac_helpers import superadmin
+from tests.factories import super_admin
 
 ACCOUNT = {"email": "locked@example.com", "password": "SecurePassword123!"}
 WRONG = {"email": "locked@example.com", "password": "WrongPassword123!"}
@@ -17,7 +17,7 @@ async def test_failed_logins_do_not_lift_an_administrators_lock(
     # given an account an administrator locked without an end date
     registered = await client.post("/v1/auth/register", json=ACCOUNT)
     assert registered.status_code == 201, registered.text
-    root = await superadmin(app)
+    root = await super_admin(app)
     locked = await client.post(
         f"/api/v1/users/{registered.json()['id']}/lock",
         json={"reason": "fraud review"},

@@ -14,20 +14,12 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from identity.models import Role, UserRole
-from tests.admin.users_helpers import (
-    PASSWORD,
-    account,
-    add_role,
-    add_user,
-    bearer,
-    gql,
-    runtime,
-    superadmin,
-    token_for,
-    user_row,
-)
-from tests.rest.helpers import assert_error, me_status
+from tests.factories import PASSWORD, add_user, caller, new_primary_role, root, token_for
+from tests.support.app import runtime
 from tests.support.clocks import install_clock
+from tests.support.graphql import gql
+from tests.support.http import assert_error, bearer, me_status
+from tests.support.rows import user_row
 
 # (name, method, path, body): each would take the last active super-admin away.
 REMOVALS = [
@@ -51,7 +43,7 @@ async def test_the_last_superadmin_stays(
     path: str,
     body: dict[str, Any] | None,
 ) -> None:
-    root_id, token = await superadmin(app)
+    root_id, token = await root(app)
 
     response = await client.request(
         method, path.format(id=root_id), json=body, headers=bearer(token)
@@ -74,8 +66,8 @@ async def test_another_superadmin_may_be_removed(
     path: str,
     body: dict[str, Any] | None,
 ) -> None:
-    _, token = await superadmin(app)
-    other_id, _ = await superadmin(app, "second@example.com")
+    _, token = await root(app)
+    other_id, _ = await root(app, "second@example.com")
 
     response = await client.request(
         method, path.format(id=other_id), json=body, headers=bearer(token)
@@ -85,7 +77,7 @@ async def test_another_superadmin_may_be_removed(
 
 
 async def test_a_locked_superadmin_does_not_count(app: FastAPI, client: httpx.AsyncClient) -> None:
-    root_id, token = await superadmin(app)
+    root_id, token = await root(app)
     await add_user(app, "locked-root@example.com", role="superadmin", status="locked")
     await add_user(app, "off-root@example.com", role="superadmin", is_active=False)
 
@@ -97,7 +89,7 @@ async def test_a_locked_superadmin_does_not_count(app: FastAPI, client: httpx.As
 async def test_a_superadmin_through_user_roles_counts(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    root_id, token = await superadmin(app)
+    root_id, token = await root(app)
     helper_id = await add_user(app, "helper@example.com")
     async with runtime(app).database.unit_of_work() as session:
         role_id = await session.scalar(select(col(Role.id)).where(col(Role.name) == "superadmin"))
@@ -115,8 +107,8 @@ async def test_a_superadmin_through_user_roles_counts(
 async def test_bulk_lock_of_every_superadmin_keeps_the_last(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    root_id, token = await superadmin(app)
-    other_id, _ = await superadmin(app, "second@example.com")
+    root_id, token = await root(app)
+    other_id, _ = await root(app, "second@example.com")
 
     response = await client.post(
         "/api/v1/users/bulk-actions",
@@ -134,7 +126,7 @@ async def test_bulk_lock_of_every_superadmin_keeps_the_last(
 
 
 async def test_graphql_reports_the_last_superadmin(app: FastAPI, client: httpx.AsyncClient) -> None:
-    root_id, token = await superadmin(app)
+    root_id, token = await root(app)
 
     body = await gql(
         client,
@@ -181,9 +173,9 @@ async def test_an_admin_cannot_reach_beyond_their_permissions(
     path: str,
     body: dict[str, Any] | None,
 ) -> None:
-    root_id, _ = await superadmin(app)
+    root_id, _ = await root(app)
     user_id = await add_user(app)
-    admin_id, token = await account(app, role="admin")  # no settings:write, permissions:write
+    admin_id, token = await caller(app, role="admin")  # no settings:write, permissions:write
     ids = {"root": root_id, "user": user_id, "me": admin_id}
     if body and "user_ids" in body:
         body = {**body, "user_ids": [str(user_id)]}
@@ -202,8 +194,8 @@ async def test_an_admin_cannot_reach_beyond_their_permissions(
 async def test_grants_are_limited_to_what_the_caller_holds(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    role = await add_role(app, {"users:read", "users:write", "permissions:write"})
-    _, token = await account(app, role=role)
+    role = await new_primary_role(app, {"users:read", "users:write", "permissions:write"})
+    _, token = await caller(app, role=role)
     user_id = await add_user(app)
     holder_id = await add_user(app, permissions=["audit:read"])
 
@@ -265,7 +257,7 @@ async def test_the_accounts_access_tokens_stop_at_once(
     path: str,
     body: dict[str, Any] | None,
 ) -> None:
-    _, admin_token = await superadmin(app)
+    _, admin_token = await root(app)
     user_id = await add_user(app)
     tokens = [await token_for(app, user_id), await token_for(app, user_id)]
     assert [await me_status(client, token) for token in tokens] == [200, 200]
@@ -283,7 +275,7 @@ async def test_the_accounts_access_tokens_stop_at_once(
 async def test_a_locked_login_cannot_refresh_or_log_in(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, admin_token = await superadmin(app)
+    _, admin_token = await root(app)
     created = await client.post(
         "/api/v1/users",
         json={"email": "user@example.com", "password": PASSWORD},
@@ -307,7 +299,7 @@ async def test_a_locked_login_cannot_refresh_or_log_in(
 
 async def test_a_timed_lock_ends_by_itself(app: FastAPI, client: httpx.AsyncClient) -> None:
     clock = install_clock(app)
-    _, admin_token = await superadmin(app)
+    _, admin_token = await root(app)
     created = await client.post(
         "/api/v1/users",
         json={"email": "user@example.com", "password": PASSWORD},
@@ -332,7 +324,7 @@ async def test_a_timed_lock_ends_by_itself(app: FastAPI, client: httpx.AsyncClie
 async def test_unlock_lifts_the_failed_login_lockout(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, admin_token = await superadmin(app)
+    _, admin_token = await root(app)
     created = await client.post(
         "/api/v1/users",
         json={"email": "user@example.com", "password": PASSWORD},
@@ -355,8 +347,8 @@ async def test_unlock_lifts_the_failed_login_lockout(
 async def test_two_concurrent_removals_leave_one_superadmin(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    first_id, first_token = await superadmin(app)
-    second_id, second_token = await superadmin(app, "second@example.com")
+    first_id, first_token = await root(app)
+    second_id, second_token = await root(app, "second@example.com")
 
     answers = await asyncio.gather(
         client.post(f"/api/v1/users/{second_id}/lock", json={}, headers=bearer(first_token)),
@@ -373,8 +365,8 @@ async def test_two_concurrent_removals_leave_one_superadmin(
 async def test_changing_a_lock_through_status_needs_users_lock(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    role = await add_role(app, {"users:read", "users:write"})
-    _, token = await account(app, role=role)
+    role = await new_primary_role(app, {"users:read", "users:write"})
+    _, token = await caller(app, role=role)
     user_id = await add_user(app)
     locked_id = await add_user(app, status="locked")
 

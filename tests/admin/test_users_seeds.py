@@ -6,17 +6,12 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.admin.users_helpers import (
-    PASSWORD,
-    add_user,
-    audit_events,
-    bearer,
-    minutes_from,
-    runtime,
-    superadmin,
-    user_row,
-)
-from tests.rest.helpers import assert_error, assert_fields
+from tests.factories import PASSWORD, add_user, root
+from tests.support.app import runtime
+from tests.support.audit import audit_events
+from tests.support.clocks import minutes_from
+from tests.support.http import assert_error, assert_fields, bearer
+from tests.support.rows import user_row
 
 LIST_ITEM = (
     "id",
@@ -36,7 +31,7 @@ LIST_ITEM = (
 
 
 async def test_000_list_users_is_a_page(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "user@example.com", first_name="John", last_name="Doe")
 
     response = await client.get("/api/v1/users?page=1&size=20", headers=bearer(token))
@@ -51,7 +46,7 @@ async def test_000_list_users_is_a_page(app: FastAPI, client: httpx.AsyncClient)
 
 
 async def test_000_get_user(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app, "user@example.com", first_name="John")
 
     response = await client.get(f"/api/v1/users/{user_id}", headers=bearer(token))
@@ -62,7 +57,7 @@ async def test_000_get_user(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 
 async def test_000_get_unknown_user_is_404(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     response = await client.get(
         "/api/v1/users/123e4567-e89b-12d3-a456-426614174000", headers=bearer(token)
@@ -72,7 +67,7 @@ async def test_000_get_unknown_user_is_404(app: FastAPI, client: httpx.AsyncClie
 
 
 async def test_000_create_user(app: FastAPI, client: httpx.AsyncClient) -> None:
-    admin_id, token = await superadmin(app)
+    admin_id, token = await root(app)
     body = {
         "email": "newuser@example.com",
         "password": PASSWORD,  # the seed's "password123" is refused: see below
@@ -103,7 +98,7 @@ async def test_000_create_user(app: FastAPI, client: httpx.AsyncClient) -> None:
 async def test_000_create_user_applies_the_password_policy(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     response = await client.post(
         "/api/v1/users",
@@ -117,7 +112,7 @@ async def test_000_create_user_applies_the_password_policy(
 async def test_create_user_with_a_taken_email_or_username_is_409(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "taken@example.com", username="taken")
 
     by_email = await client.post(
@@ -138,7 +133,7 @@ async def test_create_user_with_a_taken_email_or_username_is_409(
 async def test_create_user_with_an_unknown_role_is_422(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     response = await client.post(
         "/api/v1/users",
@@ -150,7 +145,7 @@ async def test_create_user_with_an_unknown_role_is_422(
 
 
 async def test_000_put_replaces_a_user(app: FastAPI, client: httpx.AsyncClient) -> None:
-    admin_id, token = await superadmin(app)
+    admin_id, token = await root(app)
     user_id = await add_user(
         app, "user@example.com", first_name="John", display_name="Johnny", username="johnny"
     )
@@ -180,7 +175,7 @@ async def test_000_put_replaces_a_user(app: FastAPI, client: httpx.AsyncClient) 
 
 
 async def test_000_patch_changes_only_what_is_sent(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app, "user@example.com", first_name="John", last_name="Doe")
 
     response = await client.patch(
@@ -196,7 +191,7 @@ async def test_000_patch_changes_only_what_is_sent(app: FastAPI, client: httpx.A
 
 
 async def test_patch_to_a_taken_email_is_409(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "taken@example.com")
     user_id = await add_user(app, "user@example.com")
 
@@ -209,7 +204,7 @@ async def test_patch_to_a_taken_email_is_409(app: FastAPI, client: httpx.AsyncCl
 
 
 async def test_000_delete_user(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app, "user@example.com")
 
     response = await client.delete(f"/api/v1/users/{user_id}", headers=bearer(token))
@@ -224,7 +219,7 @@ async def test_000_delete_user(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 
 async def test_000_lock_and_unlock(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app, "user@example.com")
     now = runtime(app).clock.now()
 
@@ -250,7 +245,7 @@ async def test_000_lock_and_unlock(app: FastAPI, client: httpx.AsyncClient) -> N
 
 
 async def test_000_bulk_deactivation(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     first, second = await add_user(app), await add_user(app)
 
     response = await client.post(
@@ -278,7 +273,7 @@ async def test_000_bulk_deactivation(app: FastAPI, client: httpx.AsyncClient) ->
 
 
 async def test_bulk_reports_each_failure(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app)
     unknown = "123e4567-e89b-12d3-a456-426614174000"
 
@@ -297,7 +292,7 @@ async def test_bulk_reports_each_failure(app: FastAPI, client: httpx.AsyncClient
 
 
 async def test_bulk_assign_role(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app)
 
     response = await client.post(
@@ -320,7 +315,7 @@ async def test_bulk_assign_role(app: FastAPI, client: httpx.AsyncClient) -> None
 
 
 async def test_000_list_admins(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "admin1@example.com", role="admin1", first_name="Admin")
     await add_user(app, "user@example.com")
 
@@ -339,7 +334,7 @@ async def test_000_list_admins(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 
 async def test_000_create_admin(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     body = {
         "email": "newadmin@example.com",
         "password": "adminpassword123",
@@ -361,7 +356,7 @@ async def test_000_create_admin(app: FastAPI, client: httpx.AsyncClient) -> None
 async def test_creating_an_admin_with_role_user_is_422(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     response = await client.post(
         "/api/v1/admin/users",
@@ -373,7 +368,7 @@ async def test_creating_an_admin_with_role_user_is_422(
 
 
 async def test_000_set_admin_permissions(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     admin_id = await add_user(app, role="admin3", permissions=["audit:read"])
     wanted = ["users:read", "users:write", "users:delete", "reports:read"]
 
@@ -395,7 +390,7 @@ async def test_000_set_admin_permissions(app: FastAPI, client: httpx.AsyncClient
 
 
 async def test_setting_unknown_permissions_is_422(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     admin_id = await add_user(app, role="admin3")
 
     response = await client.put(
@@ -414,7 +409,7 @@ async def test_setting_unknown_permissions_is_422(app: FastAPI, client: httpx.As
 async def test_004_list_with_skip_limit_and_is_active(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_user(app, "off@example.com", is_active=False, status="inactive")
     await add_user(app, "on@example.com")
 
@@ -432,7 +427,7 @@ async def test_004_list_with_skip_limit_and_is_active(
 
 
 async def test_004_create_user_with_username(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     body = {
         "email": "newuser@example.com",
         "username": "newuser",
@@ -449,7 +444,7 @@ async def test_004_create_user_with_username(app: FastAPI, client: httpx.AsyncCl
 
 
 async def test_004_update_user(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     user_id = await add_user(app, "user@example.com")
     body = {
         "username": "updateduser",
@@ -471,7 +466,7 @@ async def test_004_update_user(app: FastAPI, client: httpx.AsyncClient) -> None:
 
 
 async def test_004_users_me_is_not_shadowed(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     me = await client.get("/api/v1/users/me", headers=bearer(token))
     changed = await client.put(
@@ -488,7 +483,7 @@ async def test_004_users_me_is_not_shadowed(app: FastAPI, client: httpx.AsyncCli
 
 
 async def test_003_users_routes(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     headers = bearer(token)
 
     created = await client.post(

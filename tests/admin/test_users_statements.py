@@ -12,7 +12,11 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from identity.models import Role, UserRole
-from tests.admin.users_helpers import add_user, bearer, counting, gql, runtime, superadmin
+from tests.factories import add_user, root
+from tests.support.app import runtime
+from tests.support.graphql import gql
+from tests.support.http import bearer
+from tests.support.statements import counting
 
 USERS = """{ users(first: 100) { totalCount edges { node {
   email roles { name permissions { name } } permissions
@@ -62,7 +66,7 @@ async def rest_statements(app: FastAPI, client: httpx.AsyncClient, token: str) -
 async def test_graphql_users_with_roles_and_permissions(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_people(app, 5)
     five = await graphql_statements(app, client, token)
 
@@ -73,7 +77,7 @@ async def test_graphql_users_with_roles_and_permissions(
 
 
 async def test_rest_users_with_permissions(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_people(app, 5)
     five = await rest_statements(app, client, token)
 

@@ -12,15 +12,10 @@ import httpx
 from fastapi import FastAPI
 
 from identity.models import MailStatus
-from tests.flows.conftest import (
-    VERIFY_SUBJECT,
-    Mailbox,
-    ShiftedClock,
-    queued_to,
-    runtime,
-    settled,
-)
-from tests.rest.helpers import assert_error, audit_events, post_ok
+from tests.flows.conftest import VERIFY_SUBJECT, ShiftedClock, queued_to, runtime, settled
+from tests.support.audit import audit_events
+from tests.support.http import assert_error, post_ok
+from tests.support.mail import Mailbox
 from tests.support.smtp import SmtpServer
 
 REGISTER = "/v1/auth/register"

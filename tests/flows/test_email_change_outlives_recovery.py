@@ -19,12 +19,13 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    Mailbox,
     gql,
     runtime,
     user_row,
 )
-from tests.rest.helpers import audit_events, bearer, post_ok
+from tests.support.audit import audit_events
+from tests.support.http import bearer, post_ok
+from tests.support.mail import Mailbox
 
 EMAIL = "victim@example.com"
 ATTACKER = "attacker@evil.example"

@@ -14,9 +14,10 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from tests.admin.rbac_helpers import superadmin
-from tests.flows.conftest import CHANGE_SUBJECT, Mailbox, gql, queued_to, settled, token_rows
-from tests.rest.helpers import bearer, post_ok
+from tests.factories import super_admin
+from tests.flows.conftest import CHANGE_SUBJECT, gql, queued_to, settled, token_rows
+from tests.support.http import bearer, post_ok
+from tests.support.mail import Mailbox
 
 ME = "me@example.com"
 TAKEN = "taken@example.com"
@@ -48,7 +49,7 @@ async def move(client: httpx.AsyncClient, access: str, email: str) -> dict[str, 
 
 
 async def reveal(app: FastAPI, client: httpx.AsyncClient, value: bool) -> None:
-    root = await superadmin(app)
+    root = await super_admin(app)
     response = await client.patch(
         "/v1/admin/settings/registration_reveals_existing",
         json={"value": value},

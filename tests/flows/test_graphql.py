@@ -13,14 +13,14 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    Mailbox,
     ShiftedClock,
     gql,
     queued_to,
     settled,
     user_row,
 )
-from tests.rest.helpers import audit_events
+from tests.support.audit import audit_events
+from tests.support.mail import Mailbox
 
 EMAIL = "spa@example.com"
 NEW_EMAIL = "renamed@example.com"

@@ -6,8 +6,9 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.flows.conftest import MAGIC_SUBJECT, RESET_SUBJECT, Mailbox, queued_to, settled
-from tests.rest.helpers import assert_error, bearer, post_ok
+from tests.flows.conftest import MAGIC_SUBJECT, RESET_SUBJECT, queued_to, settled
+from tests.support.http import assert_error, bearer, post_ok
+from tests.support.mail import Mailbox
 
 EMAIL = "user@example.com"
 PASSWORD = "SecurePassword123!"

@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.flows.conftest import CHANGE_SUBJECT, RESET_SUBJECT, Mail, Mailbox, gql
-from tests.rest.helpers import assert_error, bearer, post_ok
+from tests.flows.conftest import CHANGE_SUBJECT, RESET_SUBJECT, gql
+from tests.support.http import assert_error, bearer, post_ok
+from tests.support.mail import Mail, Mailbox
 
 EMAIL = "owner@example.com"
 NEW_EMAIL = "elsewhere@example.com"

@@ -15,16 +15,16 @@ from identity.app import create_app
 from identity.config import Settings
 from tests.conftest import open_client
 from tests.flows.conftest import (
-    FRONTEND,
     MAGIC_SUBJECT,
     RESET_SUBJECT,
-    Mailbox,
     ShiftedClock,
     queued_to,
     settled,
     user_row,
 )
-from tests.rest.helpers import assert_error, assert_fields, audit_events, bearer, post_ok
+from tests.support.audit import audit_events
+from tests.support.http import assert_error, assert_fields, bearer, post_ok
+from tests.support.mail import FRONTEND, Mailbox
 
 SEND = "/v1/auth/magic-link/send"
 VERIFY = "/v1/auth/magic-link/verify"

@@ -15,8 +15,9 @@ import pytest
 from fastapi import FastAPI
 
 from identity.services import after_answer
-from tests.flows.conftest import RESET_SUBJECT, Mailbox, ShiftedClock, queued_to, settled
-from tests.rest.helpers import post_ok
+from tests.flows.conftest import RESET_SUBJECT, ShiftedClock, queued_to, settled
+from tests.support.http import post_ok
+from tests.support.mail import Mailbox
 
 VICTIM = "victim@example.com"
 FORGOT = "/v1/auth/forgot-password"

@@ -15,15 +15,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.flows.conftest import (
-    RESET_SUBJECT,
-    VERIFY_SUBJECT,
-    Mailbox,
-    ShiftedClock,
-    queued_to,
-    settled,
-)
-from tests.rest.helpers import assert_error, audit_events, bearer, error_fields, post_ok
+from tests.flows.conftest import RESET_SUBJECT, VERIFY_SUBJECT, ShiftedClock, queued_to, settled
+from tests.support.audit import audit_events
+from tests.support.http import assert_error, bearer, error_fields, post_ok
+from tests.support.mail import Mailbox
 
 EMAIL = "user@example.com"
 UNKNOWN = "nobody@example.com"

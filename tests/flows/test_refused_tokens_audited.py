@@ -19,11 +19,12 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    Mailbox,
     ShiftedClock,
     user_row,
 )
-from tests.rest.helpers import assert_error, audit_events, post_ok
+from tests.support.audit import audit_events
+from tests.support.http import assert_error, post_ok
+from tests.support.mail import Mailbox
 
 EMAIL = "user@example.com"
 PASSWORD = "SecurePassword123!"

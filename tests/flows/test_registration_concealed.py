@@ -13,9 +13,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.flows.conftest import Mailbox, queued_to, settled
-from tests.rest.account_helpers import GQL_REGISTER, PASSWORD, gql, set_setting, users
-from tests.rest.helpers import assert_error
+from tests.factories import ACCOUNT_PASSWORD as PASSWORD
+from tests.factories import set_setting
+from tests.flows.conftest import queued_to, settled
+from tests.support.graphql import GQL_REGISTER, gql_field
+from tests.support.http import assert_error
+from tests.support.mail import Mailbox
+from tests.support.rows import users
 
 OWNER = "owner@example.com"
 NEWCOMER = "newcomer@example.com"
@@ -84,10 +88,10 @@ async def test_graphql_register_conceals_a_taken_address_too(
     # given
     await set_setting(app, client, "registration_reveals_existing", False)
     variables = {"input": {"email": OWNER, "password": PASSWORD}}
-    assert (await gql(client, GQL_REGISTER, variables))["__typename"] == "RegisterPayload"
+    assert (await gql_field(client, GQL_REGISTER, variables))["__typename"] == "RegisterPayload"
 
     # when
-    again = await gql(
+    again = await gql_field(
         client, GQL_REGISTER, {"input": {"email": OWNER, "password": ATTACKER_PASSWORD}}
     )
 

@@ -23,13 +23,13 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    Mailbox,
     gql,
     queued_to,
     runtime,
     settled,
 )
-from tests.rest.helpers import post_ok
+from tests.support.http import post_ok
+from tests.support.mail import Mailbox
 
 KNOWN = "known@example.com"
 UNKNOWN = "unknown@example.com"

@@ -17,17 +17,9 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from tests.flows.conftest import (
-    CHANGE_SUBJECT,
-    FRONTEND,
-    MAGIC_SUBJECT,
-    RESET_SUBJECT,
-    VERIFY_SUBJECT,
-    Mail,
-    Mailbox,
-    gql,
-)
-from tests.rest.helpers import assert_error, post_ok
+from tests.flows.conftest import CHANGE_SUBJECT, MAGIC_SUBJECT, RESET_SUBJECT, VERIFY_SUBJECT, gql
+from tests.support.http import assert_error, post_ok
+from tests.support.mail import FRONTEND, Mail, Mailbox
 
 EMAIL = "user@example.com"
 PASSWORD = "SecurePassword123!"

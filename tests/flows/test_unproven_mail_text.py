@@ -15,12 +15,12 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    Mailbox,
     gql,
     queued_to,
     settled,
 )
-from tests.rest.helpers import post_ok
+from tests.support.http import post_ok
+from tests.support.mail import Mailbox
 
 VICTIM = "victim@example.com"
 PHISH = "Your account is locked. Call +1 555 0100 or visit evil.example to unlock it"

@@ -15,10 +15,8 @@ import pytest
 from fastapi import FastAPI
 
 from tests.flows.conftest import (
-    FRONTEND,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    Mailbox,
     ShiftedClock,
     login,
     queued_to,
@@ -26,7 +24,8 @@ from tests.flows.conftest import (
     token_rows,
     user_row,
 )
-from tests.rest.helpers import assert_error, bearer, post_ok
+from tests.support.http import assert_error, bearer, post_ok
+from tests.support.mail import FRONTEND, Mailbox
 
 REGISTER = "/v1/auth/register"
 ME = "/v1/auth/me"

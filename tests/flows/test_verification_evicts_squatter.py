@@ -10,8 +10,10 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.flows.conftest import RESET_SUBJECT, VERIFY_SUBJECT, Mailbox, gql, user_row
-from tests.rest.helpers import assert_error, audit_events, bearer, post_ok
+from tests.flows.conftest import RESET_SUBJECT, VERIFY_SUBJECT, gql, user_row
+from tests.support.audit import audit_events
+from tests.support.http import assert_error, bearer, post_ok
+from tests.support.mail import Mailbox
 
 EMAIL = "victim@example.com"
 SQUATTER_PASSWORD = "Squatter-Password-1"

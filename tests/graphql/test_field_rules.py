@@ -12,21 +12,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.rest.account_helpers import (
-    GQL_REGISTER,
-    GQL_UPDATE_PROFILE,
-    PASSWORD,
-    access_token,
-    gql,
-    register,
-    set_setting,
-    users,
-)
+from tests.factories import ACCOUNT_PASSWORD as PASSWORD
+from tests.factories import login_token, register, set_setting
+from tests.support.graphql import GQL_REGISTER, GQL_UPDATE_PROFILE, gql_field
+from tests.support.rows import users
 
 
 async def gql_register(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
     variables = {"input": {"email": "ann@example.com", "password": PASSWORD, **fields}}
-    return await gql(client, GQL_REGISTER, variables)
+    return await gql_field(client, GQL_REGISTER, variables)
 
 
 @pytest.mark.parametrize(
@@ -98,10 +92,10 @@ async def test_update_profile_follows_the_same_rules(
 ) -> None:
     # given
     await register(client, "ann@example.com", first_name="Ann", last_name="Lee")
-    token = await access_token(client, "ann@example.com")
+    token = await login_token(client, "ann@example.com")
 
     # when
-    result = await gql(client, GQL_UPDATE_PROFILE, {"input": {field: value}}, token=token)
+    result = await gql_field(client, GQL_UPDATE_PROFILE, {"input": {field: value}}, token=token)
 
     # then
     assert result["__typename"] == "ValidationError", result
@@ -115,10 +109,10 @@ async def test_update_profile_keeps_an_https_avatar(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     await register(client, "ann@example.com")
-    token = await access_token(client, "ann@example.com")
+    token = await login_token(client, "ann@example.com")
 
     url = "https://cdn.example.com/ann.png"
-    result = await gql(client, GQL_UPDATE_PROFILE, {"input": {"avatarUrl": url}}, token=token)
+    result = await gql_field(client, GQL_UPDATE_PROFILE, {"input": {"avatarUrl": url}}, token=token)
 
     assert result["user"]["avatarUrl"] == url
 

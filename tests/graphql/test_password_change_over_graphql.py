@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from identity.models import User, UserStatus
 from tests.graphql.test_auth import PASSWORD, REFRESH, REGISTER, gql
-from tests.rest.helpers import runtime
+from tests.support.app import runtime
 
 EMAIL = "spa@example.com"
 NEW_PASSWORD = "Another-Long-Secret-9"

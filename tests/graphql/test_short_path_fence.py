@@ -30,9 +30,11 @@ from identity.config import Settings
 from identity.models import Role, UserRole
 from schema.execution import SHORT_PATH_MODULE, execution_context_class
 from schema.short_path import ExecutionContext, Incompatible, check_compatible, counts
-from tests.admin.users_helpers import add_user, gql, runtime, superadmin
 from tests.conftest import open_client
+from tests.factories import add_user, root
 from tests.graphql.test_execution import QUERIES, Query, comparable
+from tests.support.app import runtime
+from tests.support.graphql import gql
 
 USERS_PAGE = """{ users(first: 100) { totalCount pageInfo { hasNextPage endCursor }
   edges { cursor node { id email firstName lastName role status isActive lastLogin createdAt
@@ -88,7 +90,7 @@ async def canary(client: httpx.AsyncClient, query: str, token: str) -> dict[str,
 
 
 async def test_the_users_page_takes_the_short_path(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
     await add_people(app, 6)
 
     body = await canary(client, USERS_PAGE, token)
@@ -101,7 +103,7 @@ async def test_the_users_page_takes_the_short_path(app: FastAPI, client: httpx.A
 
 
 async def test_me_takes_the_short_path(app: FastAPI, client: httpx.AsyncClient) -> None:
-    _, token = await superadmin(app)
+    _, token = await root(app)
 
     body = await canary(client, ME, token)
 
@@ -119,7 +121,7 @@ async def test_switched_off_it_answers_the_same_without_the_short_path(
     assert not warnings(caplog)
     answers: dict[str, list[dict[str, Any]]] = {}
     async for on_client in open_client(on):
-        _, token = await superadmin(on)
+        _, token = await root(on)
         await add_people(on, 6)
         answers["on"] = [
             await gql(on_client, query, token=token) for query in (USERS_PAGE, ME_WITH_ROLES)
@@ -204,7 +206,7 @@ async def test_with_a_changed_executor_it_starts_on_graphql_cores_executor(
 
 async def answers_the_users_page_without_the_short_path(app: FastAPI) -> None:
     async for client in open_client(app):
-        _, token = await superadmin(app)
+        _, token = await root(app)
         await add_people(app, 3)
         counts.reset()
         body = await gql(client, USERS_PAGE, token=token)

@@ -8,8 +8,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.rest.helpers import ME, assert_error, bearer, jwt_parts, post_ok
 from tests.support.clocks import MovableClock, install_clock
+from tests.support.http import ME, assert_error, bearer, post_ok
+from tests.support.jwt import jwt_parts
 
 ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
 

@@ -20,16 +20,9 @@ from identity.app import create_app
 from identity.config import Settings
 from identity.security.tokens import issue_access_token
 from tests.conftest import open_client
-from tests.rest.helpers import (
-    ME,
-    assert_error,
-    b64url,
-    b64url_json,
-    bearer,
-    jwt_parts,
-    post_ok,
-    runtime,
-)
+from tests.support.app import runtime
+from tests.support.http import ME, assert_error, bearer, post_ok
+from tests.support.jwt import b64url, b64url_json, jwt_parts
 
 JWKS = "/.well-known/jwks.json"
 REGISTER = "/v1/auth/register"

@@ -16,7 +16,9 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from identity.models import User, UserStatus
-from tests.rest.helpers import ME, assert_error, bearer, jwt_parts, post_ok, runtime
+from tests.support.app import runtime
+from tests.support.http import ME, assert_error, bearer, post_ok
+from tests.support.jwt import jwt_parts
 
 ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
 NEW_PASSWORD = "Another-Secret-2026"

@@ -10,8 +10,9 @@ import pytest
 from fastapi import FastAPI
 
 from identity.models import AuditEvent
-from tests.rest.helpers import audit_events, bearer
+from tests.support.audit import audit_events
 from tests.support.clocks import install_clock
+from tests.support.http import bearer
 
 USER_AGENT = "identity-tests/audit (seed clients)"
 # Seed 002's register and login examples, with its device_info.

@@ -16,8 +16,10 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from identity.models import AuditEvent, User, UserStatus
-from tests.rest.helpers import ME, assert_error, audit_events, bearer, post_ok, runtime
+from tests.support.app import runtime
+from tests.support.audit import audit_events
 from tests.support.clocks import install_clock
+from tests.support.http import ME, assert_error, bearer, post_ok
 
 ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
 WRONG = {"email": "user@example.com", "password": "WrongPassword123!"}

@@ -9,14 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.rest.account_helpers import (
-    access_token,
-    bearer,
-    register,
-    set_setting,
-    users,
-)
-from tests.rest.helpers import assert_error
+from tests.factories import login_token, register, set_setting
+from tests.support.http import assert_error, bearer
+from tests.support.rows import users
 
 PROFILE_ROUTES = ["/v1/auth/profile", "/api/v1/users/me"]
 
@@ -84,7 +79,7 @@ async def test_the_profile_cannot_change_the_plan(
 ) -> None:
     # given
     await register(client, "a@example.com")
-    token = await access_token(client, "a@example.com")
+    token = await login_token(client, "a@example.com")
 
     # when
     response = await client.put(
@@ -118,7 +113,7 @@ async def test_the_avatar_must_be_a_short_https_url(
 ) -> None:
     # given
     await register(client, "a@example.com")
-    token = await access_token(client, "a@example.com")
+    token = await login_token(client, "a@example.com")
 
     # when
     response = await client.put(path, json={"avatar_url": avatar_url}, headers=bearer(token))
@@ -133,7 +128,7 @@ async def test_the_avatar_must_be_a_short_https_url(
 async def test_an_https_avatar_is_kept(app: FastAPI, client: httpx.AsyncClient, path: str) -> None:
     # given
     await register(client, "a@example.com")
-    token = await access_token(client, "a@example.com")
+    token = await login_token(client, "a@example.com")
     url = "https://cdn.example.com/" + "a" * 2024
 
     # when
@@ -151,7 +146,7 @@ async def test_a_control_character_in_a_profile_name_is_refused(
 ) -> None:
     # given
     await register(client, "a@example.com", first_name="Ann")
-    token = await access_token(client, "a@example.com")
+    token = await login_token(client, "a@example.com")
 
     # when
     response = await client.put(path, json={"first_name": "Ann\r\nBcc: x"}, headers=bearer(token))

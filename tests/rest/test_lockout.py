@@ -15,7 +15,7 @@ import pytest
 from identity.app import create_app
 from identity.config import Settings
 from tests.conftest import open_client
-from tests.rest.helpers import assert_error, me_status, post_ok
+from tests.support.http import assert_error, me_status, post_ok
 
 REGISTER = "/v1/auth/register"
 LOGIN = "/v1/auth/login"

@@ -11,8 +11,10 @@ import pytest
 from fastapi import FastAPI
 
 from identity.services.accounts import identifier_key
-from tests.rest.account_helpers import PASSWORD, access_token, bearer, register, users
-from tests.rest.helpers import assert_error
+from tests.factories import ACCOUNT_PASSWORD as PASSWORD
+from tests.factories import login_token, register
+from tests.support.http import assert_error, bearer
+from tests.support.rows import users
 
 FULLWIDTH_ANN = "\uff41\uff4e\uff4e"
 LONG_S = "\u017f"
@@ -105,7 +107,7 @@ async def test_login_by_a_look_alike_identifier_finds_the_account(
         "ANN@EXAMPLE.COM",
         "\uff21\uff2e\uff2e.\uff2c\uff25\uff25",
     ):
-        await access_token(client, identifier, PASSWORD)
+        await login_token(client, identifier, PASSWORD)
 
 
 async def test_the_address_is_stored_as_typed_and_compared_folded(
@@ -125,7 +127,7 @@ async def test_a_profile_cannot_take_a_look_alike_username(
     # given
     await register(client, "one@example.com", username="sam")
     await register(client, "two@example.com", username="other")
-    token = await access_token(client, "two@example.com")
+    token = await login_token(client, "two@example.com")
 
     # when
     response = await client.put(

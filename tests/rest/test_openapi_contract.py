@@ -38,7 +38,7 @@ from schemathesis.schemas import BaseSchema
 from identity.app import create_app
 from identity.config import Settings
 from identity.services.accounts import SUPERADMIN_ROLE
-from tests.admin.rbac_helpers import new_user, token_for
+from tests.factories import add_user, token_for
 from tests.support.postgres import PostgresCluster
 
 # Generated requests per operation, besides the coverage cases.
@@ -189,7 +189,7 @@ def contract(
         side = create_app(settings_)
         portal = stack.enter_context(start_blocking_portal())
         stack.enter_context(portal.wrap_async_context_manager(side.router.lifespan_context(side)))
-        admin_id = portal.call(lambda: new_user(side, role=SUPERADMIN_ROLE))
+        admin_id = portal.call(lambda: add_user(side, role=SUPERADMIN_ROLE))
         app = create_app(settings_)
         stack.callback(asgi.shutdown_lifespans)
         yield Contract(

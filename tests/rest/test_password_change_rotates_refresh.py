@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.rest.helpers import assert_error, bearer, me_status, post_ok
+from tests.support.http import assert_error, bearer, me_status, post_ok
 
 ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
 NEW_PASSWORD = "Another-Secret-2026"

@@ -11,17 +11,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.rest.account_helpers import (
-    GQL_UPDATE_PROFILE,
-    PASSWORD,
-    access_token,
-    bearer,
-    gql,
-    register,
-    set_setting,
-    users,
-)
-from tests.rest.helpers import assert_error
+from tests.factories import ACCOUNT_PASSWORD as PASSWORD
+from tests.factories import login_token, register, set_setting
+from tests.support.graphql import GQL_UPDATE_PROFILE, gql_field
+from tests.support.http import assert_error, bearer
+from tests.support.rows import users
 
 PROFILE_ROUTES = ["/v1/auth/profile", "/api/v1/users/me"]
 WRONG = "NotMyPassword123!"
@@ -29,7 +23,7 @@ WRONG = "NotMyPassword123!"
 
 async def signed_in(client: httpx.AsyncClient) -> dict[str, str]:
     await register(client, "ann@example.com", username="ann")
-    return bearer(await access_token(client, "ann@example.com"))
+    return bearer(await login_token(client, "ann@example.com"))
 
 
 async def usernames(app: FastAPI) -> set[str | None]:
@@ -130,18 +124,18 @@ async def test_graphql_update_profile_needs_the_current_password(
 ) -> None:
     # given
     await register(client, "ann@example.com", username="ann")
-    token = await access_token(client, "ann@example.com")
+    token = await login_token(client, "ann@example.com")
 
     # when
-    missing = await gql(client, GQL_UPDATE_PROFILE, {"input": {"username": "m"}}, token=token)
-    wrong = await gql(
+    missing = await gql_field(client, GQL_UPDATE_PROFILE, {"input": {"username": "m"}}, token=token)
+    wrong = await gql_field(
         client,
         GQL_UPDATE_PROFILE,
         {"input": {"username": "m", "currentPassword": WRONG}},
         token=token,
     )
     unchanged_before = await usernames(app)
-    right = await gql(
+    right = await gql_field(
         client,
         GQL_UPDATE_PROFILE,
         {"input": {"username": "ann.lee", "currentPassword": PASSWORD}},

@@ -13,9 +13,11 @@ from sqlmodel import col
 
 from identity.models import AuthSession, RefreshToken
 from identity.security.secrets import hash_token
-from tests.admin.rbac_helpers import superadmin
-from tests.rest.helpers import assert_error, audit_events, me_status, post_ok, runtime
+from tests.factories import super_admin
+from tests.support.app import runtime
+from tests.support.audit import audit_events
 from tests.support.clocks import MovableClock, install_clock
+from tests.support.http import assert_error, me_status, post_ok
 
 REGISTER = "/v1/auth/register"
 LOGIN = "/v1/auth/login"
@@ -277,7 +279,7 @@ async def test_the_reuse_interval_is_the_runtime_setting(
 ) -> None:
     # given an interval of 60 s instead of 10
     first = (await signed_in(client))["refresh_token"]
-    root = await superadmin(app)
+    root = await super_admin(app)
     response = await client.patch(
         "/v1/admin/settings/refresh_reuse_interval_seconds",
         json={"value": 60},

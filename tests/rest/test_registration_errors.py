@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.rest.helpers import assert_error, error_fields, post_ok
+from tests.support.http import assert_error, error_fields, post_ok
 
 SEED_001 = {
     "username": "testuser",

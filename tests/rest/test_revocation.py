@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.rest.helpers import assert_error, bearer, post_ok
+from tests.support.http import assert_error, bearer, post_ok
 
 REGISTER = "/v1/auth/register"
 LOGIN = "/v1/auth/login"

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from tests.rest.helpers import (
+from tests.support.http import (
     ME,
     assert_error,
     assert_fields,

@@ -5,14 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.rest.helpers import (
-    assert_error,
-    assert_fields,
-    bearer,
-    me_status,
-    post_ok,
-    set_cookies,
-)
+from tests.support.http import assert_error, assert_fields, bearer, me_status, post_ok, set_cookies
 
 REGISTER = "/auth/register"
 TOKEN = "/auth/token"

@@ -11,14 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.rest.helpers import (
-    assert_error,
-    assert_fields,
-    bearer,
-    error_fields,
-    me_status,
-    post_ok,
-)
+from tests.support.http import assert_error, assert_fields, bearer, error_fields, me_status, post_ok
 
 REGISTER = "/v1/auth/register"
 LOGIN = "/v1/auth/login"

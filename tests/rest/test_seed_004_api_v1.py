@@ -6,13 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.rest.helpers import (
-    assert_error,
-    assert_fields,
-    bearer,
-    me_status,
-    post_ok,
-)
+from tests.support.http import assert_error, assert_fields, bearer, me_status, post_ok
 
 REGISTER = "/api/v1/auth/register"
 LOGIN = "/api/v1/auth/login"

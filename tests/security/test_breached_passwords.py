@@ -18,9 +18,10 @@ from identity.config import Settings
 from identity.security.password_policy import pwned_range_query
 from identity.services.password_rules import breach_count
 from tests.conftest import open_client
-from tests.rest.account_helpers import GQL_REGISTER, gql, users
-from tests.rest.helpers import assert_error, bearer
+from tests.support.graphql import GQL_REGISTER, gql_field
+from tests.support.http import assert_error, bearer
 from tests.support.range_server import RangeServer
+from tests.support.rows import users
 
 BREACHED = "Tr0ub4dor&3-leaked"
 CLEAN = "correct horse battery staple 9"
@@ -151,7 +152,7 @@ async def test_registration_refuses_a_breached_password_on_both_surfaces(
         rest = await client.post(
             "/v1/auth/register", json={"email": "a@example.com", "password": BREACHED}
         )
-        graphql = await gql(
+        graphql = await gql_field(
             client,
             GQL_REGISTER,
             {"input": {"email": "b@example.com", "password": BREACHED}},

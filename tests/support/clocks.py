@@ -41,3 +41,8 @@ def install_clock(app: FastAPI) -> MovableClock:
     running.deps = dataclasses.replace(running.deps, clock=clock)
     running.mail.clock = clock
     return clock
+
+
+def minutes_from(moment: str, now: datetime) -> float:
+    """Minutes from ``now`` to an ISO 8601 ``moment`` of an answer."""
+    return (datetime.fromisoformat(moment.replace("Z", "+00:00")) - now) / timedelta(minutes=1)

@@ -1,29 +1,19 @@
-"""What the REST tests share: calling the routes, the error envelope, audit rows, JWT pieces."""
+"""Calling the REST routes and reading their answers: bearer headers, the error envelope,
+documented fields, cookies."""
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Iterable
 from typing import Any, cast
 
 import httpx
-from fastapi import FastAPI
-from sqlalchemy import select
-from sqlmodel import col
-
-from identity.models import AuditEvent
-from identity.runtime import Runtime
 
 ME = "/api/v1/auth/me"
 
 
-def runtime(app: FastAPI) -> Runtime:
-    return cast(Runtime, app.state.runtime)
-
-
-def bearer(access_token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {access_token}"}
+def bearer(token: str | None) -> dict[str, str]:
+    """The Authorization header of an access token; none for an anonymous call."""
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def assert_fields(document: dict[str, Any], fields: Iterable[str]) -> None:
@@ -68,31 +58,6 @@ async def post_ok(
 async def me_status(client: httpx.AsyncClient, access_token: str) -> int:
     """The status GET /api/v1/auth/me answers this access token with."""
     return (await client.get(ME, headers=bearer(access_token))).status_code
-
-
-async def audit_events(app: FastAPI) -> list[AuditEvent]:
-    async with runtime(app).database.read() as session:
-        rows = await session.execute(select(AuditEvent).order_by(col(AuditEvent.created_at)))
-        return list(rows.scalars().all())
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_json(value: dict[str, Any]) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode("utf-8"))
-
-
-def jwt_parts(token: str) -> tuple[dict[str, Any], dict[str, Any], str]:
-    """Header and payload of a compact JWS, decoded without checking it, and its signature."""
-    header, payload, signature = token.split(".")
-
-    def decode(segment: str) -> dict[str, Any]:
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        return cast(dict[str, Any], json.loads(raw))
-
-    return decode(header), decode(payload), signature
 
 
 def set_cookies(response: httpx.Response) -> dict[str, dict[str, str]]:
