@@ -12,10 +12,11 @@ from starlette.websockets import WebSocket
 from identity.errors import AuthenticationRequired
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
-from identity.services import auth, authorization
+from identity.services import authorization
 from identity.services import health as health_service
 from identity.services.deps import Deps
-from identity.web.request import bearer_token, request_meta
+from identity.web.credentials import principal_from
+from identity.web.request import request_meta
 from schema.dataloaders import Loaders
 
 
@@ -40,13 +41,9 @@ class Context:
         return self.runtime.deps
 
     async def principal(self) -> Principal | None:
-        """The caller, authenticated once per request; None without a bearer token."""
+        """The caller, authenticated once per request; None without a credential."""
         if not self._authenticated:
-            token = bearer_token(self.request)
-            if token is not None:
-                self._principal = await auth.authenticate(
-                    self.deps, access_token=token, meta=self.meta
-                )
+            self._principal = await principal_from(self.request, self.deps, self.meta)
             self._authenticated = True
         return self._principal
 

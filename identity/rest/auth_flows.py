@@ -20,8 +20,8 @@ from identity.rest.shapes import login_json, password_change_json, user_json
 from identity.services import accounts, auth
 from identity.services.deps import Deps
 from identity.services.tokens import PasswordChangeToken
-from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
-from identity.web.request import bearer_token
+from identity.web.cookies import clear_auth_cookies, set_auth_cookies
+from identity.web.credentials import principal_from, refresh_credential
 
 
 async def register(deps: Deps, body: RegisterBody, meta: RequestMeta) -> dict[str, Any]:
@@ -50,12 +50,12 @@ async def update_profile(
 
 async def password_changer(request: Request, deps: DepsDep, meta: MetaDep) -> Principal:
     """The caller of a password change: a token that may only change the password will do."""
-    token = bearer_token(request)
-    if token is None:
+    principal = await principal_from(request, deps, meta, for_password_change=True)
+    if principal is None:
         raise AuthenticationRequired(
             "Authentication required: send 'Authorization: Bearer <token>'"
         )
-    return await auth.authenticate(deps, access_token=token, meta=meta, for_password_change=True)
+    return principal
 
 
 PasswordChangerDep = Annotated[Principal, Depends(password_changer)]
@@ -116,12 +116,11 @@ async def refresh(
     cookie_path: str,
 ) -> dict[str, Any]:
     """Rotate the refresh token from the body, or from the cookie (which needs CSRF)."""
-    from_body = body.refresh_token if body else None
-    token = from_body or cookie_refresh_token(request)
-    if not token:
+    credential = refresh_credential(request, body.refresh_token if body else None)
+    if credential is None:
         raise TokenInvalid("Refresh token is required")
-    pair = await auth.refresh(deps, refresh_token=token, meta=meta)
-    if from_body:
+    pair = await auth.refresh(deps, refresh_token=credential.token, meta=meta)
+    if not credential.from_cookie:
         return login_json(pair)
     set_auth_cookies(response, pair, settings=deps.settings, path=cookie_path)
     return {**login_json(pair, include_refresh=False), "csrf_token": pair.csrf_token}
@@ -137,15 +136,11 @@ async def logout(
     cookie_path: str,
 ) -> None:
     """End the session named by the bearer token, the body's or the cookie's refresh token."""
-    principal: Principal | None = None
-    token = bearer_token(request)
-    if token is not None:
-        # Ending a session is allowed even to a token that may only change the password.
-        principal = await auth.authenticate(
-            deps, access_token=token, meta=meta, for_password_change=True
-        )
+    # Ending a session is allowed even to a token that may only change the password.
+    principal = await principal_from(request, deps, meta, for_password_change=True)
     refresh_token = body.refresh_token if body else None
-    if principal is None and not refresh_token:
-        refresh_token = cookie_refresh_token(request)
+    if principal is None:
+        credential = refresh_credential(request, refresh_token)
+        refresh_token = credential.token if credential else None
     await auth.logout(deps, meta=meta, principal=principal, refresh_token=refresh_token)
     clear_auth_cookies(response, settings=deps.settings, path=cookie_path)

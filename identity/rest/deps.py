@@ -9,9 +9,9 @@ from fastapi import Depends, Request
 from identity.errors import AuthenticationRequired
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
-from identity.services import auth
 from identity.services.deps import Deps
-from identity.web.request import bearer_token, request_meta
+from identity.web.credentials import principal_from
+from identity.web.request import request_meta
 
 
 # Dependencies are ``async def`` because FastAPI runs plain ``def`` ones in a thread pool.
@@ -33,10 +33,7 @@ MetaDep = Annotated[RequestMeta, Depends(get_meta)]
 
 
 async def optional_principal(request: Request, deps: DepsDep, meta: MetaDep) -> Principal | None:
-    token = bearer_token(request)
-    if token is None:
-        return None
-    return await auth.authenticate(deps, access_token=token, meta=meta)
+    return await principal_from(request, deps, meta)
 
 
 async def require_principal(

@@ -20,8 +20,8 @@ from identity.principal import Principal
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
 from identity.rest.shapes import login_json, user_json
-from identity.services import auth, magic_link, password_reset, verification
-from identity.web.request import bearer_token
+from identity.services import magic_link, password_reset, verification
+from identity.web.credentials import principal_from
 
 api_v1 = APIRouter(prefix="/api/v1/auth", tags=["auth (seeds 000, 004)"])
 v1 = APIRouter(prefix="/v1/auth", tags=["auth (seeds 002, 003)"])
@@ -67,11 +67,8 @@ async def _reset(body: ResetBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any
 
 async def _signed_in(request: Request, deps: DepsDep, meta: MetaDep) -> Principal | None:
     """The caller when a valid bearer token came along; a stale one is no reason to refuse."""
-    token = bearer_token(request)
-    if token is None:
-        return None
     try:
-        return await auth.authenticate(deps, access_token=token, meta=meta)
+        return await principal_from(request, deps, meta)
     except IdentityError:
         return None
 

@@ -14,8 +14,8 @@ from identity.principal import Principal
 from identity.services import accounts, auth, sessions
 from identity.services.accounts import Profile
 from identity.services.tokens import PasswordChangeToken
-from identity.web.cookies import clear_auth_cookies, cookie_refresh_token, set_auth_cookies
-from identity.web.request import bearer_token
+from identity.web.cookies import clear_auth_cookies, set_auth_cookies
+from identity.web.credentials import principal_from, refresh_credential
 from schema.context import Context
 from schema.errors import (
     AccountDisabled,
@@ -97,18 +97,19 @@ RevokeSessionResult = Annotated[
 
 async def _password_changer(info: Info[Context, None]) -> Principal:
     """The caller of changePassword: a token that may only change the password will do."""
-    token = bearer_token(info.context.request)
-    if token is None:
+    context = info.context
+    try:
+        principal = await principal_from(
+            context.request, context.deps, context.meta, for_password_change=True
+        )
+    except IdentityError as exc:
+        raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
+    if principal is None:
         raise GraphQLError(
             AuthenticationRequired.default_message,
             extensions={"code": AuthenticationRequired.code},
         )
-    try:
-        return await auth.authenticate(
-            info.context.deps, access_token=token, meta=info.context.meta, for_password_change=True
-        )
-    except IdentityError as exc:
-        raise GraphQLError(exc.message, extensions={"code": exc.code}) from exc
+    return principal
 
 
 def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
@@ -180,7 +181,6 @@ class AuthMutations:
     async def refresh_token(
         self, info: Info[Context, None], input: RefreshTokenInput | None = None
     ) -> RefreshTokenResult:
-        from_input = input.refresh_token if input else None
         allowed = (
             TokenInvalid,
             TokenExpired,
@@ -190,13 +190,17 @@ class AuthMutations:
             AccountDisabled,
         )
         try:
-            token = from_input or cookie_refresh_token(info.context.request)
+            credential = refresh_credential(
+                info.context.request, input.refresh_token if input else None
+            )
             pair = await auth.refresh(
-                info.context.deps, refresh_token=token or "", meta=info.context.meta
+                info.context.deps,
+                refresh_token=credential.token if credential else "",
+                meta=info.context.meta,
             )
         except IdentityError as exc:
             return error_from(exc, *allowed)  # type: ignore[return-value]
-        cookie_mode = not from_input
+        cookie_mode = credential is not None and credential.from_cookie
         if cookie_mode:
             set_auth_cookies(
                 info.context.response,  # type: ignore[arg-type]
@@ -215,8 +219,9 @@ class AuthMutations:
         principal = await caller(info)
         try:
             refresh = input.refresh_token if input else None
-            if principal is None and not refresh:
-                refresh = cookie_refresh_token(info.context.request)
+            if principal is None:
+                credential = refresh_credential(info.context.request, refresh)
+                refresh = credential.token if credential else None
             await auth.logout(
                 info.context.deps,
                 meta=info.context.meta,
