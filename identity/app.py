@@ -21,6 +21,8 @@ from identity.rest.openapi import install as install_openapi
 from identity.runtime import Runtime, open_database
 from identity.web import ui_pages
 from identity.web.body_limit import BodyLimitMiddleware
+from identity.web.client_address import ClientAddressMiddleware
+from identity.web.rate_limit import RateLimitMiddleware
 from identity.web.security_headers import SecurityHeadersMiddleware
 from schema.app import build_graphql_app
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     app.add_middleware(BodyLimitMiddleware, settings=settings)
+    app.add_middleware(RateLimitMiddleware, settings=settings)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,
@@ -85,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         static_path=ui_pages.STATIC_PATH,
     )
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
+    app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies)
     metrics.watch_pool(lambda: _pool_figures(app))
     return app
 

@@ -91,7 +91,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         http="httptools",
         access_log=False,
         log_config=None,
-        proxy_headers=True,
+        # The client behind proxies is IDENTITY_TRUSTED_PROXIES' business (ClientAddressMiddleware).
+        proxy_headers=False,
     )
     return 0
 

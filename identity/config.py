@@ -11,6 +11,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity.errors import ConfigurationError
+from identity.ratelimit.budgets import resolve
+from identity.web.client_address import parse_networks
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./identity.db"
 MIN_SECRET_KEY_LENGTH = 32
@@ -171,11 +173,53 @@ class Settings(BaseSettings):
         True, description="Serve /docs and /openapi.json; false answers 404 for both."
     )
 
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:6379/0: rate-limit counters shared by every replica. Unset: "
+        "counted in each process's memory.",
+    )
+    rate_limits_enabled: bool = Field(
+        True, description="Refuse requests over their rate budgets with 429; false: no limits."
+    )
+    rate_limits: dict[str, str] = Field(
+        default_factory=dict,
+        description='Budget overrides as JSON, e.g. {"login": "20/15 minutes"}; '
+        "docs/rate-limits.md lists the budgets and their defaults.",
+    )
+    rate_limit_exempt: str = Field(
+        "",
+        description="Comma-separated addresses or CIDRs never limited (health checkers, "
+        "internal networks, load generators).",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is "
+        "believed, read from the right; unset: the socket peer is the client.",
+    )
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_scheme(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith(SMTP_SCHEMES):
             raise ValueError("must start with smtp:// or smtps://")
+        return value
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _known_budgets(cls, value: dict[str, str]) -> dict[str, str]:
+        try:
+            resolve(value)
+        except ConfigurationError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    @field_validator("rate_limit_exempt", "trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        try:
+            parse_networks(value, setting="addresses")
+        except ConfigurationError as error:
+            raise ValueError(str(error)) from None
         return value
 
     @field_validator("mail_from")

@@ -55,6 +55,18 @@ class PermissionDenied(IdentityError):
     default_message = "Insufficient permissions"
 
 
+class RateLimited(IdentityError):
+    """A rate budget is spent; ``retry_after`` seconds until it allows the request again."""
+
+    code = "RATE_LIMIT_EXCEEDED"
+    status = 429
+    default_message = "Rate limit exceeded. Try again later."
+
+    def __init__(self, *, retry_after: int, message: str | None = None) -> None:
+        super().__init__(message, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(IdentityError):
     code = "SERVICE_UNAVAILABLE"
     status = 503

@@ -12,6 +12,7 @@ from identity.db import Database
 from identity.mail.smtp import transport_for
 from identity.mail.worker import MailWorker
 from identity.observability.metrics import Metrics
+from identity.ratelimit import Limiter
 from identity.security.passwords import PasswordHasher
 from identity.security.sealing import Sealer
 from identity.security.service_secret import LOCAL_SECRET_FILE, data_dir, secret_key
@@ -41,16 +42,19 @@ class Runtime:
     clock: Clock = field(default_factory=SystemClock)
     deps: Deps = field(init=False)
     mail: MailWorker = field(init=False)
+    limiter: Limiter = field(init=False)
     started_at: float = 0.0
 
     def __post_init__(self) -> None:
         self.started_at = self.clock.monotonic()
+        self.limiter = Limiter.from_settings(self.settings)
         self.deps = Deps(
             settings=self.settings,
             database=self.database,
             clock=self.clock,
             hasher=PasswordHasher(max_workers=self.settings.password_workers),
             keys=KeyRing(self.database, secret_key(self.settings), self.clock),
+            limiter=self.limiter,
         )
         self.mail = MailWorker(
             database=self.database,
@@ -66,6 +70,7 @@ class Runtime:
     async def stop(self) -> None:
         await after_answer.settle()
         await self.mail.stop()
+        await self.limiter.aclose()
 
     def close(self) -> None:
         self.deps.hasher.close()

@@ -89,6 +89,8 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "env": "test",
             "database_url": database_url,
             "auto_migrate": False,
+            # Limits are on only in the tests about them (tests/ratelimit).
+            "rate_limits_enabled": False,
         }
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]

@@ -14,14 +14,17 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from identity.ratelimit.budgets import Budget
+from identity.ratelimit.budgets import Budget, resolve
+
+if TYPE_CHECKING:
+    from identity.config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,15 +54,25 @@ class Verdict:
 class Limiter:
     """Spends budgets per key; ``spend`` answers whether the request may go on."""
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limiter:
+        return cls(
+            items=resolve(settings.rate_limits),
+            redis_url=settings.redis_url,
+            enabled=settings.rate_limits_enabled,
+        )
+
     def __init__(
         self,
         *,
         items: Mapping[Budget, RateLimitItem],
         redis_url: str | None = None,
+        enabled: bool = True,
         retry_seconds: float = 5.0,
         redis_timeout_seconds: float = 0.5,
     ) -> None:
         self.items = dict(items)
+        self.enabled = enabled
         self.retry_seconds = retry_seconds
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._redis: MovingWindowRateLimiter | None = None
@@ -83,8 +96,11 @@ class Limiter:
         return Backend.UNREACHABLE if self._down_until else Backend.CONNECTED
 
     async def spend(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
-        """Spend ``cost`` of ``budget`` for ``key``; a refusal spends nothing."""
+        """Spend ``cost`` of ``budget`` for ``key``; a refusal spends nothing. Disabled: every
+        spend is allowed and nothing is counted."""
         item = self.items[budget]
+        if not self.enabled:
+            return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
 
         async def run(strategy: MovingWindowRateLimiter) -> Verdict:
             allowed = await strategy.hit(item, budget.value, key, cost=cost)

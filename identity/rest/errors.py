@@ -14,7 +14,7 @@ from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity.clock import SystemClock, isoformat_z
-from identity.errors import IdentityError
+from identity.errors import IdentityError, RateLimited
 from identity.observability.context import current_request_id
 
 log = logging.getLogger(__name__)
@@ -46,8 +46,10 @@ def error_response(
     detail: Any = None,
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    error_members: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """``extra``: more top-level members beside ``error`` and ``detail``."""
+    """``extra``: more top-level members beside ``error`` and ``detail``; ``error_members``:
+    more members of ``error`` (seed 000's ``retry_after``)."""
     body: dict[str, Any] = {
         "error": {
             "code": code,
@@ -55,6 +57,7 @@ def error_response(
             "details": details if details is not None else {},
             "timestamp": isoformat_z(_clock.now()),
             "request_id": current_request_id(),
+            **(error_members or {}),
         },
         "detail": detail if detail is not None else message,
         **(extra or {}),
@@ -127,6 +130,15 @@ async def _on_identity_error(_request: Request, exc: Exception) -> JSONResponse:
     details = dict(exc.details)
     if exc.field:
         details.setdefault("field", exc.field)
+    if isinstance(exc, RateLimited):
+        return error_response(
+            exc.status,
+            exc.code,
+            exc.message,
+            details=details,
+            headers={"Retry-After": str(exc.retry_after)},
+            error_members={"retry_after": exc.retry_after},
+        )
     return error_response(exc.status, exc.code, exc.message, details=details)
 
 

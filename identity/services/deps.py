@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from identity.clock import Clock
 from identity.config import Settings
 from identity.db import Database
+from identity.ratelimit import Limiter
 from identity.security.passwords import PasswordHasher
 from identity.services.keys import KeyRing
 
@@ -18,3 +19,4 @@ class Deps:
     clock: Clock
     hasher: PasswordHasher
     keys: KeyRing
+    limiter: Limiter

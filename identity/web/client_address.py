@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from identity.errors import ConfigurationError
 
 Network = IPv4Network | IPv6Network
@@ -65,3 +67,25 @@ def client_address(
         if not within(address, trusted):
             break
     return str(current)
+
+
+class ClientAddressMiddleware:
+    """Puts the client found behind trusted proxies in ``scope["client"]``, for everything
+    after it (sessions, audit rows, rate limits, logs). Outermost; a no-op without proxies."""
+
+    def __init__(self, app: ASGIApp, *, trusted: str) -> None:
+        self.app = app
+        self.trusted = parse_networks(trusted, setting="IDENTITY_TRUSTED_PROXIES")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if self.trusted and scope["type"] in ("http", "websocket") and client:
+            forwarded = [
+                value.decode("latin-1")
+                for name, value in scope["headers"]
+                if name == b"x-forwarded-for"
+            ]
+            found = client_address(client[0], forwarded, self.trusted)
+            if found is not None and found != client[0]:
+                scope = {**scope, "client": (found, 0)}
+        await self.app(scope, receive, send)

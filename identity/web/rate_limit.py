@@ -1,0 +1,171 @@
+"""Every request spends its category budget and, signed in, its plan's; answers carry the headers.
+
+A pure ASGI middleware (inside the request id and the error envelope, outside the body cap,
+so a throttled client is refused before its body is read):
+
+- The category (seed 000): ``authentication`` for POSTs under an ``auth`` path segment,
+  ``user_management`` under ``admin``, ``users``, ``roles`` and ``permissions``, ``general``
+  for everything else. It is spent per user when a valid access token comes with the
+  request (its signature and expiry checked, no database read), per client address otherwise.
+- Signed in, the plan's budget (seed 002: the ``plan`` claim, ``free`` when absent) is spent
+  per user as well.
+- Operation budgets (login, register, …) are spent by the routes and mutations themselves,
+  through ``spend``, which records their verdicts here for the headers.
+
+Every answer carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` of the tightest
+budget spent (and ``X-RateLimit-Window`` on seed 000's ``/api/v1`` paths); a refusal is 429
+``RATE_LIMIT_EXCEEDED`` with ``Retry-After``. Exempt addresses spend nothing and get no headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from identity.config import Settings
+from identity.errors import RateLimited, TokenExpired, TokenInvalid
+from identity.ratelimit import Budget, Limiter, Verdict
+from identity.rest.errors import error_response
+from identity.security.tokens import token_kid, verify_access_token
+from identity.services.deps import Deps
+from identity.web.body_limit import GRAPHQL_PATH
+from identity.web.client_address import Network, parse_address, parse_networks, within
+
+VERDICTS_KEY = "identity.rate_verdicts"
+SEED_000_PREFIX = "/api/v1/"
+MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
+PLANS = {"free": Budget.PLAN_FREE, "pro": Budget.PLAN_PRO, "enterprise": Budget.PLAN_ENTERPRISE}
+
+
+def category_of(method: str, path: str) -> Budget:
+    segments = path.split("/")
+    if method == "POST" and "auth" in segments:
+        return Budget.AUTHENTICATION
+    if MANAGEMENT_SEGMENTS.intersection(segments):
+        return Budget.USER_MANAGEMENT
+    return Budget.GENERAL
+
+
+def tightest(verdicts: Sequence[Verdict]) -> Verdict:
+    """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
+    return min(verdicts, key=lambda v: (v.allowed, v.remaining, v.reset_at))
+
+
+def headers_for(verdict: Verdict, path: str) -> dict[str, str]:
+    headers = {
+        "X-RateLimit-Limit": str(verdict.limit),
+        "X-RateLimit-Remaining": str(verdict.remaining),
+        "X-RateLimit-Reset": str(verdict.reset_at),
+    }
+    if path.startswith(SEED_000_PREFIX):
+        headers["X-RateLimit-Window"] = str(verdict.window_seconds)
+    if not verdict.allowed:
+        headers["Retry-After"] = str(verdict.retry_after)
+    return headers
+
+
+def refusal_body(verdict: Verdict) -> dict[str, Any]:
+    return {"retry_after": verdict.retry_after}
+
+
+async def spend(
+    scope: Scope | None, limiter: Limiter, budget: Budget, key: str, *, cost: int = 1
+) -> Verdict:
+    """Spend ``budget`` for ``key``; the verdict joins the request's headers. RateLimited when
+    refused. Without a limiting middleware in front (``scope`` None) it is spent all the same."""
+    verdict = await limiter.spend(budget, key, cost=cost)
+    if not limiter.enabled:
+        return verdict
+    if scope is not None and VERDICTS_KEY in scope:
+        scope[VERDICTS_KEY].append(verdict)
+    if not verdict.allowed:
+        raise RateLimited(retry_after=verdict.retry_after)
+    return verdict
+
+
+class RateLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+        self.app = app
+        self.exempt: tuple[Network, ...] = parse_networks(
+            settings.rate_limit_exempt, setting="IDENTITY_RATE_LIMIT_EXEMPT"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = getattr(scope.get("app"), "state", None)
+        runtime = getattr(runtime, "runtime", None)
+        if scope["type"] != "http" or runtime is None or not runtime.settings.rate_limits_enabled:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        parsed = parse_address(address)
+        if parsed is not None and within(parsed, self.exempt):
+            await self.app(scope, receive, send)
+            return
+        limiter: Limiter = runtime.limiter
+        path: str = scope["path"]
+        subject, plan = await _caller(runtime.deps, scope)
+        key = f"user:{subject}" if subject else f"address:{address}"
+        verdicts = [await limiter.spend(category_of(scope["method"], path), key)]
+        if subject and verdicts[0].allowed:
+            verdicts.append(await limiter.spend(PLANS.get(plan or "", Budget.PLAN_FREE), key))
+        refused = [v for v in verdicts if not v.allowed]
+        if refused:
+            await _refuse(refused[0], path, scope, receive, send)
+            return
+        scope[VERDICTS_KEY] = verdicts
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in headers_for(tightest(scope[VERDICTS_KEY]), path).items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _caller(deps: Deps, scope: Scope) -> tuple[str | None, str | None]:
+    """The subject and plan of a valid bearer token, without reading the database."""
+    token = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, rest = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and rest.strip():
+                token = rest.strip()
+            break
+    if token is None:
+        return None, None
+    try:
+        claims = verify_access_token(
+            token,
+            public_jwks=await deps.keys.public_keys(token_kid(token)),
+            issuer=deps.settings.issuer,
+            audience=deps.settings.jwt_audience,
+            now=deps.clock.now(),
+        )
+    except (TokenExpired, TokenInvalid):
+        return None, None
+    plan = claims.get("plan")
+    return str(claims["sub"]), plan if isinstance(plan, str) else None
+
+
+async def _refuse(verdict: Verdict, path: str, scope: Scope, receive: Receive, send: Send) -> None:
+    message = "Rate limit exceeded. Try again later."
+    extra = None
+    if path.rstrip("/") == GRAPHQL_PATH:
+        extensions = {"code": RateLimited.code, "retryAfter": verdict.retry_after}
+        extra = {"errors": [{"message": message, "extensions": extensions}]}
+    response = error_response(
+        429,
+        RateLimited.code,
+        message,
+        details=refusal_body(verdict),
+        headers=headers_for(verdict, path),
+        extra=extra,
+        error_members=refusal_body(verdict),
+    )
+    await response(scope, receive, send)

@@ -1,0 +1,176 @@
+"""Every request spends its category budget (and signed in, its plan's), through the real app."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from identity.config import Settings
+from identity.web.client_address import ClientAddressMiddleware
+from tests.conftest import open_client
+
+JWKS = "/.well-known/jwks.json"
+ME_000 = "/api/v1/auth/me"
+PASSWORD = "SecurePassword123!"
+
+MakeClient = Callable[..., Any]
+
+
+@pytest.fixture
+async def make_client(
+    make_settings: Callable[..., Settings],
+) -> AsyncIterator[Callable[..., Any]]:
+    opened: list[AsyncIterator[httpx.AsyncClient]] = []
+
+    async def make(**overrides: Any) -> httpx.AsyncClient:
+        from identity.app import create_app
+
+        values: dict[str, Any] = {"rate_limits_enabled": True, **overrides}
+        app: FastAPI = create_app(make_settings(**values))
+        iterator = open_client(app)
+        opened.append(iterator)
+        return await anext(iterator)
+
+    yield make
+    for iterator in opened:  # run each to its end, so the app's lifespan ends normally
+        async for _ in iterator:
+            pass
+
+
+async def sign_in(client: httpx.AsyncClient, email: str) -> str:
+    body = {"email": email, "password": PASSWORD}
+    assert (await client.post("/v1/auth/register", json=body)).status_code == 201
+    response = await client.post("/v1/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    return str(response.json()["tokens"]["access_token"])
+
+
+def budget_headers(response: httpx.Response) -> tuple[int, int, int]:
+    return (
+        int(response.headers["x-ratelimit-limit"]),
+        int(response.headers["x-ratelimit-remaining"]),
+        int(response.headers["x-ratelimit-reset"]),
+    )
+
+
+async def test_headers_count_down_then_429_with_retry_after(make_client: MakeClient) -> None:
+    client = await make_client(rate_limits={"category.general": "3/minute"})
+    answers = [await client.get(JWKS) for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert [budget_headers(r)[:2] for r in answers[:3]] == [(3, 2), (3, 1), (3, 0)]
+    refused = answers[-1]
+    error = refused.json()["error"]
+    assert error["code"] == "RATE_LIMIT_EXCEEDED"
+    assert 55 <= error["retry_after"] <= 60
+    assert error["details"]["retry_after"] == error["retry_after"]
+    assert refused.headers["retry-after"] == str(error["retry_after"])
+    assert budget_headers(refused)[1] == 0
+    assert "x-ratelimit-window" not in refused.headers
+
+
+async def test_seed_000_paths_name_the_window(make_client: MakeClient) -> None:
+    client = await make_client(rate_limits={"category.general": "3/minute"})
+    response = await client.get(ME_000)
+    assert response.status_code == 401
+    assert response.headers["x-ratelimit-window"] == "60"
+
+
+async def test_parallel_requests_never_exceed_the_budget(make_client: MakeClient) -> None:
+    client = await make_client(rate_limits={"category.general": "5/minute"})
+    answers = await asyncio.gather(*(client.get(JWKS) for _ in range(20)))
+    assert sum(r.status_code == 200 for r in answers) == 5
+    assert sum(r.status_code == 429 for r in answers) == 15
+
+
+async def test_signed_in_users_spend_their_own_plan_budget(make_client: MakeClient) -> None:
+    client = await make_client(
+        rate_limits={"plan.free": "2/minute", "category.authentication": "100/minute"}
+    )
+    alice = await sign_in(client, "alice@example.com")
+    bob = await sign_in(client, "bob@example.com")
+    mine = [
+        await client.get(ME_000, headers={"Authorization": f"Bearer {alice}"}) for _ in range(3)
+    ]
+    assert [r.status_code for r in mine] == [200, 200, 429]
+    assert (await client.get(ME_000, headers={"Authorization": f"Bearer {bob}"})).status_code == 200
+    assert (await client.get(JWKS)).status_code == 200
+
+
+async def test_a_forged_token_is_charged_to_the_address(make_client: MakeClient) -> None:
+    client = await make_client(rate_limits={"category.general": "3/minute"})
+    answers = [
+        await client.get(JWKS, headers={"Authorization": f"Bearer forged.{n}.token"})
+        for n in range(4)
+    ]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+
+
+async def test_authentication_posts_have_their_own_category(make_client: MakeClient) -> None:
+    client = await make_client(rate_limits={"category.authentication": "2/minute"})
+    body = {"email": "nobody@example.com", "password": "wrong-password"}
+    answers = [await client.post("/v1/auth/login", json=body) for _ in range(3)]
+    assert [r.status_code for r in answers] == [401, 401, 429]
+    assert (await client.get(JWKS)).status_code == 200
+
+
+async def test_graphql_refusals_speak_graphql(make_client: MakeClient) -> None:
+    client = await make_client(rate_limits={"category.general": "1/minute"})
+    query = {"query": "{ __typename }"}
+    assert (await client.post("/graphql", json=query)).status_code == 200
+    refused = await client.post("/graphql", json=query)
+    assert refused.status_code == 429
+    extensions = refused.json()["errors"][0]["extensions"]
+    assert extensions["code"] == "RATE_LIMIT_EXCEEDED"
+    assert extensions["retryAfter"] >= 1
+
+
+async def test_exempt_addresses_spend_nothing(make_client: MakeClient) -> None:
+    client = await make_client(
+        rate_limits={"category.general": "1/minute"}, rate_limit_exempt="127.0.0.0/8"
+    )
+    answers = [await client.get(JWKS) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert "x-ratelimit-limit" not in answers[0].headers
+
+
+async def test_disabled_limits_neither_refuse_nor_report(make_client: MakeClient) -> None:
+    client = await make_client(
+        rate_limits_enabled=False, rate_limits={"category.general": "1/minute"}
+    )
+    answers = [await client.get(JWKS) for _ in range(3)]
+    assert [r.status_code for r in answers] == [200, 200, 200]
+    assert "x-ratelimit-limit" not in answers[0].headers
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_budget(make_client: MakeClient) -> None:
+    client = await make_client(
+        rate_limits={"category.general": "1/minute"}, trusted_proxies="127.0.0.1"
+    )
+    first = {"X-Forwarded-For": "198.51.100.1"}
+    second = {"X-Forwarded-For": "6.6.6.6, 198.51.100.2"}
+    assert (await client.get(JWKS, headers=first)).status_code == 200
+    assert (await client.get(JWKS, headers=second)).status_code == 200
+    assert (await client.get(JWKS, headers=first)).status_code == 429
+    spoofed = {"X-Forwarded-For": "198.51.100.1, 198.51.100.3"}
+    assert (await client.get(JWKS, headers=spoofed)).status_code == 200
+
+
+async def test_a_spoofed_header_from_an_untrusted_peer_changes_nothing(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(rate_limits={"category.general": "1/minute"})
+    assert (await client.get(JWKS, headers={"X-Forwarded-For": "198.51.100.1"})).status_code == 200
+    again = await client.get(JWKS, headers={"X-Forwarded-For": "198.51.100.2"})
+    assert again.status_code == 429
+
+
+def test_the_client_address_middleware_is_outermost() -> None:
+    from identity.app import create_app
+
+    app = create_app(Settings(env="test", trusted_proxies="127.0.0.1"))
+    assert app.user_middleware[0].cls is ClientAddressMiddleware
