@@ -65,6 +65,25 @@ def remote_refusal(settings: Settings, host: str, *, allow_remote: bool) -> str 
     )
 
 
+def unshared_limits_refusal(
+    settings: Settings, workers: int, *, allow_unshared: bool
+) -> tuple[bool, str] | None:
+    """(refuse?, message) when several workers would each count rate limits on their own.
+
+    Without Redis every worker process keeps its own counters, so N workers allow N times
+    each budget. Production refuses that unless told; elsewhere it is said once.
+    """
+    if workers <= 1 or settings.redis_url or not settings.rate_limits_enabled:
+        return None
+    message = (
+        f"identity serve: {workers} workers without IDENTITY_REDIS_URL count rate limits per "
+        f"process, so each budget is allowed up to {workers} times. Set IDENTITY_REDIS_URL"
+    )
+    if settings.is_production and not allow_unshared:
+        return True, message + ", or pass --allow-unshared-limits to accept it."
+    return False, message + "."
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -73,6 +92,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if refusal is not None:
         print(refusal, file=sys.stderr)
         return 2
+    unshared = unshared_limits_refusal(
+        settings, args.workers, allow_unshared=args.allow_unshared_limits
+    )
+    if unshared is not None:
+        print(unshared[1], file=sys.stderr)
+        if unshared[0]:
+            return 2
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
     if settings.migrate_on_start:
         asyncio.run(_migrate(settings))
@@ -224,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--allow-unshared-limits",
+        action="store_true",
+        help="in production, run several --workers without Redis (each counts its own limits)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     migrate = commands.add_parser("migrate", help="apply database migrations")
