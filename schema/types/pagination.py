@@ -14,21 +14,23 @@ from __future__ import annotations
 
 import base64
 import binascii
-from enum import Enum
 
-import strawberry
 from graphql import GraphQLError
 
 from identity.errors import IdentityError, ValidationFailed
 from identity.pagination import MAX_OFFSET, check_text, check_window
+from identity.services.users_admin import SortOrder
+from schema.enums import graphql_enum
 
 _PREFIX = "cursor:v1:"
 
 
-@strawberry.enum(description="Ascending or descending.")
-class SortDirection(Enum):
-    ASC = strawberry.enum_value("asc", description="Smallest first.")
-    DESC = strawberry.enum_value("desc", description="Largest first.")
+graphql_enum(
+    SortOrder,
+    name="SortDirection",
+    description="Ascending or descending.",
+    values={SortOrder.ASC: "Smallest first.", SortOrder.DESC: "Largest first."},
+)
 
 
 def encode_cursor(position: int) -> str:

@@ -2,47 +2,56 @@
 
 from __future__ import annotations
 
-import uuid
-from enum import Enum
 from typing import TypeVar
 
 import strawberry
 from strawberry.relay import PageInfo
 from strawberry.types.unset import UnsetType
 
-from identity.errors import ValidationFailed
+from identity.models.user import UserStatus
 from identity.services import users_admin
-from schema.types.pagination import SortDirection, encode_cursor
+from identity.services.users_admin import BulkAction, SortField, SortOrder
+from schema.enums import graphql_enum
+from schema.types.pagination import encode_cursor
 from schema.types.user import User
 
 T = TypeVar("T")
 
 
-@strawberry.enum(description="Account states.")
-class UserStatus(Enum):
-    ACTIVE = strawberry.enum_value("active", description="May log in.")
-    INACTIVE = strawberry.enum_value("inactive", description="Deactivated: may not log in.")
-    LOCKED = strawberry.enum_value("locked", description="Locked by an administrator.")
-    PENDING = strawberry.enum_value("pending", description="Created, not yet active.")
-
-
-@strawberry.enum(description="What users can be ordered by.")
-class UserSortField(Enum):
-    CREATED_AT = strawberry.enum_value("created_at", description="When the account was created.")
-    EMAIL = strawberry.enum_value("email", description="Email address.")
-    LAST_LOGIN = strawberry.enum_value("last_login", description="Last successful login.")
-
-
-@strawberry.enum(description="An action a bulkUserAction applies to each user.")
-class BulkUserAction(Enum):
-    ACTIVATE = strawberry.enum_value("activate", description="Allow logins again.")
-    DEACTIVATE = strawberry.enum_value("deactivate", description="Stop logins and end sessions.")
-    LOCK = strawberry.enum_value("lock", description="Lock and end sessions.")
-    UNLOCK = strawberry.enum_value("unlock", description="Lift a lock.")
-    DELETE = strawberry.enum_value("delete", description="Delete the account.")
-    ASSIGN_ROLE = strawberry.enum_value(
-        "assign_role", description="Give the role named in the input."
-    )
+graphql_enum(
+    UserStatus,
+    name="UserStatus",
+    description="Account states.",
+    values={
+        UserStatus.ACTIVE: "May log in.",
+        UserStatus.INACTIVE: "Deactivated: may not log in.",
+        UserStatus.LOCKED: "Locked by an administrator.",
+        UserStatus.PENDING: "Created, not yet active.",
+    },
+)
+graphql_enum(
+    SortField,
+    name="UserSortField",
+    description="What users can be ordered by.",
+    values={
+        SortField.CREATED_AT: "When the account was created.",
+        SortField.EMAIL: "Email address.",
+        SortField.LAST_LOGIN: "Last successful login.",
+    },
+)
+graphql_enum(
+    BulkAction,
+    name="BulkUserAction",
+    description="An action a bulkUserAction applies to each user.",
+    values={
+        BulkAction.ACTIVATE: "Allow logins again.",
+        BulkAction.DEACTIVATE: "Stop logins and end sessions.",
+        BulkAction.LOCK: "Lock and end sessions.",
+        BulkAction.UNLOCK: "Lift a lock.",
+        BulkAction.DELETE: "Delete the account.",
+        BulkAction.ASSIGN_ROLE: "Give the role named in the input.",
+    },
+)
 
 
 @strawberry.input(description="Which users to list; every condition given must hold.")
@@ -63,11 +72,11 @@ class UserFilter:
 
 @strawberry.input(description="The order of a users list; ties are broken by id.")
 class UserOrder:
-    field: UserSortField = strawberry.field(
-        default=UserSortField.CREATED_AT, description="What to order by."
+    field: SortField = strawberry.field(
+        default=SortField.CREATED_AT, description="What to order by."
     )
-    direction: SortDirection = strawberry.field(
-        default=SortDirection.ASC,
+    direction: SortOrder = strawberry.field(
+        default=SortOrder.ASC,
         description="ASC or DESC; users who never logged in come last by lastLogin.",
     )
 
@@ -80,11 +89,11 @@ def user_query(
     return users_admin.UserQuery(
         search=filter.search,
         role=filter.role,
-        status=str(filter.status.value) if filter.status else None,
+        status=filter.status,
         is_active=filter.is_active,
         admins_only=filter.admins_only,
-        sort=users_admin.SortField(str(order.field.value)),
-        order=users_admin.SortOrder(str(order.direction.value)),
+        sort=order.field,
+        order=order.direction,
         offset=offset,
         limit=first,
     )
@@ -159,7 +168,7 @@ class CreateUserInput:
             last_name=self.last_name,
             display_name=self.display_name,
             role=self.role or default_role,
-            status=str(self.status.value) if self.status else None,
+            status=self.status,
             is_active=self.is_active,
             email_verified=self.email_verified,
             must_change_password=self.must_change_password,
@@ -222,7 +231,7 @@ class UpdateUserInput:
             organization=_given(self.organization),
             subscription_plan=_given(self.subscription_plan),
             role=_given_value(self.role),
-            status=str(status.value) if isinstance(status, UserStatus) else users_admin.UNSET,
+            status=status,
             is_active=_given_value(self.is_active),
             email_verified=_given_value(self.email_verified),
         )
@@ -239,7 +248,7 @@ class LockUserInput:
 @strawberry.input(description="One action on many users.")
 class BulkUserActionInput:
     user_ids: list[strawberry.ID] = strawberry.field(description="The users (1 to 500).")
-    action: BulkUserAction = strawberry.field(description="What to do to each.")
+    action: BulkAction = strawberry.field(description="What to do to each.")
     reason: str | None = strawberry.field(default=None, description="Why; kept in the audit.")
     role: str | None = strawberry.field(default=None, description="For ASSIGN_ROLE: the role.")
     duration_minutes: int | None = strawberry.field(
@@ -260,7 +269,7 @@ class BulkUserOutcome:
 
 @strawberry.type(description="What a bulk action did, or would do in a dry run.")
 class BulkUserActionPayload:
-    action: BulkUserAction = strawberry.field(description="The action.")
+    action: BulkAction = strawberry.field(description="The action.")
     dry_run: bool = strawberry.field(description="True when nothing was changed.")
     affected_count: int = strawberry.field(description="Users the action applied to.")
     failed_count: int = strawberry.field(description="Users it did not apply to.")
@@ -269,7 +278,7 @@ class BulkUserActionPayload:
     @classmethod
     def from_result(cls, result: users_admin.BulkResult) -> BulkUserActionPayload:
         return cls(
-            action=BulkUserAction(result.action.value),
+            action=result.action,
             dry_run=result.dry_run,
             affected_count=result.affected,
             failed_count=len(result.failed),
@@ -297,10 +306,3 @@ class UserPermissionsPayload:
     effective_permissions: list[str] = strawberry.field(
         description="Everything the user holds now: roles and direct grants."
     )
-
-
-def user_ids(ids: list[strawberry.ID]) -> list[uuid.UUID]:
-    try:
-        return [uuid.UUID(str(one)) for one in ids]
-    except ValueError:
-        raise ValidationFailed("Every user id must be a UUID", field="userIds") from None
