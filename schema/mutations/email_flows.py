@@ -10,6 +10,7 @@ from strawberry.types import Info
 from identity.errors import IdentityError
 from identity.services import email_change, magic_link, password_reset, verification
 from schema.context import Context
+from schema.declare import PUBLIC, SIGNED_IN, mutation
 from schema.errors import (
     AccountDisabled,
     AccountNotFound,
@@ -21,9 +22,7 @@ from schema.errors import (
     TokenInvalid,
     TooManyAttempts,
     ValidationError,
-    error_from,
 )
-from schema.permissions import AUTHENTICATED, IsAuthenticated
 from schema.types.auth import AuthPayload, SessionsRevoked, UserPayload
 from schema.types.email_flows import (
     Accepted,
@@ -35,13 +34,25 @@ from schema.types.user import User
 
 SAME_ANSWER = "The answer is the same whether or not the address has an account."
 
-AcceptedResult = Annotated[
+ResendVerificationEmailResult = Annotated[
     Accepted | FeatureDisabled | ValidationError,
-    strawberry.union("AcceptedResult", description="Taken, or why the input was refused."),
+    strawberry.union(
+        "ResendVerificationEmailResult", description="Taken, or why the input was refused."
+    ),
 ]
-SendVerificationResult = Annotated[
+RequestPasswordResetResult = Annotated[
+    Accepted | FeatureDisabled | ValidationError,
+    strawberry.union(
+        "RequestPasswordResetResult", description="Taken, or why the input was refused."
+    ),
+]
+RequestMagicLinkResult = Annotated[
+    Accepted | FeatureDisabled | ValidationError,
+    strawberry.union("RequestMagicLinkResult", description="Taken, or why the input was refused."),
+]
+SendVerificationEmailResult = Annotated[
     Accepted | AlreadyVerified,
-    strawberry.union("SendVerificationResult", description="Mail queued, or why not."),
+    strawberry.union("SendVerificationEmailResult", description="Mail queued, or why not."),
 ]
 VerifyEmailResult = Annotated[
     UserPayload | TokenInvalid | TokenExpired,
@@ -73,147 +84,109 @@ ConfirmEmailChangeResult = Annotated[
 
 @strawberry.type
 class EmailFlowMutations:
-    @strawberry.mutation(
-        description=f"Mail the caller a verification link. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
-    )
-    async def send_verification_email(self, info: Info[Context, None]) -> SendVerificationResult:
+    @mutation("Mail the caller a verification link.", access=SIGNED_IN)
+    async def send_verification_email(
+        self, info: Info[Context, None]
+    ) -> SendVerificationEmailResult:
         principal = await info.context.require_principal()
-        try:
-            await verification.send_verification(
-                info.context.deps, principal=principal, meta=info.context.meta
-            )
-        except IdentityError as exc:
-            return error_from(exc, AlreadyVerified)  # type: ignore[return-value]
+        await verification.send_verification(
+            info.context.deps, principal=principal, meta=info.context.meta
+        )
         return Accepted(message="Verification email sent")
 
-    @strawberry.mutation(description=f"Mail a verification link again. Public. {SAME_ANSWER}")
+    @mutation(f"Mail a verification link again. {SAME_ANSWER}", access=PUBLIC)
     async def resend_verification_email(
         self, info: Info[Context, None], email: str
-    ) -> AcceptedResult:
-        try:
-            await verification.resend_verification(
-                info.context.deps, email=email, meta=info.context.meta
-            )
-        except IdentityError as exc:
-            return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
+    ) -> ResendVerificationEmailResult:
+        await verification.resend_verification(
+            info.context.deps, email=email, meta=info.context.meta
+        )
         return Accepted(message="If this address needs verifying, a mail was sent to it")
 
-    @strawberry.mutation(
-        description="Verify an email address with a mailed token. Public. Verifying an address "
-        "nobody had proven, without being signed in to that account, ends every session of the "
-        "account and clears its password (whoever registered may not own the mailbox): set one "
-        "with requestPasswordReset. Signed in as the account (bearer token), nothing is ended."
+    @mutation(
+        "Verify an email address with a mailed token. Verifying an address nobody had proven, "
+        "without being signed in to that account, ends every session of the account and "
+        "clears its password (whoever registered may not own the mailbox): set one with "
+        "requestPasswordReset. Signed in as the account (bearer token), nothing is ended.",
+        access=PUBLIC,
     )
     async def verify_email(self, info: Info[Context, None], token: str) -> VerifyEmailResult:
         try:
             signed_in = await info.context.principal()
         except IdentityError:
             signed_in = None
-        try:
-            verified = await verification.verify_email(
-                info.context.deps, token=token, meta=info.context.meta, signed_in=signed_in
-            )
-        except IdentityError as exc:
-            return error_from(exc, TokenInvalid, TokenExpired)  # type: ignore[return-value]
+        verified = await verification.verify_email(
+            info.context.deps, token=token, meta=info.context.meta, signed_in=signed_in
+        )
         return UserPayload(user=User.from_model(verified.user))
 
-    @strawberry.mutation(description=f"Mail a password reset link. Public. {SAME_ANSWER}")
-    async def request_password_reset(self, info: Info[Context, None], email: str) -> AcceptedResult:
-        try:
-            await password_reset.request_password_reset(
-                info.context.deps, email=email, meta=info.context.meta
-            )
-        except IdentityError as exc:
-            return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
+    @mutation(f"Mail a password reset link. {SAME_ANSWER}", access=PUBLIC)
+    async def request_password_reset(
+        self, info: Info[Context, None], email: str
+    ) -> RequestPasswordResetResult:
+        await password_reset.request_password_reset(
+            info.context.deps, email=email, meta=info.context.meta
+        )
         return Accepted(message="If an account uses this address, a reset link was sent to it")
 
-    @strawberry.mutation(
-        description="Set a new password with a mailed token; every session ends. Public."
-    )
+    @mutation("Set a new password with a mailed token; every session ends.", access=PUBLIC)
     async def reset_password(
         self, info: Info[Context, None], input: ResetPasswordInput
     ) -> ResetPasswordResult:
-        try:
-            ended = await password_reset.reset_password(
-                info.context.deps,
-                token=input.token,
-                new_password=input.new_password,
-                meta=info.context.meta,
-            )
-        except IdentityError as exc:
-            allowed = (TokenInvalid, TokenExpired, ValidationError)
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        ended = await password_reset.reset_password(
+            info.context.deps,
+            token=input.token,
+            new_password=input.new_password,
+            meta=info.context.meta,
+        )
         return SessionsRevoked(revoked=ended)
 
-    @strawberry.mutation(description=f"Mail a sign-in link. Public. {SAME_ANSWER}")
-    async def request_magic_link(self, info: Info[Context, None], email: str) -> AcceptedResult:
-        try:
-            await magic_link.request_magic_link(
-                info.context.deps, email=email, meta=info.context.meta
-            )
-        except IdentityError as exc:
-            return error_from(exc, FeatureDisabled, ValidationError)  # type: ignore[return-value]
+    @mutation(f"Mail a sign-in link. {SAME_ANSWER}", access=PUBLIC)
+    async def request_magic_link(
+        self, info: Info[Context, None], email: str
+    ) -> RequestMagicLinkResult:
+        await magic_link.request_magic_link(info.context.deps, email=email, meta=info.context.meta)
         return Accepted(message="If this address can sign in, a sign-in link was sent to it")
 
-    @strawberry.mutation(description="Sign in with a mailed link, as login does. Public.")
+    @mutation("Sign in with a mailed link, as login does.", access=PUBLIC)
     async def verify_magic_link(
         self, info: Info[Context, None], input: VerifyMagicLinkInput
     ) -> VerifyMagicLinkResult:
         device: Any = input.device
-        try:
-            pair = await magic_link.verify_magic_link(
-                info.context.deps,
-                token=input.token,
-                allow_registration=input.allow_registration,
-                meta=info.context.meta,
-                device_info=device if isinstance(device, dict) else None,
-            )
-        except IdentityError as exc:
-            allowed = (
-                TokenInvalid,
-                TokenExpired,
-                AccountNotFound,
-                AccountDisabled,
-                FeatureDisabled,
-                ValidationError,
-            )
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        pair = await magic_link.verify_magic_link(
+            info.context.deps,
+            token=input.token,
+            allow_registration=input.allow_registration,
+            meta=info.context.meta,
+            device_info=device if isinstance(device, dict) else None,
+        )
         return AuthPayload.from_pair(pair, cookie_mode=False)
 
-    @strawberry.mutation(
-        description="Move the account to a new address: needs the current password; a link "
+    @mutation(
+        "Move the account to a new address: needs the current password; a link "
         "goes to the new address and the old one is told once it is used. The link works only "
         "while the session that asked lasts and the password is unchanged. A taken address is "
         "Conflict, or (runtime setting registration_reveals_existing off) answered as a free "
-        f"one while its owner is told. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
+        "one while its owner is told.",
+        access=SIGNED_IN,
     )
     async def request_email_change(
         self, info: Info[Context, None], input: RequestEmailChangeInput
     ) -> RequestEmailChangeResult:
         principal = await info.context.require_principal()
-        try:
-            await email_change.request_email_change(
-                info.context.deps,
-                principal=principal,
-                new_email=input.new_email,
-                current_password=input.current_password,
-            )
-        except IdentityError as exc:
-            allowed = (InvalidCredentials, TooManyAttempts, Conflict, ValidationError)
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        await email_change.request_email_change(
+            info.context.deps,
+            principal=principal,
+            new_email=input.new_email,
+            current_password=input.current_password,
+        )
         return Accepted(message="A confirmation link was sent to the new address")
 
-    @strawberry.mutation(description="Confirm a new address with its mailed token. Public.")
+    @mutation("Confirm a new address with its mailed token.", access=PUBLIC)
     async def confirm_email_change(
         self, info: Info[Context, None], token: str
     ) -> ConfirmEmailChangeResult:
-        try:
-            user = await email_change.confirm_email_change(
-                info.context.deps, token=token, meta=info.context.meta
-            )
-        except IdentityError as exc:
-            allowed = (TokenInvalid, TokenExpired, Conflict)
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        user = await email_change.confirm_email_change(
+            info.context.deps, token=token, meta=info.context.meta
+        )
         return UserPayload(user=User.from_model(user))

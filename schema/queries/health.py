@@ -7,14 +7,15 @@ from strawberry.types import Info
 
 from identity import __version__
 from schema.context import Context
+from schema.declare import PUBLIC, query
 from schema.types.health import Health
 
 
 @strawberry.type
 class HealthQuery:
-    @strawberry.field(
-        description="The service's health, as `GET /health` reports it, checked once per "
-        "request. Public."
+    @query(
+        "The service's health, as `GET /health` reports it, checked once per request.",
+        access=PUBLIC,
     )
     async def health(self, info: Info[Context, None]) -> Health:
         runtime = info.context.runtime

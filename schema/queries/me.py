@@ -6,16 +6,18 @@ import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
+from schema.declare import PUBLIC, query
 from schema.permissions import caller
 from schema.types.user import User
 
 
 @strawberry.type
 class MeQuery:
-    @strawberry.field(
-        description="The authenticated user; null without a bearer token. "
-        "An invalid or expired token is an error with extensions.code TOKEN_INVALID/TOKEN_EXPIRED; "
-        "a token that may only change the password, PASSWORD_CHANGE_REQUIRED."
+    @query(
+        "The authenticated user; null without a bearer token. An invalid or expired token is "
+        "an error with extensions.code TOKEN_INVALID/TOKEN_EXPIRED; a token that may only "
+        "change the password, PASSWORD_CHANGE_REQUIRED.",
+        access=PUBLIC,
     )
     async def me(self, info: Info[Context, None]) -> User | None:
         principal = await caller(info)

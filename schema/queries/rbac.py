@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 from strawberry.types import Info
 
@@ -12,16 +10,10 @@ from identity.permissions import Permission as PermissionName
 from identity.services import permission_catalog, roles
 from identity.services.roles import RoleDetails
 from schema.context import Context
-from schema.permissions import AUTHENTICATED, HasPermission, IsAuthenticated, requires
+from schema.declare import SIGNED_IN, needs, query
+from schema.ids import parse_id
 from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Permission, PermissionGroup, Role
-
-
-def parse_id(value: strawberry.ID | str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
 
 
 def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
@@ -36,11 +28,10 @@ def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
 
 @strawberry.type
 class RbacQuery:
-    @strawberry.field(
-        description="Roles by name; `search` looks in names and descriptions; `offset` at "
-        "most 1000000, `limit` 1 to 500. "
-        f"{requires(PermissionName.ROLES_READ)}",
-        permission_classes=[HasPermission(PermissionName.ROLES_READ)],
+    @query(
+        "Roles by name; `search` looks in names and descriptions; `offset` at most 1000000, "
+        "`limit` 1 to 500.",
+        access=needs(PermissionName.ROLES_READ),
     )
     async def roles(
         self,
@@ -63,27 +54,23 @@ class RbacQuery:
         )
         return [role_from(info, one) for one in found]
 
-    @strawberry.field(
-        description=f"One role; null when there is none with this id. "
-        f"{requires(PermissionName.ROLES_READ)}",
-        permission_classes=[HasPermission(PermissionName.ROLES_READ)],
+    @query(
+        "One role; null when there is none with this id.",
+        access=needs(PermissionName.ROLES_READ),
     )
     async def role(self, info: Info[Context, None], id: strawberry.ID) -> Role | None:
-        role_id = parse_id(id)
-        if role_id is None:
-            return None
         try:
             found = await roles.get_role(
-                info.context.deps, principal=await info.context.principal(), role_id=role_id
+                info.context.deps, principal=await info.context.principal(), role_id=parse_id(id)
             )
         except NotFound:
             return None
         return role_from(info, found)
 
-    @strawberry.field(
-        description="Permissions by name; `search` looks in names and descriptions. Every "
-        f"signed-in user may view them. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
+    @query(
+        "Permissions by name; `search` looks in names and descriptions. Every signed-in user "
+        "may view them.",
+        access=SIGNED_IN,
     )
     async def permissions(
         self,
@@ -102,11 +89,7 @@ class RbacQuery:
         )
         return [Permission.from_model(row) for row in found]
 
-    @strawberry.field(
-        description="Permissions grouped by resource. Every signed-in user may view them. "
-        f"{AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
-    )
+    @query("Permissions grouped by resource. Every signed-in user may view them.", access=SIGNED_IN)
     async def permission_groups(
         self,
         info: Info[Context, None],
@@ -127,20 +110,16 @@ class RbacQuery:
             for name, rows in groups.items()
         ]
 
-    @strawberry.field(
-        description="One permission; null when there is none with this id. Every signed-in "
-        f"user may view it. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
+    @query(
+        "One permission; null when there is none with this id. Every signed-in user may view it.",
+        access=SIGNED_IN,
     )
     async def permission(self, info: Info[Context, None], id: strawberry.ID) -> Permission | None:
-        permission_id = parse_id(id)
-        if permission_id is None:
-            return None
         try:
             found = await permission_catalog.get_permission(
                 info.context.deps,
                 principal=await info.context.principal(),
-                permission_id=permission_id,
+                permission_id=parse_id(id),
             )
         except NotFound:
             return None

@@ -8,16 +8,15 @@ from strawberry.types import Info
 from identity.permissions import Permission as PermissionName
 from identity.services import runtime_settings, service_status
 from schema.context import Context
-from schema.permissions import HasPermission, requires
+from schema.declare import PUBLIC, needs, query
 from schema.types.settings import PublicSettings, RuntimeSetting, ServiceStatus
 
 
 @strawberry.type
 class SettingsQuery:
-    @strawberry.field(
-        description="Every runtime setting, with its default and bounds. "
-        f"{requires(PermissionName.SETTINGS_READ)}",
-        permission_classes=[HasPermission(PermissionName.SETTINGS_READ)],
+    @query(
+        "Every runtime setting, with its default and bounds.",
+        access=needs(PermissionName.SETTINGS_READ),
     )
     async def settings(self, info: Info[Context, None]) -> list[RuntimeSetting]:
         found = await runtime_settings.list_settings(
@@ -25,7 +24,7 @@ class SettingsQuery:
         )
         return [RuntimeSetting.from_value(one) for one in found]
 
-    @strawberry.field(description="What sign-up and login pages need to know. Public.")
+    @query("What sign-up and login pages need to know.", access=PUBLIC)
     async def public_settings(self, info: Info[Context, None]) -> PublicSettings:
         values = await runtime_settings.current(info.context.deps)
         return PublicSettings(
@@ -38,10 +37,9 @@ class SettingsQuery:
             mfa_enabled=False,
         )
 
-    @strawberry.field(
-        description="The state of the service's components (database, mail, signing keys), "
-        f"checked now. {requires(PermissionName.SETTINGS_READ)}",
-        permission_classes=[HasPermission(PermissionName.SETTINGS_READ)],
+    @query(
+        "The state of the service's components (database, mail, signing keys), checked now.",
+        access=needs(PermissionName.SETTINGS_READ),
     )
     async def service_status(self, info: Info[Context, None]) -> ServiceStatus:
         runtime = info.context.runtime

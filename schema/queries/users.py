@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 from strawberry.types import Info
 
@@ -11,7 +9,8 @@ from identity.errors import IdentityError, NotFound
 from identity.permissions import Permission
 from identity.services import users_admin
 from schema.context import Context
-from schema.permissions import HasPermission, requires
+from schema.declare import needs, query
+from schema.ids import parse_id
 from schema.selection import under
 from schema.types.pagination import check_list_arguments, decode_cursor, graphql_error
 from schema.types.user import User
@@ -20,11 +19,10 @@ from schema.types.users import UserConnection, UserFilter, UserOrder, user_query
 
 @strawberry.type
 class UsersQuery:
-    @strawberry.field(
-        description="Users, a page at a time: `first` (1 to 100) after the cursor "
-        "`after`, filtered and ordered; `totalCount` counts every match. "
-        f"{requires(Permission.USERS_READ)}",
-        permission_classes=[HasPermission(Permission.USERS_READ)],
+    @query(
+        "Users, a page at a time: `first` (1 to 100) after the cursor `after`, filtered and "
+        "ordered; `totalCount` counts every match.",
+        access=needs(Permission.USERS_READ),
     )
     async def users(
         self,
@@ -62,18 +60,11 @@ class UsersQuery:
         )
         return UserConnection.from_page(page)
 
-    @strawberry.field(
-        description=f"One user by id; null when there is none. {requires(Permission.USERS_READ)}",
-        permission_classes=[HasPermission(Permission.USERS_READ)],
-    )
+    @query("One user by id; null when there is none.", access=needs(Permission.USERS_READ))
     async def user(self, info: Info[Context, None], id: strawberry.ID) -> User | None:
         try:
-            user_id = uuid.UUID(str(id))
-        except ValueError:
-            return None
-        try:
             row = await users_admin.get_user(
-                info.context.deps, principal=await info.context.principal(), user_id=user_id
+                info.context.deps, principal=await info.context.principal(), user_id=parse_id(id)
             )
         except NotFound:
             return None

@@ -1,0 +1,47 @@
+"""A malformed id is answered as an unknown one, on every field that takes an id.
+
+Mutations answer their ``NotFound`` member (RESOURCE_NOT_FOUND, the argument in ``field``);
+lookup queries answer null. Whether an id exists cannot be probed by its shape. The fields
+and arguments come from the schema: a new one is covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.factories import super_admin
+from tests.graphql.contract.schema_walk import IdArgument, id_arguments, operation
+from tests.support.graphql import gql
+
+ARGUMENTS = list(id_arguments())
+
+
+def test_the_walk_finds_the_id_arguments() -> None:
+    found = {(one.field, one.path) for one in ARGUMENTS}
+    assert {("user", ".id"), ("revokeSession", ".id"), ("createRole", ".input.tenantId")} <= found
+    assert ("bulkUserAction", ".input.userIds") in found
+
+
+@pytest.mark.parametrize("argument", ARGUMENTS, ids=lambda one: f"{one.field}{one.path}")
+async def test_malformed_id_is_not_found(
+    app: FastAPI, client: httpx.AsyncClient, argument: IdArgument
+) -> None:
+    admin = await super_admin(app)
+    document, variables = operation(argument.kind, argument.field, malformed=(argument.path,))
+
+    answer = await gql(client, document, variables, token=admin.token)
+
+    assert "errors" not in answer, answer
+    result = answer["data"][argument.field]
+    if argument.kind == "query":
+        assert result is None
+        document, variables = operation(argument.kind, argument.field)
+        assert await gql(client, document, variables, token=admin.token) == answer
+    else:
+        assert result == {
+            "__typename": "NotFound",
+            "code": "RESOURCE_NOT_FOUND",
+            "field": argument.name,
+        }
