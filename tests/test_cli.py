@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.support.postgres import PostgresCluster, free_port
 
@@ -113,12 +112,3 @@ def test_migrate_brings_a_new_database_to_head(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "latest migration" in result.stdout
-
-
-@pytest.mark.parametrize("command", [[IDENTITY, "export-schema"]])
-def test_schema_graphql_matches_the_code(command: list[str]) -> None:
-    exported = subprocess.run(command, capture_output=True, text=True, check=True, timeout=60)
-
-    assert (REPO / "schema.graphql").read_text() == exported.stdout, (
-        "schema.graphql is stale: run 'identity export-schema > schema.graphql'"
-    )

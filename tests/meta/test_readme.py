@@ -8,7 +8,7 @@ from identity.app import create_app
 from identity.config import Settings
 from identity.docs import render_readme
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_readme_tables_match_the_code() -> None:
