@@ -1,20 +1,19 @@
-"""Health endpoints of seeds 000, 001 and 004, at their root and ``/api/v1`` paths."""
+"""Health endpoints of seeds 000, 001, 003 and 004, at their root and ``/api/v1`` paths."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import JSONResponse
 
 from identity import SERVICE_NAME, __version__
 from identity.clock import isoformat_z
 from identity.rest.deps import RuntimeDep
 from identity.rest.operator import require_operator
+from identity.rest.routing import row
 from identity.services import health as health_service
 from identity.services.health import DatabaseCheck, Status
-
-router = APIRouter(tags=["health"])
 
 
 def _status_code(status: Status) -> int:
@@ -39,8 +38,6 @@ def _database_json(check: DatabaseCheck) -> dict[str, Any]:
     return body
 
 
-@router.get("/health", summary="Health check")
-@router.get("/api/v1/health", summary="Health check (seed 000 path)")
 async def health(runtime: RuntimeDep) -> JSONResponse:
     report = await health_service.health(
         database=runtime.database,
@@ -69,18 +66,6 @@ _OPERATOR_ONLY = (
 )
 
 
-@router.get(
-    "/health/detailed",
-    summary="Health of every dependency",
-    description=_OPERATOR_ONLY,
-    dependencies=[Depends(require_operator)],
-)
-@router.get(
-    "/api/v1/health/detailed",
-    summary="Health of every dependency (seed 000 path)",
-    description=_OPERATOR_ONLY,
-    dependencies=[Depends(require_operator)],
-)
 async def health_detailed(runtime: RuntimeDep) -> JSONResponse:
     report = await health_service.detailed_health(
         database=runtime.database,
@@ -114,3 +99,17 @@ async def health_detailed(runtime: RuntimeDep) -> JSONResponse:
         },
     }
     return JSONResponse(body, status_code=_status_code(report.status))
+
+
+OPERATOR: dict[str, Any] = {
+    "description": _OPERATOR_ONLY,
+    "dependencies": [Depends(require_operator)],
+}
+DETAILED = "Health of every dependency"
+
+ROUTES = (
+    row("GET", "/health", health, "Health check", seeds="001 003 004"),
+    row("GET", "/api/v1/health", health, "Health check", seeds="000"),
+    row("GET", "/health/detailed", health_detailed, DETAILED, seeds="own", **OPERATOR),
+    row("GET", "/api/v1/health/detailed", health_detailed, DETAILED, seeds="000", **OPERATOR),
+)

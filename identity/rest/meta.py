@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from identity import SERVICE_NAME, __version__
 from identity.rest.deps import RuntimeDep
 from identity.rest.operator import require_operator
+from identity.rest.routing import row
 
-router = APIRouter(tags=["meta"])
 
-
-@router.get("/", summary="Service name, version and links")
 async def root(runtime: RuntimeDep) -> dict[str, Any]:
     links = {
         "graphql": "/graphql",
@@ -37,13 +35,21 @@ async def root(runtime: RuntimeDep) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/metrics",
-    summary="Prometheus metrics",
-    description="Needs `Authorization: Bearer <IDENTITY_METRICS_TOKEN>` when that is set; "
-    "in production without it, 404.",
-    response_class=Response,
-    dependencies=[Depends(require_operator)],
-)
 async def metrics(runtime: RuntimeDep) -> Response:
     return Response(runtime.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+
+ROUTES = (
+    row("GET", "/", root, "Service name, version and links", seeds="004"),
+    row(
+        "GET",
+        "/metrics",
+        metrics,
+        "Prometheus metrics",
+        seeds="003",
+        description="Needs `Authorization: Bearer <IDENTITY_METRICS_TOKEN>` when that is set; "
+        "in production without it, 404.",
+        response_class=Response,
+        dependencies=[Depends(require_operator)],
+    ),
+)

@@ -1,10 +1,9 @@
-"""Seed 004's roles and permissions: ``/api/v1/roles*``, ``/api/v1/permissions*`` and
-``/api/v1/users/{user_id}/roles``.
+"""Roles and their permissions: seed 003's ``/v1/admin/roles*`` and seed 004's
+``/api/v1/roles*``.
 
-Seed 004 grants these by level (super admin, organization admin); here each needs the
-permission of the operation: roles:read/roles:write, permissions:read/permissions:write,
-users:read/users:write (a user's roles). Viewing one permission or the grouped catalogue is for
-every signed-in user, as seed 004 says.
+Seed 003 says "requires admin role" and seed 004 grants by level (super admin, organization
+admin); here each route asks the service, which requires the permission of the operation:
+roles:read or roles:write (and holding a permission to grant it).
 """
 
 from __future__ import annotations
@@ -12,43 +11,60 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import Field
 
-from identity.rest import admin_roles
-from identity.rest.admin_roles import (
-    PermissionIdsBody,
-    RoleIdsBody,
-)
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
 from identity.rest.params import FilterText, Offset, RolesPageSize
-from identity.rest.rbac_shapes import permission_json, role_details_json, role_json
-from identity.services import permission_catalog, roles
-from identity.services.permission_catalog import PermissionChanges
+from identity.rest.rbac_shapes import permission_json, role_details_json
+from identity.rest.routing import row
+from identity.services import roles
+from identity.services.roles import RoleChanges
 
-router = APIRouter(prefix="/api/v1", tags=["roles and permissions (seed 004)"])
 
-
-class PermissionBody(Body):
-    name: str | None = Field(None, max_length=200)
+class CreateRoleBody(Body):
+    name: str = Field(max_length=1000)
     description: str | None = Field(None, max_length=5000)
-    resource: str | None = Field(None, max_length=100)
-    action: str | None = Field(None, max_length=100)
-
-    def changes(self) -> PermissionChanges:
-        return PermissionChanges(
-            name=self.name,
-            resource=self.resource,
-            action=self.action,
-            description=self.description,
-        )
+    is_active: bool = True
+    tenant_id: uuid.UUID | None = None
+    organization_id: uuid.UUID | None = None
+    permission_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
 
 
-# --- roles -----------------------------------------------------------------------------------
+class UpdateRoleBody(Body):
+    name: str | None = Field(None, max_length=1000)
+    description: str | None = Field(None, max_length=5000)
+    is_active: bool | None = None
+
+    def changes(self) -> RoleChanges:
+        return RoleChanges(name=self.name, description=self.description, is_active=self.is_active)
 
 
-@router.get("/roles", summary="List roles (roles:read)")
+class PermissionIdsBody(Body):
+    """Seed 003 sends one ``permission_id``; seed 004 a list, ``permission_ids``."""
+
+    permission_id: uuid.UUID | None = None
+    permission_ids: list[uuid.UUID] = Field(default_factory=list, max_length=500)
+
+    def ids(self) -> list[uuid.UUID]:
+        return [*([self.permission_id] if self.permission_id else []), *self.permission_ids]
+
+
+async def list_roles_page(
+    deps: DepsDep,
+    principal: PrincipalDep,
+    limit: RolesPageSize = 100,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    found = await roles.list_roles(deps, principal=principal, offset=offset, limit=limit)
+    return {
+        "roles": [role_details_json(one) for one in found],
+        "count": len(found),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
 async def list_roles(
     deps: DepsDep,
     principal: PrincipalDep,
@@ -63,25 +79,72 @@ async def list_roles(
     return [role_details_json(one) for one in found]
 
 
-# Seed 003 (/v1/admin/roles...) and seed 004 share these handlers.
-router.post("/roles", status_code=201, summary="Create a role (roles:write)")(
-    admin_roles.create_role
-)
-router.get("/roles/{role_id}", summary="A role with its permissions (roles:read)")(
-    admin_roles.get_role
-)
-router.put("/roles/{role_id}", summary="Change a custom role (roles:write)")(
-    admin_roles.update_role
-)
-router.delete("/roles/{role_id}", summary="Delete a custom role (roles:write)")(
-    admin_roles.delete_role
-)
+async def create_role(
+    body: CreateRoleBody, deps: DepsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    created = await roles.create_role(
+        deps,
+        principal=principal,
+        name=body.name,
+        description=body.description,
+        is_active=body.is_active,
+        tenant_id=body.tenant_id or body.organization_id,
+        permission_ids=body.permission_ids,
+    )
+    return role_details_json(created)
 
 
-@router.post(
-    "/roles/{role_id}/permissions",
-    summary="Grant permissions to a custom role (roles:write; you must hold them)",
-)
+async def get_role(role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
+    return role_details_json(await roles.get_role(deps, principal=principal, role_id=role_id))
+
+
+async def update_role(
+    role_id: uuid.UUID, body: UpdateRoleBody, deps: DepsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    updated = await roles.update_role(
+        deps, principal=principal, role_id=role_id, changes=body.changes()
+    )
+    return role_details_json(updated)
+
+
+async def delete_role(role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, str]:
+    await roles.delete_role(deps, principal=principal, role_id=role_id)
+    return {"message": "Role deleted", "id": str(role_id)}
+
+
+async def role_permissions(
+    role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    found = await roles.role_permissions(deps, principal=principal, role_id=role_id)
+    return {"role_id": str(role_id), "permissions": [permission_json(one) for one in found]}
+
+
+def _changed(message: str, details: roles.RoleDetails) -> dict[str, Any]:
+    return {
+        "message": message,
+        "role": role_details_json(details),
+        "permissions": [permission_json(one) for one in details.permissions],
+    }
+
+
+async def grant_permission(
+    role_id: uuid.UUID, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    details = await roles.grant_permissions(
+        deps, principal=principal, role_id=role_id, permission_ids=body.ids()
+    )
+    return _changed("Permission assigned", details)
+
+
+async def revoke_permission(
+    role_id: uuid.UUID, permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+) -> dict[str, Any]:
+    details = await roles.revoke_permissions(
+        deps, principal=principal, role_id=role_id, permission_ids=[permission_id]
+    )
+    return _changed("Permission removed", details)
+
+
 async def grant_permissions(
     role_id: uuid.UUID, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -91,9 +154,6 @@ async def grant_permissions(
     return role_details_json(details)
 
 
-@router.delete(
-    "/roles/{role_id}/permissions", summary="Take permissions from a custom role (roles:write)"
-)
 async def revoke_permissions(
     role_id: uuid.UUID, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
@@ -103,118 +163,60 @@ async def revoke_permissions(
     return role_details_json(details)
 
 
-# --- permissions -----------------------------------------------------------------------------
+V1 = "/v1/admin/roles"
+API_V1 = "/api/v1/roles"
+ONE_V1 = V1 + "/{role_id}"
+ONE_API_V1 = API_V1 + "/{role_id}"
+LIST = "List roles (roles:read)"
+CREATE = "Create a role (roles:write)"
+GET = "A role with its permissions (roles:read)"
+UPDATE = "Change a custom role (roles:write)"
+DELETE = "Delete a custom role (roles:write)"
 
-
-@router.post(
-    "/permissions", status_code=201, summary="Create a custom permission (permissions:write)"
+ROUTES = (
+    row("GET", V1, list_roles_page, LIST, seeds="003"),
+    row("GET", API_V1, list_roles, LIST, seeds="004"),
+    row("POST", V1, create_role, CREATE, seeds="003", status_code=201),
+    row("POST", API_V1, create_role, CREATE, seeds="004", status_code=201),
+    row("GET", ONE_V1, get_role, GET, seeds="003"),
+    row("GET", ONE_API_V1, get_role, GET, seeds="004"),
+    row("PUT", ONE_V1, update_role, UPDATE, seeds="003"),
+    row("PUT", ONE_API_V1, update_role, UPDATE, seeds="004"),
+    row("DELETE", ONE_V1, delete_role, DELETE, seeds="003"),
+    row("DELETE", ONE_API_V1, delete_role, DELETE, seeds="004"),
+    row(
+        "GET",
+        ONE_V1 + "/permissions",
+        role_permissions,
+        "A role's permissions (roles:read)",
+        seeds="003",
+    ),
+    row(
+        "POST",
+        ONE_V1 + "/permissions",
+        grant_permission,
+        "Grant a permission to a custom role (roles:write; you must hold it)",
+        seeds="003",
+    ),
+    row(
+        "DELETE",
+        ONE_V1 + "/permissions/{permission_id}",
+        revoke_permission,
+        "Take a permission from a custom role (roles:write)",
+        seeds="003",
+    ),
+    row(
+        "POST",
+        ONE_API_V1 + "/permissions",
+        grant_permissions,
+        "Grant permissions to a custom role (roles:write; you must hold them)",
+        seeds="004",
+    ),
+    row(
+        "DELETE",
+        ONE_API_V1 + "/permissions",
+        revoke_permissions,
+        "Take permissions from a custom role (roles:write)",
+        seeds="004",
+    ),
 )
-async def create_permission(
-    body: PermissionBody, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    created = await permission_catalog.create_permission(
-        deps,
-        principal=principal,
-        name=body.name,
-        resource=body.resource,
-        action=body.action,
-        description=body.description,
-    )
-    return permission_json(created)
-
-
-@router.get("/permissions", summary="List permissions (permissions:read)")
-async def list_permissions(
-    deps: DepsDep,
-    principal: PrincipalDep,
-    search: FilterText | None = None,
-    resource: FilterText | None = None,
-    action: FilterText | None = None,
-) -> list[dict[str, Any]]:
-    found = await permission_catalog.list_permissions(
-        deps, principal=principal, search=search, resource=resource, action=action
-    )
-    return [permission_json(row) for row in found]
-
-
-@router.get("/permissions/grouped", summary="Permissions grouped by resource (any signed-in user)")
-async def grouped_permissions(
-    deps: DepsDep,
-    principal: PrincipalDep,
-    search: FilterText | None = None,
-    resource: FilterText | None = None,
-    action: FilterText | None = None,
-) -> dict[str, list[dict[str, Any]]]:
-    groups = await permission_catalog.grouped_permissions(
-        deps, principal=principal, search=search, resource=resource, action=action
-    )
-    return {name: [permission_json(row) for row in rows] for name, rows in groups.items()}
-
-
-@router.get("/permissions/{permission_id}", summary="A permission (any signed-in user)")
-async def get_permission(
-    permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    found = await permission_catalog.get_permission(
-        deps, principal=principal, permission_id=permission_id
-    )
-    return permission_json(found)
-
-
-@router.put(
-    "/permissions/{permission_id}", summary="Change a custom permission (permissions:write)"
-)
-async def update_permission(
-    permission_id: uuid.UUID, body: PermissionBody, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    updated = await permission_catalog.update_permission(
-        deps, principal=principal, permission_id=permission_id, changes=body.changes()
-    )
-    return permission_json(updated)
-
-
-@router.delete(
-    "/permissions/{permission_id}", summary="Delete a custom permission (permissions:write)"
-)
-async def delete_permission(
-    permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, str]:
-    await permission_catalog.delete_permission(
-        deps, principal=principal, permission_id=permission_id
-    )
-    return {"message": "Permission deleted", "id": str(permission_id)}
-
-
-# --- users' roles ----------------------------------------------------------------------------
-
-
-def _user_roles_json(user_id: uuid.UUID, held: list[Any], message: str) -> dict[str, Any]:
-    return {"message": message, "user_id": str(user_id), "roles": [role_json(r) for r in held]}
-
-
-@router.get("/users/{user_id}/roles", summary="The roles a user holds (users:read)")
-async def user_roles(user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
-    held = await roles.user_roles(deps, principal=principal, user_id=user_id)
-    return _user_roles_json(user_id, held, "Roles of the user")
-
-
-@router.post(
-    "/users/{user_id}/roles",
-    summary="Assign roles to a user (users:write; you must hold their permissions)",
-)
-async def assign_roles(
-    user_id: uuid.UUID, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    held = await roles.assign_roles(deps, principal=principal, user_id=user_id, role_ids=body.ids())
-    return _user_roles_json(user_id, held, "Roles assigned")
-
-
-@router.delete(
-    "/users/{user_id}/roles",
-    summary="Remove roles from a user (users:write; never the last super-admin)",
-)
-async def remove_roles(
-    user_id: uuid.UUID, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
-    held = await roles.remove_roles(deps, principal=principal, user_id=user_id, role_ids=body.ids())
-    return _user_roles_json(user_id, held, "Roles removed")

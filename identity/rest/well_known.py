@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-
 from identity.rest.deps import RuntimeDep
+from identity.rest.routing import row
 
-router = APIRouter(prefix="/.well-known", tags=["well-known"])
 
-
-@router.get("/jwks.json", summary="Public keys that verify access tokens")
 async def jwks(runtime: RuntimeDep) -> dict[str, Any]:
     return await runtime.deps.keys.jwks()
 
 
-@router.get("/openid-configuration", summary="Discovery document")
 async def openid_configuration(runtime: RuntimeDep) -> dict[str, Any]:
     issuer = runtime.settings.issuer
     return {
@@ -26,3 +21,21 @@ async def openid_configuration(runtime: RuntimeDep) -> dict[str, Any]:
         "token_endpoint": f"{issuer}/api/v1/auth/login",
         "grant_types_supported": ["password", "refresh_token"],
     }
+
+
+ROUTES = (
+    row(
+        "GET",
+        "/.well-known/jwks.json",
+        jwks,
+        "Public keys that verify access tokens",
+        seeds="own",
+    ),
+    row(
+        "GET",
+        "/.well-known/openid-configuration",
+        openid_configuration,
+        "Discovery document",
+        seeds="own",
+    ),
+)

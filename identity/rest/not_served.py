@@ -1,0 +1,111 @@
+"""Documented paths not served yet, each with the open issue that brings it.
+
+Keys are (method, path) as ``shared/seeds/endpoints.tsv`` writes them. The value is the issue
+number (``issues list``), or ``later`` for capabilities that have no issue yet. When a path
+starts being served, its row moves from here to its resource's route table;
+``tests/rest/test_route_tables.py`` fails while a path is in both or in neither.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+TENANTS: Final = "13"
+MFA: Final = "14"
+LATER: Final = "later"
+
+NOT_SERVED: dict[tuple[str, str], str] = {
+    # Tenants, organizations, locations, invitations: issue 13
+    ("GET", "/api/v1/locations"): TENANTS,
+    ("POST", "/api/v1/locations"): TENANTS,
+    ("POST", "/api/v1/locations/assign"): TENANTS,
+    ("GET", "/api/v1/locations/user/{user_id}"): TENANTS,
+    ("DELETE", "/api/v1/locations/user/{user_id}/location/{location_id}"): TENANTS,
+    ("DELETE", "/api/v1/locations/{location_id}"): TENANTS,
+    ("GET", "/api/v1/locations/{location_id}"): TENANTS,
+    ("PUT", "/api/v1/locations/{location_id}"): TENANTS,
+    ("GET", "/api/v1/locations/{location_id}/users"): TENANTS,
+    ("GET", "/api/v1/organizations"): TENANTS,
+    ("POST", "/api/v1/organizations"): TENANTS,
+    ("GET", "/api/v1/organizations/my/info"): TENANTS,
+    ("DELETE", "/api/v1/organizations/{organization_id}"): TENANTS,
+    ("GET", "/api/v1/organizations/{organization_id}"): TENANTS,
+    ("PUT", "/api/v1/organizations/{organization_id}"): TENANTS,
+    ("GET", "/v1/invitations"): TENANTS,
+    ("POST", "/v1/invitations"): TENANTS,
+    ("POST", "/v1/invitations/public/accept"): TENANTS,
+    ("POST", "/v1/invitations/public/validate"): TENANTS,
+    ("DELETE", "/v1/invitations/{id}"): TENANTS,
+    ("GET", "/v1/invitations/{id}"): TENANTS,
+    ("POST", "/v1/invitations/{id}/resend"): TENANTS,
+    ("GET", "/v1/tenants"): TENANTS,
+    ("POST", "/v1/tenants"): TENANTS,
+    ("DELETE", "/v1/tenants/{id}"): TENANTS,
+    ("GET", "/v1/tenants/{id}"): TENANTS,
+    ("PUT", "/v1/tenants/{id}"): TENANTS,
+    ("GET", "/v1/tenants/{id}/stats"): TENANTS,
+    ("GET", "/v1/tenants/{id}/users"): TENANTS,
+    ("DELETE", "/v1/tenants/{id}/users/{userId}"): TENANTS,
+    ("POST", "/v1/tenants/{id}/users/{userId}"): TENANTS,
+    # Multi-factor authentication and trusted devices: issue 14
+    ("POST", "/v1/auth/login/mfa"): MFA,
+    ("POST", "/v1/auth/login/mfa/backup"): MFA,
+    ("POST", "/v1/auth/login/mfa/email"): MFA,
+    ("POST", "/v1/auth/login/mfa/email/send"): MFA,
+    ("POST", "/v1/auth/login/mfa/webauthn/begin"): MFA,
+    ("POST", "/v1/auth/login/mfa/webauthn/finish"): MFA,
+    ("POST", "/v1/auth/mfa/backup-codes"): MFA,
+    ("GET", "/v1/auth/mfa/backup-codes/count"): MFA,
+    ("POST", "/v1/auth/mfa/disable"): MFA,
+    ("POST", "/v1/auth/mfa/email/disable"): MFA,
+    ("POST", "/v1/auth/mfa/email/enable"): MFA,
+    ("POST", "/v1/auth/mfa/enable"): MFA,
+    ("POST", "/v1/auth/mfa/preferred"): MFA,
+    ("POST", "/v1/auth/mfa/revoke-trust"): MFA,
+    ("POST", "/v1/auth/mfa/setup"): MFA,
+    ("GET", "/v1/auth/mfa/status"): MFA,
+    ("POST", "/v1/auth/mfa/trust-device"): MFA,
+    ("DELETE", "/v1/auth/mfa/webauthn/credentials"): MFA,
+    ("GET", "/v1/auth/mfa/webauthn/credentials"): MFA,
+    ("POST", "/v1/auth/mfa/webauthn/register/begin"): MFA,
+    ("POST", "/v1/auth/mfa/webauthn/register/finish"): MFA,
+    ("DELETE", "/v1/devices/{id}/trust"): MFA,
+    ("POST", "/v1/devices/{id}/trust"): MFA,
+    # Audit query and export: later (no issue yet)
+    ("GET", "/api/v1/audit/export"): LATER,
+    ("GET", "/api/v1/audit/logs"): LATER,
+    ("GET", "/api/v1/audit/logs/export"): LATER,
+    ("GET", "/api/v1/audit/organization/{organization_id}/stats"): LATER,
+    ("GET", "/api/v1/audit/user/{user_id}/activity"): LATER,
+    ("GET", "/v1/admin/users/export"): LATER,
+    ("GET", "/v1/audit/logs"): LATER,
+    # Statistics: later (no issue yet)
+    ("GET", "/api/v1/stats/overview"): LATER,
+    ("GET", "/api/v1/stats/users"): LATER,
+    ("GET", "/v1/admin/stats"): LATER,
+    # Impersonation: later (no issue yet)
+    ("GET", "/v1/admin/impersonation-sessions"): LATER,
+    ("POST", "/v1/admin/users/{id}/impersonate"): LATER,
+    ("POST", "/v1/auth/impersonation/end"): LATER,
+    ("GET", "/v1/auth/impersonation/status"): LATER,
+    # Bulk import: later (no issue yet)
+    ("POST", "/v1/admin/users/import"): LATER,
+    ("POST", "/v1/admin/users/import/csv"): LATER,
+    # API keys: later (no issue yet)
+    ("GET", "/v1/api-keys"): LATER,
+    ("POST", "/v1/api-keys"): LATER,
+    ("DELETE", "/v1/api-keys/{id}"): LATER,
+    ("GET", "/v1/api-keys/{id}"): LATER,
+    ("POST", "/v1/api-keys/{id}/rotate"): LATER,
+    # Webhooks: later (no issue yet)
+    ("GET", "/v1/webhooks"): LATER,
+    ("POST", "/v1/webhooks"): LATER,
+    ("DELETE", "/v1/webhooks/{id}"): LATER,
+    ("GET", "/v1/webhooks/{id}"): LATER,
+    ("PUT", "/v1/webhooks/{id}"): LATER,
+    ("GET", "/v1/webhooks/{id}/deliveries"): LATER,
+    # Social login: later (no issue yet)
+    ("GET", "/v1/oauth/providers"): LATER,
+    ("GET", "/v1/oauth/{provider}/authorize"): LATER,
+    ("GET", "/v1/oauth/{provider}/callback"): LATER,
+}
