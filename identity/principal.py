@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from identity.models import User
@@ -17,12 +19,40 @@ class RequestMeta:
     request_id: str | None = None
 
 
+async def _none() -> frozenset[str]:
+    return frozenset()
+
+
+class HeldPermissions:
+    """The caller's effective permissions, read on first use and then kept.
+
+    A principal lives for one request (one GraphQL operation), so they are read at most once
+    per request and a revocation is seen by the next request; writes check again inside
+    their transaction (``identity.services.access``). Concurrent first uses (aliased GraphQL
+    fields) share one read.
+    """
+
+    __slots__ = ("_pending", "_read")
+
+    def __init__(self, read: Callable[[], Awaitable[frozenset[str]]] = _none) -> None:
+        self._read = read
+        self._pending: asyncio.Future[frozenset[str]] | None = None
+
+    async def get(self) -> frozenset[str]:
+        if self._pending is None:
+            self._pending = asyncio.ensure_future(self._read())
+        return await self._pending
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller: a user acting through one session.
 
     ``user`` is the account row read together with the session check, so a request that
-    only needs the caller's own account (``me``) costs one query.
+    only needs the caller's own account (``me``) costs one query. ``held`` gives the
+    caller's permissions (``await principal.permissions()``), read once per request.
+    ``tenant_id`` is the tenant the caller acts in; None (every caller today) sees only
+    global rows (``identity.services.tenancy``).
     """
 
     user: User
@@ -31,7 +61,12 @@ class Principal:
     email: str
     role: str
     token_id: str
-    permissions: frozenset[str] = field(default_factory=frozenset)
     meta: RequestMeta = field(default_factory=RequestMeta)
     # The token may only change the password (``must_change_password``).
     password_change_only: bool = False
+    tenant_id: uuid.UUID | None = None
+    held: HeldPermissions = field(default_factory=HeldPermissions, compare=False, repr=False)
+
+    async def permissions(self) -> frozenset[str]:
+        """The caller's effective permissions, read at most once per request."""
+        return await self.held.get()

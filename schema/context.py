@@ -12,7 +12,6 @@ from starlette.websockets import WebSocket
 from identity.errors import AuthenticationRequired
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
-from identity.services import authorization
 from identity.services import health as health_service
 from identity.services.deps import Deps
 from identity.web.credentials import principal_from
@@ -28,7 +27,6 @@ class Context:
     meta: RequestMeta = field(init=False)
     loaders: Loaders = field(init=False)
     _principal: Principal | None = field(default=None, init=False)
-    _permissions: frozenset[str] | None = field(default=None, init=False)
     _authenticated: bool = field(default=False, init=False)
     _health: asyncio.Future[health_service.HealthReport] | None = field(default=None, init=False)
 
@@ -54,15 +52,10 @@ class Context:
         return principal
 
     async def permissions(self) -> frozenset[str]:
-        """The caller's current permissions, read once per request; empty when anonymous."""
-        if self._permissions is None:
-            principal = await self.principal()
-            self._permissions = (
-                await authorization.permissions_of(self.deps, principal.user_id)
-                if principal
-                else frozenset()
-            )
-        return self._permissions
+        """The caller's current permissions (the principal reads them once per request);
+        empty when anonymous."""
+        principal = await self.principal()
+        return await principal.permissions() if principal else frozenset()
 
     async def health(self) -> health_service.HealthReport:
         """The service's health, checked once per request: ``health`` aliased fifteen times

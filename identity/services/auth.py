@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, case, select, update
@@ -28,10 +29,10 @@ from identity.errors import (
 )
 from identity.models import AuthSession, RefreshToken, TokenPurpose, User, UserStatus
 from identity.observability.metrics import INVALID_ACCESS_TOKENS
-from identity.principal import Principal, RequestMeta
+from identity.principal import HeldPermissions, Principal, RequestMeta
 from identity.security.secrets import hash_token
 from identity.security.tokens import token_kid, verify_access_token
-from identity.services import audit, one_time, runtime_settings, throttle
+from identity.services import audit, authorization, one_time, runtime_settings, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
@@ -562,6 +563,7 @@ async def authenticate(
         token_id=str(claims.get("jti")),
         meta=meta,
         password_change_only=restricted,
+        held=HeldPermissions(partial(authorization.permissions_of, deps, user_id)),
     )
 
 

@@ -156,9 +156,10 @@ async def permissions_of(deps: Deps, user_id: uuid.UUID) -> frozenset[str]:
 
 
 async def require(deps: Deps, principal: Principal | None, permission: Permission) -> Principal:
-    """The caller if they hold ``permission`` now; PermissionDenied otherwise."""
+    """The caller if they hold ``permission``; PermissionDenied otherwise. The principal reads
+    its permissions once per request; writes check again in their transaction."""
     if principal is None:
         raise AuthenticationRequired()
-    if permission.value not in await permissions_of(deps, principal.user_id):
+    if permission.value not in await principal.permissions():
         raise PermissionDenied(f"Requires the {permission.value} permission")
     return principal

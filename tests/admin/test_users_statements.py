@@ -21,11 +21,11 @@ from tests.support.statements import counting
 USERS = """{ users(first: 100) { totalCount edges { node {
   email roles { name permissions { name } } permissions
 } } } }"""
-# GraphQL: the caller (the session check, then permissions once for the field and once in
-# the service), the count and the page, then one batch per loader (roles: primary and extra;
-# role permissions; effective permissions). REST: the session check, the caller's
-# permissions, the count, the page, and everyone's grants in one statement.
-GRAPHQL_STATEMENTS = 9
+# GraphQL: the caller (the session check, then its permissions, read once per request for
+# the field and the service), the count and the page, then one batch per loader (roles:
+# primary and extra; role permissions; effective permissions). REST: the session check, the
+# caller's permissions, the count, the page, and everyone's grants in one statement.
+GRAPHQL_STATEMENTS = 8
 REST_STATEMENTS = 5
 
 
