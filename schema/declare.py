@@ -57,9 +57,7 @@ def error_members(field: StrawberryField) -> tuple[type[Error], ...]:
     if not isinstance(kind, StrawberryUnion):
         return ()
     return tuple(
-        member
-        for member in kind.types
-        if isinstance(member, type) and issubclass(member, Error)
+        member for member in kind.types if isinstance(member, type) and issubclass(member, Error)
     )
 
 

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import TypeVar
 
 import strawberry
+from strawberry.types.enum import StrawberryEnumDefinition
 
 E = TypeVar("E", bound=Enum)
 
@@ -21,5 +22,6 @@ def graphql_enum(domain: type[E], *, name: str, description: str, values: Mappin
     if missing:
         raise ValueError(f"{domain.__name__}: no description for {', '.join(missing)}")
     strawberry.enum(domain, name=name, description=description)
-    for value in domain.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    definition: StrawberryEnumDefinition = vars(domain)["__strawberry_definition__"]
+    for value in definition.values:
         value.description = values[domain(value.value)]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
+from starlette.responses import Response
 from strawberry.types import Info
 
 from identity.errors import AuthenticationRequired, IdentityError
@@ -17,6 +17,7 @@ from identity.services.tokens import PasswordChangeToken
 from identity.web.cookies import clear_auth_cookies, set_auth_cookies
 from identity.web.credentials import principal_from, refresh_credential
 from schema.context import Context
+from schema.declare import PUBLIC, SIGNED_IN, Access, mutation
 from schema.errors import (
     AccountDisabled,
     AccountLocked,
@@ -30,9 +31,9 @@ from schema.errors import (
     TokenReused,
     TooManyAttempts,
     ValidationError,
-    error_from,
 )
-from schema.permissions import AUTHENTICATED, IsAuthenticated, caller
+from schema.ids import parse_id
+from schema.permissions import AUTHENTICATED, caller
 from schema.types.auth import (
     AuthPayload,
     ChangePasswordInput,
@@ -95,6 +96,20 @@ RevokeSessionResult = Annotated[
 ]
 
 
+PASSWORD_CHANGER = Access(
+    f"{AUTHENTICATED} A token from a login that answered PasswordChangeRequired will do."
+)
+"""changePassword authenticates its caller itself (_password_changer)."""
+
+
+def _http_response(info: Info[Context, None]) -> Response:
+    """Where cookies are set: mutations arrive over HTTP, never over a websocket."""
+    response = info.context.response
+    if not isinstance(response, Response):
+        raise TypeError("Cookies need an HTTP response")
+    return response
+
+
 async def _password_changer(info: Info[Context, None]) -> Principal:
     """The caller of changePassword: a token that may only change the password will do."""
     context = info.context
@@ -126,185 +141,139 @@ def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
 
 @strawberry.type
 class AuthMutations:
-    @strawberry.mutation(description="Create an account. Public.")
+    @mutation("Create an account.", access=PUBLIC)
     async def register(self, info: Info[Context, None], input: RegisterInput) -> RegisterResult:
-        try:
-            user = await accounts.register(
-                info.context.deps,
-                email=input.email,
-                password=input.password,
-                profile=_profile(input),
-                meta=info.context.meta,
-            )
-        except IdentityError as exc:
-            return error_from(exc, ValidationError, Conflict)  # type: ignore[return-value]
+        user = await accounts.register(
+            info.context.deps,
+            email=input.email,
+            password=input.password,
+            profile=_profile(input),
+            meta=info.context.meta,
+        )
         return RegisterPayload(user=User.from_model(user))
 
-    @strawberry.mutation(
-        description="Log in. Public. At most one credential check per request: "
-        "aliasing this field is refused."
+    @mutation(
+        "Log in. At most one credential check per request: aliasing this field is refused.",
+        access=PUBLIC,
     )
     async def login(self, info: Info[Context, None], input: LoginInput) -> LoginResult:
         device: Any = input.device
-        try:
-            pair = await auth.login(
-                info.context.deps,
-                identifier=input.identifier,
-                password=input.password,
-                meta=info.context.meta,
-                device_info=device if isinstance(device, dict) else None,
-            )
-        except IdentityError as exc:
-            allowed = (
-                InvalidCredentials,
-                AccountLocked,
-                AccountDisabled,
-                EmailNotVerified,
-                ValidationError,
-            )
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        pair = await auth.login(
+            info.context.deps,
+            identifier=input.identifier,
+            password=input.password,
+            meta=info.context.meta,
+            device_info=device if isinstance(device, dict) else None,
+        )
         if isinstance(pair, PasswordChangeToken):
             return PasswordChangeRequired.from_token(pair)
         if input.use_cookie:
             set_auth_cookies(
-                info.context.response,  # type: ignore[arg-type]
+                _http_response(info),
                 pair,
                 settings=info.context.deps.settings,
                 path=COOKIE_PATH,
             )
         return AuthPayload.from_pair(pair, cookie_mode=input.use_cookie)
 
-    @strawberry.mutation(
-        description="Rotate a refresh token, from the input or (with X-CSRF-Token) the cookie. "
-        "Replaying a used token revokes its session."
+    @mutation(
+        "Rotate a refresh token, from the input or (with X-CSRF-Token) the cookie. Replaying "
+        "a used token revokes its session.",
+        access=PUBLIC,
     )
     async def refresh_token(
         self, info: Info[Context, None], input: RefreshTokenInput | None = None
     ) -> RefreshTokenResult:
-        allowed = (
-            TokenInvalid,
-            TokenExpired,
-            TokenReused,
-            CsrfFailed,
-            AccountLocked,
-            AccountDisabled,
+        credential = refresh_credential(
+            info.context.request, input.refresh_token if input else None
         )
-        try:
-            credential = refresh_credential(
-                info.context.request, input.refresh_token if input else None
-            )
-            pair = await auth.refresh(
-                info.context.deps,
-                refresh_token=credential.token if credential else "",
-                meta=info.context.meta,
-            )
-        except IdentityError as exc:
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        pair = await auth.refresh(
+            info.context.deps,
+            refresh_token=credential.token if credential else "",
+            meta=info.context.meta,
+        )
         cookie_mode = credential is not None and credential.from_cookie
         if cookie_mode:
             set_auth_cookies(
-                info.context.response,  # type: ignore[arg-type]
+                _http_response(info),
                 pair,
                 settings=info.context.deps.settings,
                 path=COOKIE_PATH,
             )
         return AuthPayload.from_pair(pair, cookie_mode=cookie_mode)
 
-    @strawberry.mutation(
-        description="End the session of the bearer token, or of a refresh token or cookie."
+    @mutation(
+        "End the session of the bearer token, or of a refresh token or cookie.", access=PUBLIC
     )
     async def logout(
         self, info: Info[Context, None], input: LogoutInput | None = None
     ) -> LogoutResult:
         principal = await caller(info)
-        try:
-            refresh = input.refresh_token if input else None
-            if principal is None:
-                credential = refresh_credential(info.context.request, refresh)
-                refresh = credential.token if credential else None
-            await auth.logout(
-                info.context.deps,
-                meta=info.context.meta,
-                principal=principal,
-                refresh_token=refresh,
-            )
-        except IdentityError as exc:
-            return error_from(exc, TokenInvalid, CsrfFailed)  # type: ignore[return-value]
+        refresh = input.refresh_token if input else None
+        if principal is None:
+            credential = refresh_credential(info.context.request, refresh)
+            refresh = credential.token if credential else None
+        await auth.logout(
+            info.context.deps,
+            meta=info.context.meta,
+            principal=principal,
+            refresh_token=refresh,
+        )
         clear_auth_cookies(
-            info.context.response,  # type: ignore[arg-type]
+            _http_response(info),
             settings=info.context.deps.settings,
             path=COOKIE_PATH,
         )
         return SessionsRevoked(revoked=1)
 
-    @strawberry.mutation(
-        description="Change the password, end the other sessions and every mailed link, and "
-        "rotate this session's refresh token (the new tokens are in the answer). "
-        f"{AUTHENTICATED} A token from a login that answered PasswordChangeRequired will do."
+    @mutation(
+        "Change the password, end the other sessions and every mailed link, and rotate this "
+        "session's refresh token (the new tokens are in the answer).",
+        access=PASSWORD_CHANGER,
     )
     async def change_password(
         self, info: Info[Context, None], input: ChangePasswordInput
     ) -> ChangePasswordResult:
         principal = await _password_changer(info)
-        try:
-            changed = await auth.change_password(
-                info.context.deps,
-                principal=principal,
-                current_password=input.current_password,
-                new_password=input.new_password,
-            )
-        except IdentityError as exc:
-            return error_from(exc, InvalidCredentials, TooManyAttempts, ValidationError)  # type: ignore[return-value]
+        changed = await auth.change_password(
+            info.context.deps,
+            principal=principal,
+            current_password=input.current_password,
+            new_password=input.new_password,
+        )
         return PasswordChanged(
             revoked=changed.sessions_revoked,
             tokens=AuthPayload.from_pair(changed.tokens, cookie_mode=False),
         )
 
-    @strawberry.mutation(
-        description="Change the caller's profile; a new username needs the current password. "
-        f"{AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
+    @mutation(
+        "Change the caller's profile; a new username needs the current password.",
+        access=SIGNED_IN,
     )
     async def update_profile(
         self, info: Info[Context, None], input: UpdateProfileInput
     ) -> UpdateProfileResult:
         principal = await info.context.require_principal()
-        try:
-            user = await accounts.update_profile(
-                info.context.deps,
-                principal=principal,
-                profile=_profile(input),
-                meta=info.context.meta,
-                current_password=input.current_password,
-            )
-        except IdentityError as exc:
-            allowed = (ValidationError, Conflict, InvalidCredentials, TooManyAttempts)
-            return error_from(exc, *allowed)  # type: ignore[return-value]
+        user = await accounts.update_profile(
+            info.context.deps,
+            principal=principal,
+            profile=_profile(input),
+            meta=info.context.meta,
+            current_password=input.current_password,
+        )
         return UserPayload(user=User.from_model(user))
 
-    @strawberry.mutation(
-        description=f"End one of the caller's sessions. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
-    )
+    @mutation("End one of the caller's sessions.", access=SIGNED_IN)
     async def revoke_session(
         self, info: Info[Context, None], id: strawberry.ID
     ) -> RevokeSessionResult:
         principal = await info.context.require_principal()
-        try:
-            session_id = uuid.UUID(str(id))
-            await sessions.revoke_session(
-                info.context.deps, principal=principal, session_id=session_id
-            )
-        except ValueError:
-            return NotFound(code="RESOURCE_NOT_FOUND", message="Session not found", field="id")
-        except IdentityError as exc:
-            return error_from(exc, NotFound)  # type: ignore[return-value]
+        await sessions.revoke_session(
+            info.context.deps, principal=principal, session_id=parse_id(id)
+        )
         return SessionsRevoked(revoked=1)
 
-    @strawberry.mutation(
-        description=f"End every session of the caller but this one. {AUTHENTICATED}",
-        permission_classes=[IsAuthenticated],
-    )
+    @mutation("End every session of the caller but this one.", access=SIGNED_IN)
     async def revoke_other_sessions(self, info: Info[Context, None]) -> SessionsRevoked:
         principal = await info.context.require_principal()
         revoked = await sessions.revoke_other_sessions(info.context.deps, principal=principal)
