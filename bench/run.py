@@ -145,6 +145,7 @@ def main() -> None:
         "IDENTITY_DATABASE_URL": cluster.url("bench"),
         "IDENTITY_LOG_LEVEL": "WARNING",
         "IDENTITY_LOCKOUT_THRESHOLD": "1000000",
+        "IDENTITY_RATE_LIMITS_ENABLED": "false",  # bench.ratelimit measures the limiter
     }
     figures: dict[str, dict[str, float]] = {}
     common = {"seconds": args.seconds, "connections": args.connections, "threads": 2}
