@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
     app.add_middleware(ClientAddressMiddleware, trusted=settings.trusted_proxies)
     metrics.watch_pool(lambda: _pool_figures(app))
+    metrics.watch_rate_limits(lambda: _rate_limit_backend(app))
     return app
 
 
@@ -99,6 +100,11 @@ def _pool_figures(app: FastAPI) -> dict[str, int]:
         return {}
     pool = runtime.database.pool_status()
     return {"active": pool.active, "idle": pool.idle, "overflow": pool.overflow}
+
+
+def _rate_limit_backend(app: FastAPI) -> str | None:
+    runtime: Runtime | None = getattr(app.state, "runtime", None)
+    return None if runtime is None else runtime.limiter.backend.value
 
 
 def app_factory() -> FastAPI:

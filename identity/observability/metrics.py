@@ -27,6 +27,16 @@ INVALID_ACCESS_TOKENS = Counter(
 for _reason in ("invalid", "expired", "session_ended", "account_disabled"):
     INVALID_ACCESS_TOKENS.labels(_reason)
 
+# Counted by the limiter (``identity.ratelimit``), one process-wide counter like the above.
+# Budgets are the fixed catalogue of ``identity.ratelimit.Budget``.
+RATE_LIMITED = Counter(
+    "identity_rate_limited",
+    "Requests refused because a rate budget was spent, by budget",
+    ["budget"],
+    registry=None,
+)
+RATE_LIMIT_BACKENDS = ("memory", "connected", "unreachable")
+
 
 class _PoolCollector(Collector):
     """Reads the pool at scrape time, so the figures are never stale."""
@@ -40,6 +50,26 @@ class _PoolCollector(Collector):
         )
         for state, value in self._read_pool().items():
             family.add_metric([state], value)
+        yield family
+
+
+class _RateLimitCollector(Collector):
+    """Where rate-limit counters live now: 1 for the current state, 0 for the others."""
+
+    def __init__(self, read_backend: Callable[[], str | None]) -> None:
+        self._read_backend = read_backend
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily(
+            "identity_rate_limit_backend",
+            "Rate-limit counters: memory (no Redis), connected (Redis) or unreachable "
+            "(Redis down, counting in memory)",
+            labels=["state"],
+        )
+        current = self._read_backend()
+        if current is not None:
+            for state in RATE_LIMIT_BACKENDS:
+                family.add_metric([state], 1.0 if state == current else 0.0)
         yield family
 
 
@@ -68,9 +98,13 @@ class Metrics:
             registry=self.registry,
         )
         self.registry.register(INVALID_ACCESS_TOKENS)
+        self.registry.register(RATE_LIMITED)
 
     def watch_pool(self, read_pool: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(read_pool))
+
+    def watch_rate_limits(self, read_backend: Callable[[], str | None]) -> None:
+        self.registry.register(_RateLimitCollector(read_backend))
 
     def observe_request(self, *, route: str, method: str, status: int, seconds: float) -> None:
         self.requests.labels(route, method, str(status)).inc()

@@ -21,6 +21,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import Budget, resolve
 
 if TYPE_CHECKING:
@@ -107,7 +108,10 @@ class Limiter:
             stats = await strategy.get_window_stats(item, budget.value, key)
             return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
 
-        return await self._run(run)
+        verdict = await self._run(run)
+        if not verdict.allowed:
+            RATE_LIMITED.labels(budget.value).inc()
+        return verdict
 
     async def peek(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
         """What spending ``cost`` would answer, spending nothing."""

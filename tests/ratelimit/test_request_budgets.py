@@ -174,3 +174,16 @@ def test_the_client_address_middleware_is_outermost() -> None:
 
     app = create_app(Settings(env="test", trusted_proxies="127.0.0.1"))
     assert app.user_middleware[0].cls is ClientAddressMiddleware
+
+
+async def test_refusals_and_the_backend_are_on_metrics(make_client: MakeClient) -> None:
+    client = await make_client(
+        rate_limits={"category.general": "1/minute"},
+        rate_limit_exempt="10.0.0.0/8",
+        trusted_proxies="127.0.0.1",
+    )
+    await client.get(JWKS)
+    assert (await client.get(JWKS)).status_code == 429
+    text = (await client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.1"})).text
+    assert 'identity_rate_limit_backend{state="memory"} 1.0' in text
+    assert 'identity_rate_limited_total{budget="category.general"}' in text
