@@ -12,6 +12,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypeVar
@@ -21,6 +22,7 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
+from identity.errors import RateLimited
 from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import Budget, resolve
 
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 KEY_PREFIX = "identity-rl"
+
+# The verdicts of the request being served, for its limit headers: the limiting middleware
+# starts the list, every spend during the request (middleware, routes, services) joins it.
+request_verdicts: ContextVar[list[Verdict] | None] = ContextVar("request_verdicts", default=None)
 
 
 class Backend(StrEnum):
@@ -111,6 +117,16 @@ class Limiter:
         verdict = await self._run(run)
         if not verdict.allowed:
             RATE_LIMITED.labels(budget.value).inc()
+        collected = request_verdicts.get()
+        if collected is not None:
+            collected.append(verdict)
+        return verdict
+
+    async def charge(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
+        """Spend, or raise RateLimited with the seconds until the budget allows it again."""
+        verdict = await self.spend(budget, key, cost=cost)
+        if not verdict.allowed:
+            raise RateLimited(retry_after=verdict.retry_after)
         return verdict
 
     async def peek(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:

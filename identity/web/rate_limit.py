@@ -9,8 +9,9 @@ so a throttled client is refused before its body is read):
   request (its signature and expiry checked, no database read), per client address otherwise.
 - Signed in, the plan's budget (seed 002: the ``plan`` claim, ``free`` when absent) is spent
   per user as well.
-- Operation budgets (login, register, …) are spent by the routes and mutations themselves,
-  through ``spend``, which records their verdicts here for the headers.
+- Operation budgets (login, register, …) are spent by the services, routes and mutations
+  themselves (``Limiter.charge``); their verdicts join the request's (``request_verdicts``)
+  and so its headers.
 
 Every answer carries ``X-RateLimit-Limit``, ``-Remaining`` and ``-Reset`` of the tightest
 budget spent (and ``X-RateLimit-Window`` on seed 000's ``/api/v1`` paths); a refusal is 429
@@ -28,13 +29,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from identity.config import Settings
 from identity.errors import RateLimited, TokenExpired, TokenInvalid
 from identity.ratelimit import Budget, Limiter, Verdict
+from identity.ratelimit.limiter import request_verdicts
 from identity.rest.errors import error_response
 from identity.security.tokens import token_kid, verify_access_token
 from identity.services.deps import Deps
 from identity.web.body_limit import GRAPHQL_PATH
 from identity.web.client_address import Network, parse_address, parse_networks, within
 
-VERDICTS_KEY = "identity.rate_verdicts"
 SEED_000_PREFIX = "/api/v1/"
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
 PLANS = {"free": Budget.PLAN_FREE, "pro": Budget.PLAN_PRO, "enterprise": Budget.PLAN_ENTERPRISE}
@@ -71,21 +72,6 @@ def refusal_body(verdict: Verdict) -> dict[str, Any]:
     return {"retry_after": verdict.retry_after}
 
 
-async def spend(
-    scope: Scope | None, limiter: Limiter, budget: Budget, key: str, *, cost: int = 1
-) -> Verdict:
-    """Spend ``budget`` for ``key``; the verdict joins the request's headers. RateLimited when
-    refused. Without a limiting middleware in front (``scope`` None) it is spent all the same."""
-    verdict = await limiter.spend(budget, key, cost=cost)
-    if not limiter.enabled:
-        return verdict
-    if scope is not None and VERDICTS_KEY in scope:
-        scope[VERDICTS_KEY].append(verdict)
-    if not verdict.allowed:
-        raise RateLimited(retry_after=verdict.retry_after)
-    return verdict
-
-
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
@@ -116,16 +102,19 @@ class RateLimitMiddleware:
         if refused:
             await _refuse(refused[0], path, scope, receive, send)
             return
-        scope[VERDICTS_KEY] = verdicts
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in headers_for(tightest(scope[VERDICTS_KEY]), path).items():
+                for name, value in headers_for(tightest(verdicts), path).items():
                     headers[name] = value
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        reset = request_verdicts.set(verdicts)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            request_verdicts.reset(reset)
 
 
 async def _caller(deps: Deps, scope: Scope) -> tuple[str | None, str | None]:

@@ -9,8 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from identity.errors import ConfigurationError
-from identity.ratelimit import Backend, Budget, Limiter, resolve
+from identity.errors import ConfigurationError, RateLimited
+from identity.ratelimit import Backend, Budget, Limiter, Verdict, resolve
+from identity.ratelimit.limiter import request_verdicts
 from tests.support.redis import RedisServer
 
 
@@ -137,3 +138,29 @@ def test_every_budget_has_a_default() -> None:
     assert set(items) == set(Budget)
     assert items[Budget.LOGIN].amount == 10
     assert items[Budget.LOGIN].get_expiry() == 900
+
+
+async def test_charge_raises_with_the_wait_and_verdicts_join_the_request(
+    limiter: Limiter,
+) -> None:
+    key = fresh_key()
+    collected: list[Verdict] = []
+    token = request_verdicts.set(collected)
+    try:
+        await limiter.charge(Budget.LOGIN, key, cost=3)
+        with pytest.raises(RateLimited) as refused:
+            await limiter.charge(Budget.LOGIN, key)
+    finally:
+        request_verdicts.reset(token)
+    assert 3590 <= refused.value.retry_after <= 3600
+    assert refused.value.details == {"retry_after": refused.value.retry_after}
+    assert [v.allowed for v in collected] == [True, False]
+    await limiter.spend(Budget.LOGIN, fresh_key())
+    assert len(collected) == 2
+
+
+async def test_a_disabled_limiter_counts_nothing() -> None:
+    limiter = Limiter(items=resolve({"login": "1/hour"}), enabled=False)
+    key = fresh_key()
+    for _ in range(3):
+        assert (await limiter.charge(Budget.LOGIN, key)).allowed
