@@ -7,14 +7,13 @@ says; listing needs permissions:read, managing permissions:write.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pydantic import Field
 
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
-from identity.rest.params import FilterText
+from identity.rest.params import FilterText, Id
 from identity.rest.rbac_shapes import permission_json
 from identity.rest.routing import row
 from identity.services import permission_catalog
@@ -82,7 +81,7 @@ async def create_permission(
 
 
 async def get_permission(
-    permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+    permission_id: Id, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     found = await permission_catalog.get_permission(
         deps, principal=principal, permission_id=permission_id
@@ -91,7 +90,7 @@ async def get_permission(
 
 
 async def update_permission(
-    permission_id: uuid.UUID, body: PermissionBody, deps: DepsDep, principal: PrincipalDep
+    permission_id: Id, body: PermissionBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     updated = await permission_catalog.update_permission(
         deps, principal=principal, permission_id=permission_id, changes=body.changes()
@@ -100,7 +99,7 @@ async def update_permission(
 
 
 async def delete_permission(
-    permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+    permission_id: Id, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, str]:
     await permission_catalog.delete_permission(
         deps, principal=principal, permission_id=permission_id

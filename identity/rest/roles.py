@@ -15,7 +15,7 @@ from pydantic import Field
 
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
-from identity.rest.params import FilterText, Offset, RolesPageSize
+from identity.rest.params import FilterText, Id, Offset, RolesPageSize
 from identity.rest.rbac_shapes import permission_json, role_details_json
 from identity.rest.routing import row
 from identity.services import roles
@@ -94,12 +94,12 @@ async def create_role(
     return role_details_json(created)
 
 
-async def get_role(role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
+async def get_role(role_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     return role_details_json(await roles.get_role(deps, principal=principal, role_id=role_id))
 
 
 async def update_role(
-    role_id: uuid.UUID, body: UpdateRoleBody, deps: DepsDep, principal: PrincipalDep
+    role_id: Id, body: UpdateRoleBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     updated = await roles.update_role(
         deps, principal=principal, role_id=role_id, changes=body.changes()
@@ -107,13 +107,13 @@ async def update_role(
     return role_details_json(updated)
 
 
-async def delete_role(role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, str]:
+async def delete_role(role_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, str]:
     await roles.delete_role(deps, principal=principal, role_id=role_id)
     return {"message": "Role deleted", "id": str(role_id)}
 
 
 async def role_permissions(
-    role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+    role_id: Id, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     found = await roles.role_permissions(deps, principal=principal, role_id=role_id)
     return {"role_id": str(role_id), "permissions": [permission_json(one) for one in found]}
@@ -128,7 +128,7 @@ def _changed(message: str, details: roles.RoleDetails) -> dict[str, Any]:
 
 
 async def grant_permission(
-    role_id: uuid.UUID, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
+    role_id: Id, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     details = await roles.grant_permissions(
         deps, principal=principal, role_id=role_id, permission_ids=body.ids()
@@ -137,7 +137,7 @@ async def grant_permission(
 
 
 async def revoke_permission(
-    role_id: uuid.UUID, permission_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+    role_id: Id, permission_id: Id, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     details = await roles.revoke_permissions(
         deps, principal=principal, role_id=role_id, permission_ids=[permission_id]
@@ -146,7 +146,7 @@ async def revoke_permission(
 
 
 async def grant_permissions(
-    role_id: uuid.UUID, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
+    role_id: Id, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     details = await roles.grant_permissions(
         deps, principal=principal, role_id=role_id, permission_ids=body.ids()
@@ -155,7 +155,7 @@ async def grant_permissions(
 
 
 async def revoke_permissions(
-    role_id: uuid.UUID, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
+    role_id: Id, body: PermissionIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     details = await roles.revoke_permissions(
         deps, principal=principal, role_id=role_id, permission_ids=body.ids()

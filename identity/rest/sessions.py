@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from identity.rest.deps import DepsDep, PrincipalDep
+from identity.rest.params import Id
 from identity.rest.routing import row
 from identity.rest.shapes import device_json, history_json, session_json
 from identity.services import sessions
@@ -27,7 +27,7 @@ async def list_sessions_counted(principal: PrincipalDep, deps: DepsDep) -> dict[
 
 
 async def revoke_session(
-    session_id: uuid.UUID, principal: PrincipalDep, deps: DepsDep
+    session_id: Id, principal: PrincipalDep, deps: DepsDep
 ) -> dict[str, str]:
     await sessions.revoke_session(deps, principal=principal, session_id=session_id)
     return {"message": "Session revoked"}

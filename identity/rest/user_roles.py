@@ -13,6 +13,7 @@ from pydantic import Field
 from identity.models import Role
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
+from identity.rest.params import Id
 from identity.rest.rbac_shapes import role_json
 from identity.rest.routing import row
 from identity.services import roles
@@ -28,38 +29,38 @@ class RoleIdsBody(Body):
         return [*([self.role_id] if self.role_id else []), *self.role_ids]
 
 
-def _held(user_id: uuid.UUID, held: list[Role], message: str) -> dict[str, Any]:
+def _held(user_id: Id, held: list[Role], message: str) -> dict[str, Any]:
     return {"message": message, "user_id": str(user_id), "roles": [role_json(r) for r in held]}
 
 
-async def user_roles(user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
+async def user_roles(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     held = await roles.user_roles(deps, principal=principal, user_id=user_id)
     return _held(user_id, held, "Roles of the user")
 
 
 async def assign_role(
-    user_id: uuid.UUID, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     held = await roles.assign_roles(deps, principal=principal, user_id=user_id, role_ids=body.ids())
     return _held(user_id, held, "Role assigned")
 
 
 async def remove_role(
-    user_id: uuid.UUID, role_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, role_id: Id, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     held = await roles.remove_roles(deps, principal=principal, user_id=user_id, role_ids=[role_id])
     return _held(user_id, held, "Role removed")
 
 
 async def assign_roles(
-    user_id: uuid.UUID, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     held = await roles.assign_roles(deps, principal=principal, user_id=user_id, role_ids=body.ids())
     return _held(user_id, held, "Roles assigned")
 
 
 async def remove_roles(
-    user_id: uuid.UUID, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, body: RoleIdsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     held = await roles.remove_roles(deps, principal=principal, user_id=user_id, role_ids=body.ids())
     return _held(user_id, held, "Roles removed")

@@ -5,7 +5,6 @@ seed 003's ``/v1/users``. Thin adapters onto ``services.users_admin``, which dec
 from __future__ import annotations
 
 import math
-import uuid
 from typing import Annotated, Any
 
 from fastapi import Query, Response
@@ -13,6 +12,7 @@ from fastapi import Query, Response
 from identity.models import User
 from identity.principal import Principal
 from identity.rest.deps import DepsDep, PrincipalDep
+from identity.rest.params import Id
 from identity.rest.routing import row
 from identity.rest.shapes import user_json, when
 from identity.rest.users.bodies import (
@@ -107,13 +107,13 @@ async def bulk_actions(body: BulkBody, deps: DepsDep, principal: PrincipalDep) -
     }
 
 
-async def get_user(user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
+async def get_user(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     user = await users_admin.get_user(deps, principal=principal, user_id=user_id)
     return await _one(deps, user)
 
 
 async def replace_user(
-    user_id: uuid.UUID, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user = await users_admin.update_user(
         deps,
@@ -127,7 +127,7 @@ async def replace_user(
 
 
 async def patch_user(
-    user_id: uuid.UUID, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, body: UpdateUserBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user = await users_admin.update_user(
         deps,
@@ -139,12 +139,12 @@ async def patch_user(
     return await _one(deps, user)
 
 
-async def delete_user(user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> None:
+async def delete_user(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> None:
     await users_admin.delete_user(deps, principal=principal, user_id=user_id)
 
 
 async def lock_user(
-    user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep, body: LockBody | None = None
+    user_id: Id, deps: DepsDep, principal: PrincipalDep, body: LockBody | None = None
 ) -> dict[str, Any]:
     body = body or LockBody()
     user = await users_admin.lock_user(
@@ -162,7 +162,7 @@ async def lock_user(
     }
 
 
-async def unlock_user(user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
+async def unlock_user(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     user = await users_admin.unlock_user(deps, principal=principal, user_id=user_id)
     return {"message": "User account unlocked successfully", "user": await _one(deps, user)}
 
@@ -181,7 +181,7 @@ async def create_admin(
 
 
 async def set_admin_permissions(
-    admin_id: uuid.UUID, body: PermissionsBody, deps: DepsDep, principal: PrincipalDep
+    admin_id: Id, body: PermissionsBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user, grants = await users_admin.set_permissions(
         deps, principal=principal, user_id=admin_id, permissions=body.permissions
@@ -219,16 +219,16 @@ async def list_users_by_offset(
 
 
 async def delete_user_with_message(
-    user_id: uuid.UUID, deps: DepsDep, principal: PrincipalDep
+    user_id: Id, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, str]:
     await users_admin.delete_user(deps, principal=principal, user_id=user_id)
     return {"message": "User deleted"}
 
 
 API_V1 = "/api/v1/users"
-ONE = API_V1 + "/{user_id:uuid}"
+ONE = API_V1 + "/{user_id}"
 V1 = "/v1/users"
-V1_ONE = V1 + "/{user_id:uuid}"
+V1_ONE = V1 + "/{user_id}"
 READ = "Requires users:read"
 WRITE = "Requires users:write"
 LOCK = "Requires users:lock"
@@ -285,7 +285,7 @@ ROUTES = (
     ),
     row(
         "PUT",
-        "/api/v1/admin/users/{admin_id:uuid}/permissions",
+        "/api/v1/admin/users/{admin_id}/permissions",
         set_admin_permissions,
         "Set a user's direct permissions. Requires users:write and permissions:write",
         seeds="000",
