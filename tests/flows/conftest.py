@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
-from typing import Any, cast
 
 import httpx
 import pytest
@@ -21,8 +20,8 @@ from sqlmodel import col
 
 from identity.config import Settings
 from identity.models import MailStatus, OneTimeToken, OutboxMail, User
-from identity.runtime import Runtime
 from identity.services import after_answer
+from tests.support.app import runtime
 from tests.support.clocks import MovableClock, install_clock
 from tests.support.mail import FRONTEND, Mailbox
 from tests.support.smtp import SmtpServer
@@ -78,10 +77,6 @@ def settings(
     return make_flow_settings(**(marker.kwargs if marker else {}))
 
 
-def runtime(app: FastAPI) -> Runtime:
-    return cast(Runtime, app.state.runtime)
-
-
 ShiftedClock = MovableClock
 
 
@@ -122,24 +117,6 @@ async def queued_to(app: FastAPI, address: str) -> list[OutboxMail]:
             select(OutboxMail).where(col(OutboxMail.to_address) == address)
         )
         return list(found.scalars().all())
-
-
-async def gql(
-    client: httpx.AsyncClient,
-    query: str,
-    variables: dict[str, Any] | None = None,
-    *,
-    token: str | None = None,
-) -> dict[str, Any]:
-    """``data`` of a GraphQL operation that raised no error."""
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    response = await client.post(
-        "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert "errors" not in body, body
-    return cast(dict[str, Any], body["data"])
 
 
 async def user_row(app: FastAPI, email: str) -> User | None:

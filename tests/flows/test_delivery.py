@@ -12,7 +12,8 @@ import httpx
 from fastapi import FastAPI
 
 from identity.models import MailStatus
-from tests.flows.conftest import VERIFY_SUBJECT, ShiftedClock, queued_to, runtime, settled
+from tests.flows.conftest import VERIFY_SUBJECT, ShiftedClock, queued_to, settled
+from tests.support.app import runtime
 from tests.support.audit import audit_events
 from tests.support.http import assert_error, post_ok
 from tests.support.mail import Mailbox

@@ -19,11 +19,11 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    gql,
-    runtime,
     user_row,
 )
+from tests.support.app import runtime
 from tests.support.audit import audit_events
+from tests.support.graphql import gql_data
 from tests.support.http import bearer, post_ok
 from tests.support.mail import Mailbox
 
@@ -53,7 +53,7 @@ async def signed_in(client: httpx.AsyncClient, password: str = PASSWORD) -> str:
 
 async def pending_change(client: httpx.AsyncClient, mailbox: Mailbox, access: str) -> str:
     """The attacker, signed in, asks to move the account to their address: the token."""
-    data = await gql(
+    data = await gql_data(
         client,
         REQUEST_EMAIL_CHANGE,
         {"input": {"newEmail": ATTACKER, "currentPassword": PASSWORD}},
@@ -64,7 +64,9 @@ async def pending_change(client: httpx.AsyncClient, mailbox: Mailbox, access: st
 
 
 async def confirm(client: httpx.AsyncClient, token: str) -> dict[str, str]:
-    return dict((await gql(client, CONFIRM_EMAIL_CHANGE, {"token": token}))["confirmEmailChange"])
+    return dict(
+        (await gql_data(client, CONFIRM_EMAIL_CHANGE, {"token": token}))["confirmEmailChange"]
+    )
 
 
 async def assert_not_moved(app: FastAPI) -> None:

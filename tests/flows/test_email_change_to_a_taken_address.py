@@ -15,7 +15,8 @@ import httpx
 from fastapi import FastAPI
 
 from tests.factories import super_admin
-from tests.flows.conftest import CHANGE_SUBJECT, gql, queued_to, settled, token_rows
+from tests.flows.conftest import CHANGE_SUBJECT, queued_to, settled, token_rows
+from tests.support.graphql import gql_data
 from tests.support.http import bearer, post_ok
 from tests.support.mail import Mailbox
 
@@ -42,7 +43,7 @@ async def accounts(client: httpx.AsyncClient) -> str:
 
 
 async def move(client: httpx.AsyncClient, access: str, email: str) -> dict[str, Any]:
-    data = await gql(
+    data = await gql_data(
         client, MOVE, {"input": {"newEmail": email, "currentPassword": PASSWORD}}, token=access
     )
     return dict(data["requestEmailChange"])

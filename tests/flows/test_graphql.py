@@ -14,12 +14,12 @@ from tests.flows.conftest import (
     RESET_SUBJECT,
     VERIFY_SUBJECT,
     ShiftedClock,
-    gql,
     queued_to,
     settled,
     user_row,
 )
 from tests.support.audit import audit_events
+from tests.support.graphql import gql_data
 from tests.support.mail import Mailbox
 
 EMAIL = "spa@example.com"
@@ -99,19 +99,19 @@ mutation Confirm($token: String!) { confirmEmailChange(token: $token) {
 
 
 async def register(client: httpx.AsyncClient, email: str = EMAIL) -> None:
-    data = await gql(client, REGISTER, {"input": {"email": email, "password": PASSWORD}})
+    data = await gql_data(client, REGISTER, {"input": {"email": email, "password": PASSWORD}})
     assert data["register"]["__typename"] == "RegisterPayload", data
 
 
 async def log_in(
     client: httpx.AsyncClient, email: str = EMAIL, password: str = PASSWORD
 ) -> dict[str, Any]:
-    data = await gql(client, LOGIN, {"input": {"identifier": email, "password": password}})
+    data = await gql_data(client, LOGIN, {"input": {"identifier": email, "password": password}})
     return dict(data["login"])
 
 
 async def me(client: httpx.AsyncClient, token: str) -> dict[str, Any] | None:
-    data = await gql(client, ME, token=token)
+    data = await gql_data(client, ME, token=token)
     return data["me"]  # type: ignore[no-any-return]
 
 
@@ -125,9 +125,9 @@ async def test_send_verification_email_then_verify_email(
 
     # when it asks for another mail (anonymous callers may not) and verifies with it
     anonymous = (await client.post("/graphql", json={"query": SEND_VERIFICATION})).json()
-    sent = await gql(client, SEND_VERIFICATION, token=access)
+    sent = await gql_data(client, SEND_VERIFICATION, token=access)
     second = await mailbox.next_to(EMAIL, VERIFY_SUBJECT)
-    verified = await gql(client, VERIFY_EMAIL, {"token": second.token})
+    verified = await gql_data(client, VERIFY_EMAIL, {"token": second.token})
 
     # then
     assert anonymous["data"] is None
@@ -141,17 +141,19 @@ async def test_send_verification_email_then_verify_email(
         "/graphql", json={"query": ME}, headers={"authorization": f"Bearer {access}"}
     )
     assert ended.json()["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"  # claimed
-    replaced = await gql(client, VERIFY_EMAIL, {"token": first.token})
+    replaced = await gql_data(client, VERIFY_EMAIL, {"token": first.token})
     assert replaced["verifyEmail"]["__typename"] == "TokenInvalid"
-    replayed = await gql(client, VERIFY_EMAIL, {"token": second.token})
+    replayed = await gql_data(client, VERIFY_EMAIL, {"token": second.token})
     assert replayed["verifyEmail"]["code"] == "TOKEN_INVALID"
     # the owner sets a password through a reset, as the verifyEmail description says
-    await gql(client, REQUEST_PASSWORD_RESET, {"email": EMAIL})
+    await gql_data(client, REQUEST_PASSWORD_RESET, {"email": EMAIL})
     reset = (await mailbox.next_to(EMAIL, RESET_SUBJECT)).token
-    await gql(client, RESET_PASSWORD, {"input": {"token": reset, "newPassword": "Owner-pass-4242"}})
+    await gql_data(
+        client, RESET_PASSWORD, {"input": {"token": reset, "newPassword": "Owner-pass-4242"}}
+    )
     access = (await log_in(client, password="Owner-pass-4242"))["accessToken"]
     assert await me(client, access) == {"email": EMAIL, "emailVerified": True}
-    again = await gql(client, SEND_VERIFICATION, token=access)
+    again = await gql_data(client, SEND_VERIFICATION, token=access)
     assert again["sendVerificationEmail"]["__typename"] == "AlreadyVerified"
     assert again["sendVerificationEmail"]["code"] == "EMAIL_ALREADY_VERIFIED"
 
@@ -164,14 +166,14 @@ async def test_resend_verification_email_answers_alike_and_mails_only_accounts(
     await mailbox.next_to(EMAIL, VERIFY_SUBJECT)
 
     # when a mail is asked for it and for an unknown address
-    known = await gql(client, RESEND_VERIFICATION, {"email": EMAIL})
-    unknown = await gql(client, RESEND_VERIFICATION, {"email": UNKNOWN})
+    known = await gql_data(client, RESEND_VERIFICATION, {"email": EMAIL})
+    unknown = await gql_data(client, RESEND_VERIFICATION, {"email": UNKNOWN})
 
     # then the answers are the same; the account's new mail verifies it
     assert known == unknown
     assert known["resendVerificationEmail"]["__typename"] == "Accepted"
     mail = await mailbox.next_to(EMAIL, VERIFY_SUBJECT)
-    verified = await gql(client, VERIFY_EMAIL, {"token": mail.token})
+    verified = await gql_data(client, VERIFY_EMAIL, {"token": mail.token})
     assert verified["verifyEmail"]["__typename"] == "UserPayload"
     await settled(app)
     assert mailbox.received_by(UNKNOWN) == []
@@ -185,11 +187,13 @@ async def test_request_password_reset_then_reset_password(
     session = await log_in(client)
 
     # when a reset is asked for (and for an unknown address), then made with the mailed token
-    known = await gql(client, REQUEST_PASSWORD_RESET, {"email": EMAIL})
-    unknown = await gql(client, REQUEST_PASSWORD_RESET, {"email": UNKNOWN})
+    known = await gql_data(client, REQUEST_PASSWORD_RESET, {"email": EMAIL})
+    unknown = await gql_data(client, REQUEST_PASSWORD_RESET, {"email": UNKNOWN})
     token = (await mailbox.next_to(EMAIL, RESET_SUBJECT)).token
-    weak = await gql(client, RESET_PASSWORD, {"input": {"token": token, "newPassword": "password"}})
-    reset = await gql(
+    weak = await gql_data(
+        client, RESET_PASSWORD, {"input": {"token": token, "newPassword": "password"}}
+    )
+    reset = await gql_data(
         client, RESET_PASSWORD, {"input": {"token": token, "newPassword": "Brand-new-pass-42"}}
     )
 
@@ -209,7 +213,7 @@ async def test_request_password_reset_then_reset_password(
     assert ended.json()["errors"][0]["extensions"]["code"] == "TOKEN_INVALID"
     assert (await log_in(client))["code"] == "INVALID_CREDENTIALS"
     assert (await log_in(client, password="Brand-new-pass-42"))["__typename"] == "AuthPayload"
-    replayed = await gql(
+    replayed = await gql_data(
         client, RESET_PASSWORD, {"input": {"token": token, "newPassword": "Other-pass-4242"}}
     )
     assert replayed["resetPassword"]["code"] == "TOKEN_INVALID"
@@ -222,15 +226,15 @@ async def test_request_magic_link_then_verify_magic_link(
 ) -> None:
     # given an account, and a sign-in link for it and for an unknown address
     await register(client)
-    known = await gql(client, REQUEST_MAGIC_LINK, {"email": EMAIL})
-    unknown = await gql(client, REQUEST_MAGIC_LINK, {"email": UNKNOWN})
+    known = await gql_data(client, REQUEST_MAGIC_LINK, {"email": EMAIL})
+    unknown = await gql_data(client, REQUEST_MAGIC_LINK, {"email": UNKNOWN})
     token = (await mailbox.next_to(EMAIL, MAGIC_SUBJECT)).token
     sign_up = (await mailbox.next_to(UNKNOWN, MAGIC_SUBJECT)).token
 
     # when each is sent back
-    signed_in = await gql(client, VERIFY_MAGIC_LINK, {"input": {"token": token}})
-    not_found = await gql(client, VERIFY_MAGIC_LINK, {"input": {"token": sign_up}})
-    signed_up = await gql(
+    signed_in = await gql_data(client, VERIFY_MAGIC_LINK, {"input": {"token": token}})
+    not_found = await gql_data(client, VERIFY_MAGIC_LINK, {"input": {"token": sign_up}})
+    signed_up = await gql_data(
         client, VERIFY_MAGIC_LINK, {"input": {"token": sign_up, "allowRegistration": True}}
     )
 
@@ -256,19 +260,19 @@ async def test_request_email_change_then_confirm_email_change(
     access = (await log_in(client))["accessToken"]
 
     # when it asks to move: with a wrong password, to a taken address, then properly
-    wrong = await gql(
+    wrong = await gql_data(
         client,
         REQUEST_EMAIL_CHANGE,
         {"input": {"newEmail": NEW_EMAIL, "currentPassword": "Not-my-password-1"}},
         token=access,
     )
-    taken = await gql(
+    taken = await gql_data(
         client,
         REQUEST_EMAIL_CHANGE,
         {"input": {"newEmail": TAKEN, "currentPassword": PASSWORD}},
         token=access,
     )
-    asked = await gql(
+    asked = await gql_data(
         client,
         REQUEST_EMAIL_CHANGE,
         {"input": {"newEmail": NEW_EMAIL, "currentPassword": PASSWORD}},
@@ -276,7 +280,7 @@ async def test_request_email_change_then_confirm_email_change(
     )
     confirmation = await mailbox.next_to(NEW_EMAIL, CHANGE_SUBJECT)
     unchanged_meanwhile = await me(client, access)
-    confirmed = await gql(client, CONFIRM_EMAIL_CHANGE, {"token": confirmation.token})
+    confirmed = await gql_data(client, CONFIRM_EMAIL_CHANGE, {"token": confirmation.token})
 
     # then only the proper request mailed the new address, whose link moved the account
     assert wrong["requestEmailChange"]["__typename"] == "InvalidCredentials"
@@ -297,7 +301,7 @@ async def test_request_email_change_then_confirm_email_change(
     assert NEW_EMAIL in notice.text
     assert (await log_in(client, NEW_EMAIL))["__typename"] == "AuthPayload"
     assert (await log_in(client, EMAIL))["code"] == "INVALID_CREDENTIALS"
-    replayed = await gql(client, CONFIRM_EMAIL_CHANGE, {"token": confirmation.token})
+    replayed = await gql_data(client, CONFIRM_EMAIL_CHANGE, {"token": confirmation.token})
     assert replayed["confirmEmailChange"]["code"] == "TOKEN_INVALID"
     await settled(app)
     assert [mail.subject for mail in mailbox.received_by(TAKEN)] == [VERIFY_SUBJECT]
@@ -319,7 +323,7 @@ async def test_an_expired_email_change_link_moves_nothing(
     # given a confirmation mail older than email_change_hours (24)
     await register(client)
     access = (await log_in(client))["accessToken"]
-    await gql(
+    await gql_data(
         client,
         REQUEST_EMAIL_CHANGE,
         {"input": {"newEmail": NEW_EMAIL, "currentPassword": PASSWORD}},
@@ -329,7 +333,7 @@ async def test_an_expired_email_change_link_moves_nothing(
     clock.advance(hours=24, seconds=1)
 
     # when
-    confirmed = await gql(client, CONFIRM_EMAIL_CHANGE, {"token": token})
+    confirmed = await gql_data(client, CONFIRM_EMAIL_CHANGE, {"token": token})
 
     # then
     assert confirmed["confirmEmailChange"]["__typename"] == "TokenExpired"

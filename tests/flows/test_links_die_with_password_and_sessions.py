@@ -13,7 +13,8 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.flows.conftest import CHANGE_SUBJECT, RESET_SUBJECT, gql
+from tests.flows.conftest import CHANGE_SUBJECT, RESET_SUBJECT
+from tests.support.graphql import gql_data
 from tests.support.http import assert_error, bearer, post_ok
 from tests.support.mail import Mail, Mailbox
 
@@ -53,7 +54,7 @@ async def links_outstanding(client: httpx.AsyncClient, mailbox: Mailbox) -> tupl
     access = str((await post_ok(client, "/v1/auth/login", ACCOUNT))["access_token"])
     await post_ok(client, "/v1/auth/forgot-password", {"email": EMAIL})
     reset = token_of(await mailbox.next_to(EMAIL, RESET_SUBJECT))
-    asked = await gql(
+    asked = await gql_data(
         client,
         REQUEST_EMAIL_CHANGE,
         {"input": {"newEmail": NEW_EMAIL, "currentPassword": PASSWORD}},
@@ -74,7 +75,7 @@ async def change_password_rest(client: httpx.AsyncClient, access: str) -> None:
 
 
 async def change_password_graphql(client: httpx.AsyncClient, access: str) -> None:
-    changed = await gql(
+    changed = await gql_data(
         client,
         CHANGE_PASSWORD,
         {"input": {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD}},
@@ -105,7 +106,7 @@ async def test_the_links_sent_before_are_refused_after(
     await EVENTS[event](client, access)
 
     # then
-    confirmed = await gql(client, CONFIRM_EMAIL_CHANGE, {"token": change})
+    confirmed = await gql_data(client, CONFIRM_EMAIL_CHANGE, {"token": change})
     assert confirmed["confirmEmailChange"] == {
         "__typename": "TokenInvalid",
         "code": "TOKEN_INVALID",

@@ -8,28 +8,16 @@ checked: while a route answers, the statements it runs are the same whatever the
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import event
 
 from identity.services import after_answer
-from tests.flows.conftest import (
-    MAGIC_SUBJECT,
-    RESET_SUBJECT,
-    VERIFY_SUBJECT,
-    gql,
-    queued_to,
-    runtime,
-    settled,
-)
+from tests.flows.conftest import MAGIC_SUBJECT, RESET_SUBJECT, VERIFY_SUBJECT, queued_to, settled
+from tests.support.graphql import gql_data
 from tests.support.http import post_ok
 from tests.support.mail import Mailbox
+from tests.support.statements import counting
 
 KNOWN = "known@example.com"
 UNKNOWN = "unknown@example.com"
@@ -47,30 +35,11 @@ MUTATIONS = [
 ]
 
 
-@contextmanager
-def statements_of_this_task(app: FastAPI) -> Iterator[list[str]]:
-    """SQL run by the calling task itself: the request, over ASGI in-process, not the work
-    it leaves for after its answer (which runs in a task of its own)."""
-    caller = asyncio.current_task()
-    statements: list[str] = []
-    engine = runtime(app).database.engine.sync_engine
-
-    def record(*args: Any) -> None:
-        if asyncio.current_task() is caller:
-            statements.append(str(args[2]))
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-
-
 async def answered(app: FastAPI, client: httpx.AsyncClient, path: str, email: str) -> list[str]:
-    with statements_of_this_task(app) as statements:
+    with counting(app, this_task=True) as counter:
         response = await client.post(path, json={"email": email})
     assert response.status_code == 200, response.text
-    return statements
+    return counter.statements
 
 
 @pytest.mark.settings(send_verification_on_register=False)
@@ -114,10 +83,10 @@ async def test_the_graphql_mutations_answer_before_the_lookup_too(
     document = f"mutation($email: String!) {{ {field}(email: $email) {{ __typename }} }}"
 
     # when the mutation is asked for the account and for an unknown address
-    with statements_of_this_task(app) as statements:
-        known = await gql(client, document, {"email": KNOWN})
-    touched = [sql for sql in statements if "users" in sql or "one_time_tokens" in sql]
-    unknown = await gql(client, document, {"email": UNKNOWN})
+    with counting(app, this_task=True) as counter:
+        known = await gql_data(client, document, {"email": KNOWN})
+    touched = [sql for sql in counter.statements if "users" in sql or "one_time_tokens" in sql]
+    unknown = await gql_data(client, document, {"email": UNKNOWN})
 
     # then the answers are alike, answering touched no account, and only the account is mailed
     assert known == unknown == {field: {"__typename": "Accepted"}}

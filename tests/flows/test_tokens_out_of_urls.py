@@ -17,7 +17,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
-from tests.flows.conftest import CHANGE_SUBJECT, MAGIC_SUBJECT, RESET_SUBJECT, VERIFY_SUBJECT, gql
+from tests.flows.conftest import CHANGE_SUBJECT, MAGIC_SUBJECT, RESET_SUBJECT, VERIFY_SUBJECT
+from tests.support.graphql import gql_data
 from tests.support.http import assert_error, post_ok
 from tests.support.mail import FRONTEND, Mail, Mailbox
 
@@ -40,7 +41,7 @@ async def test_every_mailed_link_carries_its_token_in_the_fragment_only(
     tokens = await post_ok(client, "/v1/auth/login", {"email": EMAIL, "password": PASSWORD})
     await post_ok(client, "/v1/auth/forgot-password", {"email": EMAIL})
     await post_ok(client, "/v1/auth/magic-link/send", {"email": EMAIL})
-    moved = await gql(
+    moved = await gql_data(
         client,
         MOVE,
         {"input": {"newEmail": "new@example.com", "currentPassword": PASSWORD}},

@@ -15,10 +15,10 @@ from tests.flows.conftest import (
     MAGIC_SUBJECT,
     RESET_SUBJECT,
     VERIFY_SUBJECT,
-    gql,
     queued_to,
     settled,
 )
+from tests.support.graphql import gql_data
 from tests.support.http import post_ok
 from tests.support.mail import Mailbox
 
@@ -104,7 +104,7 @@ async def test_the_new_address_of_an_email_change_is_not_greeted_by_name(
     )
 
     # when it asks to move to the victim's address
-    data = await gql(
+    data = await gql_data(
         client,
         MOVE,
         {"input": {"newEmail": VICTIM, "currentPassword": PASSWORD}},

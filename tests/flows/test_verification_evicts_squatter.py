@@ -10,8 +10,9 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.flows.conftest import RESET_SUBJECT, VERIFY_SUBJECT, gql, user_row
+from tests.flows.conftest import RESET_SUBJECT, VERIFY_SUBJECT, user_row
 from tests.support.audit import audit_events
+from tests.support.graphql import gql_data
 from tests.support.http import assert_error, bearer, post_ok
 from tests.support.mail import Mailbox
 
@@ -84,7 +85,7 @@ async def test_the_squatters_me_is_refused_after_verification(
     squatter, verification = await squat(client, mailbox)
 
     # when the owner verifies over GraphQL
-    data = await gql(client, VERIFY_EMAIL, {"token": verification})
+    data = await gql_data(client, VERIFY_EMAIL, {"token": verification})
 
     # then
     assert data["verifyEmail"]["user"] == {"email": EMAIL, "emailVerified": True}
@@ -162,7 +163,7 @@ async def test_over_graphql_the_signed_in_registrant_keeps_the_account(
     mine, verification = await squat(client, mailbox)
 
     # when
-    data = await gql(client, VERIFY_EMAIL, {"token": verification}, token=mine["access_token"])
+    data = await gql_data(client, VERIFY_EMAIL, {"token": verification}, token=mine["access_token"])
 
     # then
     assert data["verifyEmail"]["user"] == {"email": EMAIL, "emailVerified": True}

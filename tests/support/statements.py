@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -13,13 +14,19 @@ from tests.support.app import runtime
 
 
 class StatementCounter:
-    """SQL statements the app's engine runs while counting; ``len`` counts them all."""
+    """SQL statements the app's engine runs while counting; ``len`` counts them all.
 
-    def __init__(self) -> None:
+    With ``task``, only those that task runs: a request served in-process over ASGI, not the
+    work it leaves for after its answer (a task of its own).
+    """
+
+    def __init__(self, task: asyncio.Task[Any] | None = None) -> None:
         self.statements: list[str] = []
+        self._task = task
 
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        self.statements.append(statement)
+        if self._task is None or asyncio.current_task() is self._task:
+            self.statements.append(statement)
 
     def __len__(self) -> int:
         return len(self.statements)
@@ -31,16 +38,22 @@ class StatementCounter:
         return [one for one in self.statements if not one.lstrip().upper().startswith(control)]
 
     @property
+    def pings(self) -> list[str]:
+        """``SELECT 1``: the database health check."""
+        return [one for one in self.statements if one.strip().upper() == "SELECT 1"]
+
+    @property
     def writes(self) -> list[str]:
         verbs = ("INSERT", "UPDATE", "DELETE")
         return [one for one in self.statements if one.lstrip().upper().startswith(verbs)]
 
 
 @contextmanager
-def counting(app: FastAPI) -> Iterator[StatementCounter]:
-    """The statements the running app sends inside the block."""
+def counting(app: FastAPI, *, this_task: bool = False) -> Iterator[StatementCounter]:
+    """The statements the running app sends inside the block (``this_task``: only those the
+    calling task runs itself)."""
     engine = runtime(app).database.engine.sync_engine
-    counter = StatementCounter()
+    counter = StatementCounter(asyncio.current_task() if this_task else None)
     event.listen(engine, "before_cursor_execute", counter)
     try:
         yield counter
