@@ -41,12 +41,13 @@ GRAPHQL_PAGE = (
 )
 
 SEED_USERS = """
-INSERT INTO users (id, email, email_key, username, username_key, first_name, last_name, role,
+INSERT INTO users (id, email, email_key, username, username_key, first_name, last_name, role_id,
                    status, is_active, email_verified, must_change_password,
                    failed_login_attempts, last_login, created_at, updated_at)
 SELECT gen_random_uuid(), 'user' || g || '@example.com', 'user' || g || '@example.com',
        'user' || g, 'user' || g, 'First' || g, 'Last' || (g % 97),
-       (ARRAY['user', 'user', 'user', 'admin1', 'admin2', 'admin3'])[1 + g % 6],
+       (SELECT id FROM roles WHERE tenant_id IS NULL
+        AND name = (ARRAY['user', 'user', 'user', 'admin1', 'admin2', 'admin3'])[1 + g % 6]),
        (ARRAY['active', 'active', 'active', 'inactive', 'pending', 'locked'])[1 + g % 6],
        g % 6 <> 3, g % 2 = 0, false, 0,
        CASE WHEN g % 4 = 0 THEN now() - g * interval '1 minute' END,
@@ -56,7 +57,7 @@ FROM generate_series(1, {count}) AS g
 SEED_EXTRA_ROLES = """
 INSERT INTO user_roles (user_id, role_id, created_at)
 SELECT u.id, r.id, now() FROM users u JOIN roles r ON r.name = 'admin3'
-WHERE u.email LIKE 'user%' AND u.role <> 'admin3' AND right(u.username, 1) = '0'
+WHERE u.email LIKE 'user%' AND u.role_id <> r.id AND right(u.username, 1) = '0'
 """
 SEED_GRANTS = """
 INSERT INTO user_permissions (user_id, permission_id, created_at)
@@ -128,6 +129,7 @@ def seeded(users: int) -> Iterator[tuple[PostgresCluster, dict[str, str]]]:
             "IDENTITY_DATABASE_URL": cluster.url("bench_users"),
             "IDENTITY_SECRET_KEY": secrets.token_urlsafe(48),
             "IDENTITY_LOG_LEVEL": "WARNING",
+            "IDENTITY_RATE_LIMITS_ENABLED": "false",
         }
         # create-admin migrates the empty database first, then creates the super-admin.
         subprocess.run(

@@ -36,9 +36,34 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _sqlite_foreign_keys(connection: Connection, on: bool) -> None:
+    """Outside a transaction (inside one SQLite ignores it), on the driver's connection."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    cursor.close()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+
+
 async def upgrade(database: Database, revision: str = "head") -> None:
-    async with database.engine.begin() as connection:
-        await connection.run_sync(_upgrade, revision)
+    """On SQLite foreign keys are off while migrations run: batch mode rebuilds a table by
+    dropping it, and with them on that drop deletes (cascades to) every row referencing it."""
+    if not database.is_sqlite:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(_upgrade, revision)
+        return
+    async with database.engine.connect() as connection:
+        await connection.run_sync(_sqlite_foreign_keys, False)
+        try:
+            async with connection.begin():
+                await connection.run_sync(_upgrade, revision)
+                await connection.run_sync(_check_foreign_keys)
+        finally:
+            await connection.run_sync(_sqlite_foreign_keys, True)
 
 
 async def current_revision(database: Database) -> str | None:

@@ -10,7 +10,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from alembic import command
-from sqlalchemy import insert, select
+from sqlalchemy import String, column, insert, select, table
 from sqlalchemy.engine import Connection
 
 from identity.config import Settings
@@ -25,7 +25,29 @@ def _downgrade(connection: Connection, revision: str) -> None:
     command.downgrade(config, revision)
 
 
-USERS = User.__table__  # type: ignore[attr-defined]
+_MODEL = User.__table__.c  # type: ignore[attr-defined]
+# The users table as 0008 left it (the model's has moved on: 0011 replaced role by role_id).
+USERS = table(
+    "users",
+    column("role", String()),
+    *(
+        column(name, _MODEL[name].type)
+        for name in (
+            "id",
+            "email",
+            "email_key",
+            "username",
+            "username_key",
+            "status",
+            "is_active",
+            "email_verified",
+            "must_change_password",
+            "failed_login_attempts",
+            "created_at",
+            "updated_at",
+        )
+    ),
+)
 
 
 async def test_keys_are_refolded_and_an_old_collision_keeps_both_accounts(

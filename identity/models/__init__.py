@@ -11,7 +11,7 @@ from identity.models.runtime_setting import RuntimeSetting
 from identity.models.session import AuthSession, RefreshToken
 from identity.models.signing_key import SigningKey
 from identity.models.throttle import LoginThrottle
-from identity.models.user import User, UserStatus
+from identity.models.user import User, UserStatus, set_primary_role
 
 metadata = SQLModel.metadata
 
@@ -36,4 +36,5 @@ __all__ = [
     "UserRole",
     "UserStatus",
     "metadata",
+    "set_primary_role",
 ]

@@ -54,7 +54,7 @@ class RolePermission(SQLModel, table=True):
 
 
 class UserRole(SQLModel, table=True):
-    """Roles a user holds besides the primary one named by ``users.role``."""
+    """Roles a user holds besides the primary one (``users.role_id``)."""
 
     __tablename__ = "user_roles"
 

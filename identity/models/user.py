@@ -5,10 +5,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
-from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, ForeignKey, Uuid, select
+from sqlalchemy.orm import column_property
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import Field, SQLModel, col
 
+from identity.models.rbac import Role
 from identity.models.types import UTCDateTime
 
 
@@ -37,7 +41,17 @@ class User(SQLModel, table=True):
     organization: str | None = Field(default=None, max_length=200)
     subscription_plan: str | None = Field(default=None, max_length=100)
     avatar_url: str | None = Field(default=None, max_length=2048)
-    role: str = Field(default="user", max_length=100, index=True)
+    role_id: uuid.UUID = Field(
+        sa_column=Column(
+            Uuid(),
+            ForeignKey("roles.id", ondelete="RESTRICT", name="fk_users_role_id_roles"),
+            nullable=False,
+            index=True,
+        ),
+    )
+    role: ClassVar[str]
+    """The primary role (``role_id``, a role that is somebody's primary role is not deleted)
+    by name, read with the row (``PRIMARY_ROLE_NAME``); set both with ``set_primary_role``."""
     status: str = Field(default=UserStatus.ACTIVE, max_length=20, index=True)
     is_active: bool = Field(default=True)
     email_verified: bool = Field(default=False)
@@ -59,3 +73,20 @@ class User(SQLModel, table=True):
         if self.display_name:
             return self.display_name
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+PRIMARY_ROLE_NAME = (
+    select(col(Role.name)).where(col(Role.id) == User.role_id).correlate_except(Role)
+).scalar_subquery()
+# The primary role's name comes with every User row (one subquery, no join: ``FOR UPDATE``
+# still locks the account alone). It is not expired on flush: ``set_primary_role`` keeps it
+# in step with ``role_id`` in memory.
+User.__mapper__.add_property(  # type: ignore[attr-defined]
+    "role", column_property(PRIMARY_ROLE_NAME, expire_on_flush=False)
+)
+
+
+def set_primary_role(user: User, role: Role) -> None:
+    """Make ``role`` the user's primary role; ``user.role`` names it at once."""
+    user.role_id = role.id
+    set_committed_value(user, "role", role.name)

@@ -6,6 +6,7 @@ import dataclasses
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import or_, select
@@ -15,10 +16,11 @@ from sqlmodel import col
 
 from identity.audit_events import EventType
 from identity.errors import Conflict, NotFound, ValidationFailed
-from identity.models import User, UserStatus
+from identity.models import Role, User, UserStatus, set_primary_role
 from identity.principal import Principal, RequestMeta
 from identity.services import audit, one_time, runtime_settings
 from identity.services.deps import Deps
+from identity.services.held import global_role
 from identity.services.password_rules import check_new_password
 from identity.services.text_rules import clean_text, https_url
 from identity.services.text_rules import identifier_key as identifier_key
@@ -262,27 +264,30 @@ async def register(
     )
     password_hash = await deps.hasher.hash(password)
     now = deps.clock.now()
-    user = User(
-        email=email,
-        email_key=identifier_key(email),
-        username=username,
-        username_key=identifier_key(username) if username else None,
-        first_name=profile.first_name,
-        last_name=profile.last_name,
-        display_name=profile.display_name,
-        organization=profile.organization,
-        subscription_plan=plan,
-        avatar_url=profile.avatar_url or None,
-        role=role,
-        status=UserStatus.ACTIVE,
-        password_hash=password_hash,
-        password_changed_at=now,
-        created_at=now,
-        updated_at=now,
-    )
+    fields: dict[str, Any] = {
+        "email": email,
+        "email_key": identifier_key(email),
+        "username": username,
+        "username_key": identifier_key(username) if username else None,
+        "first_name": profile.first_name,
+        "last_name": profile.last_name,
+        "display_name": profile.display_name,
+        "organization": profile.organization,
+        "subscription_plan": plan,
+        "avatar_url": profile.avatar_url or None,
+        "status": UserStatus.ACTIVE,
+        "password_hash": password_hash,
+        "password_changed_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
     conceal = self_service and not values.registration_reveals_existing
+    user: User | None = None
     try:
         async with deps.database.unit_of_work() as session:
+            primary = await _global_role(session, role)
+            user = User(role_id=primary.id, **fields)
+            set_primary_role(user, primary)
             if conceal and await _told_the_owner(session, deps, user=user, meta=meta):
                 return _unsaved(user)
             await _ensure_unique(
@@ -304,7 +309,7 @@ async def register(
             if deps.settings.send_verification_on_register:
                 await one_time.mail_verification(session, deps, user=user, meta=meta)
     except IntegrityError as exc:
-        if conceal:
+        if conceal and user is not None:
             # A parallel registration took the address (or the username) first.
             async with deps.database.unit_of_work() as session:
                 if await _told_the_owner(session, deps, user=user, meta=meta):
@@ -329,6 +334,13 @@ async def _told_the_owner(
         session, deps, owner=owner, meta=meta, attempted="registration"
     )
     return True
+
+
+async def _global_role(session: AsyncSession, name: str) -> Role:
+    primary = await global_role(session, name)
+    if primary is None:
+        raise ValidationFailed(f"Unknown role '{name}'", field="role")
+    return primary
 
 
 def _unsaved(user: User) -> User:
@@ -442,7 +454,7 @@ async def create_admin(deps: Deps, *, email: str, password: str) -> tuple[User, 
     async with deps.database.unit_of_work() as session:
         user = await get_user(session, existing.id)
         old_role = user.role
-        user.role = SUPERADMIN_ROLE
+        set_primary_role(user, await _global_role(session, SUPERADMIN_ROLE))
         user.password_hash = password_hash
         user.password_changed_at = now
         user.is_active = True

@@ -1,10 +1,10 @@
 """Who may do what: effective permissions, decided here for GraphQL and REST alike.
 
-A user's permissions are the union of those of the primary role (``users.role``), of the
-roles in ``user_roles`` (active ones only) and of direct grants; the super-admin role holds
-every permission, including custom ones created later. Permissions are read from the
-database on each check, so a revoked permission stops working at once, whatever the
-access token's ``permissions`` claim still says.
+A user's permissions are the union of those of the roles they hold (``services.held``: the
+primary role and those in ``user_roles``; active ones only) and of direct grants; the
+super-admin role holds every permission, including custom ones created later. Permissions
+are read from the database on each check, so a revoked permission stops working at once,
+whatever the access token's ``permissions`` claim still says.
 """
 
 from __future__ import annotations
@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Uuid, and_, cast, exists, null, select, union_all
+from sqlalchemy import ColumnElement, String, Uuid, cast, exists, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.db import dialect_name, in_parameter
 from identity.errors import AuthenticationRequired, PermissionDenied
-from identity.models import PermissionRow, Role, RolePermission, User, UserPermission, UserRole
+from identity.models import PermissionRow, Role, RolePermission, UserPermission
 from identity.permissions import SUPERADMIN, Permission
 from identity.principal import Principal
 from identity.services.deps import Deps
+from identity.services.held import held_pairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +61,13 @@ def _grants_statement(dialect: str, inactive_roles: bool = False) -> Any:
 
     no_name: Any = cast(null(), String)
     counted: list[Any] = [] if inactive_roles else [col(Role.is_active)]
-    primary: Any = (
-        select(col(User.id).label("user_id"), col(Role.id).label("role_id"), col(Role.name))
-        .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
-        .where(held_by(col(User.id)), *counted)
+    pairs = held_pairs(users=held_by).subquery("pairs")
+    held = (
+        select(pairs.c.user_id, pairs.c.role_id, col(Role.name))
+        .join(Role, col(Role.id) == pairs.c.role_id)
+        .where(*counted)
+        .cte("held")
     )
-    extra = (
-        select(col(UserRole.user_id), col(UserRole.role_id), col(Role.name))
-        .join(Role, col(Role.id) == col(UserRole.role_id))
-        .where(held_by(col(UserRole.user_id)), *counted)
-    )
-    held = union_all(primary, extra).cte("held")
     roles_held = select(held.c.user_id, held.c.role_id, held.c.name, no_name.label("permission"))
     of_roles = (
         select(

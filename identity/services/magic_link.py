@@ -9,12 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.audit_events import EventType
 from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
-from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
+from identity.models import OneTimeToken, TokenPurpose, User, UserStatus, set_primary_role
+from identity.permissions import USER
 from identity.principal import RequestMeta
 from identity.services import after_answer, audit, one_time, runtime_settings
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
+from identity.services.held import global_role
 from identity.services.text_rules import identifier_key
 from identity.services.tokens import TokenPair, check_device_info, pair
 from identity.services.verification import claim_unproven_account
@@ -123,16 +125,19 @@ async def _owner(
 async def _sign_up(session: AsyncSession, deps: Deps, *, email: str, meta: RequestMeta) -> User:
     """An account without a password: it signs in by link until it sets one."""
     now = deps.clock.now()
+    primary = await global_role(session, USER)
+    assert primary is not None  # noqa: S101 (a system role: never deleted)
     user = User(
         email=email,
         email_key=identifier_key(email),
-        role="user",
+        role_id=primary.id,
         status=UserStatus.ACTIVE,
         email_verified=True,
         email_verified_at=now,
         created_at=now,
         updated_at=now,
     )
+    set_primary_role(user, primary)
     session.add(user)
     await session.flush()
     audit.record(

@@ -24,9 +24,8 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, literal, or_, select, union, union_all, update
+from sqlalchemy import Select, and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -39,11 +38,20 @@ from identity.errors import (
     SystemRoleProtected,
     ValidationFailed,
 )
-from identity.models import PermissionRow, Role, RolePermission, User, UserRole, UserStatus
+from identity.models import (
+    PermissionRow,
+    Role,
+    RolePermission,
+    User,
+    UserRole,
+    UserStatus,
+    set_primary_role,
+)
 from identity.permissions import SUPERADMIN, SYSTEM_ROLES, USER, Permission
 from identity.principal import Principal
 from identity.services import access, audit, authorization, text_rules
 from identity.services.deps import Deps
+from identity.services.held import global_role_named, held_pairs, holds_any, superadmin_role
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 500
@@ -69,6 +77,10 @@ class RoleChanges:
 
 def is_superadmin_role(role: Role) -> bool:
     return role.name == SUPERADMIN and role.tenant_id is None
+
+
+def _is_user_role(role: Role) -> bool:
+    return role.name == USER and role.tenant_id is None
 
 
 def _clean_name(name: str) -> str:
@@ -144,26 +156,6 @@ async def permissions_by_role(
 permissions_of_roles = permissions_by_role
 
 
-def _held_pairs(user_ids: Sequence[uuid.UUID]) -> Any:
-    """(user_id, role_id, kind) for every role the users hold: the primary role
-    (``kind`` 0) and those in user_roles (1). The one definition of "holds a role"."""
-    primary: Any = (
-        select(
-            col(User.id).label("user_id"),
-            col(Role.id).label("role_id"),
-            literal(0).label("kind"),
-        )
-        .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
-        .where(col(User.id).in_(user_ids))
-    )
-    extra: Any = select(
-        col(UserRole.user_id).label("user_id"),
-        col(UserRole.role_id).label("role_id"),
-        literal(1).label("kind"),
-    ).where(col(UserRole.user_id).in_(user_ids))
-    return union_all(primary, extra).subquery("held")
-
-
 async def held_roles(
     session: AsyncSession, user_ids: Sequence[uuid.UUID], *, include_inactive: bool = True
 ) -> dict[uuid.UUID, list[Role]]:
@@ -173,7 +165,7 @@ async def held_roles(
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
-    held = _held_pairs(ids)
+    held = held_pairs(users=lambda user_id: user_id.in_(ids)).subquery("held")
     statement = (
         select(held.c.user_id, Role)
         .join(Role, col(Role.id) == held.c.role_id)
@@ -276,19 +268,9 @@ async def get_role(deps: Deps, *, principal: Principal | None, role_id: uuid.UUI
 
 
 def held_roles_statement(user_id: uuid.UUID) -> Select[Role]:
-    """The roles a user holds: the primary one (``users.role``) and those in user_roles."""
-    primary = select(col(User.role)).where(col(User.id) == user_id).scalar_subquery()
-    extra = select(col(UserRole.role_id)).where(col(UserRole.user_id) == user_id)
-    return (
-        select(Role)
-        .where(
-            or_(
-                and_(col(Role.name) == primary, col(Role.tenant_id).is_(None)),
-                col(Role.id).in_(extra),
-            )
-        )
-        .order_by(col(Role.name))
-    )
+    """The roles a user holds (``services.held``), by name."""
+    held = held_pairs(users=lambda held_by: held_by == user_id).subquery("held")
+    return select(Role).where(col(Role.id).in_(select(held.c.role_id))).order_by(col(Role.name))
 
 
 async def _user(session: AsyncSession, user_id: uuid.UUID) -> User:
@@ -378,16 +360,9 @@ async def update_role(
             role = _changeable(await _role(session, role_id, lock=True))
             await _own(session, caller, role, "Changing this role")
             old = {"name": role.name, "description": role.description, "is_active": role.is_active}
-            moved = 0
             if name is not None and name != role.name:
                 await _ensure_name_free(session, name, role.tenant_id, exclude=role.id)
-                if role.tenant_id is None:
-                    # users.role names the primary role: it follows the rename.
-                    result = await session.execute(
-                        update(User).where(col(User.role) == role.name).values(role=name)
-                    )
-                    moved = int(getattr(result, "rowcount", 0) or 0)
-                role.name = name
+                role.name = name  # holders refer to the role by id: they follow
             if changes.description is not None:
                 role.description = _clean_description(changes.description)
             if changes.is_active is not None:
@@ -402,7 +377,7 @@ async def update_role(
                 actor_id=caller.user_id,
                 resource="roles",
                 resource_id=str(role.id),
-                details={"old": old, "new": new, "primary_holders_renamed": moved},
+                details={"old": old, "new": new},
             )
             return (await _details(session, [role]))[0]
     except IntegrityError as exc:
@@ -416,17 +391,16 @@ async def delete_role(deps: Deps, *, principal: Principal | None, role_id: uuid.
     async with deps.database.unit_of_work() as session:
         role = _changeable(await _role(session, role_id, lock=True))
         await _own(session, caller, role, "Deleting this role")
-        if role.tenant_id is None:
-            primary = await session.scalar(
-                select(func.count()).select_from(User).where(col(User.role) == role.name)
+        primary = await session.scalar(
+            select(func.count()).select_from(User).where(col(User.role_id) == role.id)
+        )
+        if primary:
+            raise Conflict(
+                f"'{role.name}' is the primary role of {primary} account(s): "
+                "give them another role first",
+                field="role_id",
+                details={"primary_holders": primary},
             )
-            if primary:
-                raise Conflict(
-                    f"'{role.name}' is the primary role of {primary} account(s): "
-                    "give them another role first",
-                    field="role_id",
-                    details={"primary_holders": primary},
-                )
         granted = await permissions_by_role(session, [role.id])
         await session.delete(role)
         audit.record(
@@ -523,17 +497,13 @@ async def revoke_permissions(
 
 async def count_active_superadmins(session: AsyncSession) -> int:
     """Accounts that may log in and hold the super-admin role (primary or extra)."""
-    superadmin = select(col(Role.id)).where(
-        col(Role.name) == SUPERADMIN, col(Role.tenant_id).is_(None)
-    )
-    extra = select(col(UserRole.user_id)).where(col(UserRole.role_id).in_(superadmin))
     count = await session.scalar(
         select(func.count())
         .select_from(User)
         .where(
             col(User.is_active),
             col(User.status).not_in([UserStatus.INACTIVE, UserStatus.LOCKED]),
-            or_(col(User.role) == SUPERADMIN, col(User.id).in_(extra)),
+            holds_any(superadmin_role()),
         )
     )
     return int(count or 0)
@@ -546,25 +516,14 @@ async def ensure_superadmin_remains(session: AsyncSession) -> None:
     different last super-admin are serialised and the second one sees the first's change.
     """
     await session.flush()
-    superadmin = select(col(Role.id)).where(
-        col(Role.name) == SUPERADMIN, col(Role.tenant_id).is_(None)
-    )
-    await session.execute(superadmin.with_for_update())
+    await session.execute(superadmin_role().with_for_update())
     # Also wait for changes in flight to the remaining super-admins' accounts (users
     # administration locks those rows); the count below then sees them committed.
-    extra = select(col(UserRole.user_id)).where(col(UserRole.role_id).in_(superadmin))
     await session.execute(
-        select(col(User.id))
-        .where(or_(col(User.role) == SUPERADMIN, col(User.id).in_(extra)))
-        .with_for_update()
+        select(col(User.id)).where(holds_any(superadmin_role())).with_for_update(of=User)
     )
     if await count_active_superadmins(session) < 1:
         raise LastSuperAdmin("This would leave no active super-admin")
-
-
-_SUPERADMIN_ROLE = select(col(Role.id)).where(
-    col(Role.name) == SUPERADMIN, col(Role.tenant_id).is_(None)
-)
 
 
 async def _ensure_manageable(
@@ -635,7 +594,7 @@ async def remove_roles(
         roles = await _roles(session, role_ids)
         held = {role.id for role in (await session.scalars(held_roles_statement(user.id))).all()}
         removed = [role for role in roles if role.id in held]
-        if any(role.tenant_id is None and role.name == USER == user.role for role in removed):
+        if any(role.id == user.role_id and _is_user_role(role) for role in removed):
             raise ValidationFailed(
                 "Every account holds the user role: it cannot be removed", field="role_ids"
             )
@@ -647,11 +606,15 @@ async def remove_roles(
         if any(is_superadmin_role(role) for role in removed):
             # Before any change: the same lock order as users administration (role row,
             # then accounts), so concurrent removals wait instead of deadlocking.
-            await session.execute(_SUPERADMIN_ROLE.with_for_update())
+            await session.execute(superadmin_role().with_for_update())
         if removed:
             old_primary = user.role
-            if any(role.tenant_id is None and role.name == user.role for role in removed):
-                user.role = USER
+            if any(role.id == user.role_id for role in removed):
+                fallback = await session.scalar(
+                    select(Role).where(col(Role.id).in_(global_role_named(USER)))
+                )
+                assert fallback is not None  # noqa: S101 (a system role: never deleted)
+                set_primary_role(user, fallback)
                 user.updated_at = now
             await session.execute(
                 delete(UserRole).where(
@@ -703,21 +666,14 @@ class HoldersPage:
 async def role_holders(session: AsyncSession, keys: Sequence[HoldersKey]) -> list[HoldersPage]:
     """Pages of several roles' holders (by email) in two statements, whatever their number.
 
-    A role is held as an account's primary role (``users.role``) or through user_roles.
-    Callers check access (``users:read``) before asking.
+    Who holds a role is ``services.held``'s; an account holding it twice (primary and in
+    user_roles) counts once. Callers check access (``users:read``) before asking.
     """
     role_ids = list(dict.fromkeys(key.role_id for key in keys))
     if not role_ids:
         return []
-    primary: Any = (
-        select(col(User.id).label("user_id"), col(Role.id).label("role_id"))
-        .join(Role, and_(col(Role.name) == col(User.role), col(Role.tenant_id).is_(None)))
-        .where(col(Role.id).in_(role_ids))
-    )
-    extra: Any = select(
-        col(UserRole.user_id).label("user_id"), col(UserRole.role_id).label("role_id")
-    ).where(col(UserRole.role_id).in_(role_ids))
-    held = union(primary, extra).subquery()
+    pairs = held_pairs(roles=lambda held_role: held_role.in_(role_ids)).subquery("pairs")
+    held = select(pairs.c.user_id, pairs.c.role_id).distinct().subquery("held")
     totals: dict[uuid.UUID, int] = {
         role_id: int(count)
         for role_id, count in await session.execute(

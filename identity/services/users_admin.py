@@ -41,7 +41,7 @@ from datetime import datetime, timedelta
 from enum import Enum, StrEnum
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -64,12 +64,19 @@ from identity.models import (
     TokenPurpose,
     User,
     UserPermission,
-    UserRole,
     UserStatus,
+    set_primary_role,
 )
 from identity.permissions import SUPERADMIN, USER, Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization, one_time, runtime_settings, throttle
+from identity.services import (
+    access,
+    audit,
+    authorization,
+    one_time,
+    runtime_settings,
+    throttle,
+)
 from identity.services.accounts import (
     MAX_LENGTHS,
     _ensure_unique,
@@ -79,6 +86,7 @@ from identity.services.accounts import (
 from identity.services.auth import check_current_password
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
+from identity.services.held import global_role_named, holds_any, superadmin_role
 from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.text_rules import clean_text, https_url, identifier_key
@@ -245,22 +253,13 @@ def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
         )
         conditions.append(or_(*(column.contains(term, autoescape=True) for column in searched)))
     if query.role:
-        held_extra = (
-            exists()
-            .where(
-                col(UserRole.user_id) == col(User.id),
-                col(Role.id) == col(UserRole.role_id),
-                col(Role.name) == query.role,
-            )
-            .correlate(User)
-        )
-        conditions.append(or_(col(User.role) == query.role, held_extra))
+        conditions.append(holds_any(select(col(Role.id)).where(col(Role.name) == query.role)))
     if query.status:
         conditions.append(col(User.status) == _status(query.status))
     if query.is_active is not None:
         conditions.append(col(User.is_active).is_(query.is_active))
     if query.admins_only:
-        conditions.append(col(User.role) != USER)
+        conditions.append(col(User.role_id) != global_role_named(USER).scalar_subquery())
     return conditions
 
 
@@ -380,14 +379,15 @@ def _blocked(user: User) -> bool:
     return not user.is_active or user.status in _BLOCKED
 
 
-async def _role_permissions(session: AsyncSession, name: str) -> frozenset[str]:
-    """The permission names a global role grants; an unknown role is a validation error."""
-    role_id = await session.scalar(
-        select(col(Role.id)).where(col(Role.name) == name, col(Role.tenant_id).is_(None))
+async def _role_named(session: AsyncSession, name: str) -> tuple[Role, frozenset[str]]:
+    """The global role called ``name`` and the permission names it grants; an unknown role
+    is a validation error."""
+    role = await session.scalar(
+        select(Role).where(col(Role.name) == name, col(Role.tenant_id).is_(None))
     )
-    if role_id is None:
+    if role is None:
         raise ValidationFailed(f"Unknown role '{name}'", field="role")
-    return await access.role_permission_names(session, [role_id])
+    return role, await access.role_permission_names(session, [role.id])
 
 
 async def _permission_ids(session: AsyncSession, names: Sequence[str]) -> dict[str, uuid.UUID]:
@@ -477,30 +477,18 @@ class _Act:
         concurrent changes take turns and each sees what the one before committed.
         """
         if self.superadmins is None:
-            through_roles = (
-                exists()
-                .where(
-                    col(UserRole.user_id) == col(User.id),
-                    col(Role.id) == col(UserRole.role_id),
-                    col(Role.name) == SUPERADMIN,
-                    col(Role.tenant_id).is_(None),
-                    col(Role.is_active).is_(True),
-                )
-                .correlate(User)
+            through_roles = holds_any(
+                superadmin_role().where(col(Role.is_active).is_(True)), extra_only=True
             )
             statement = select(col(User.id), through_roles.label("through_roles")).where(
                 col(User.is_active).is_(True),
                 col(User.status).not_in(_BLOCKED),
-                or_(col(User.role) == SUPERADMIN, through_roles),
+                or_(col(User.role_id).in_(superadmin_role()), through_roles),
             )
             if self.apply:
                 # The super-admin role row first, as ``roles.ensure_superadmin_remains``
                 # does: changes that may remove a super-admin take turns on it.
-                await self.session.execute(
-                    select(col(Role.id))
-                    .where(col(Role.name) == SUPERADMIN, col(Role.tenant_id).is_(None))
-                    .with_for_update()
-                )
+                await self.session.execute(superadmin_role().with_for_update())
                 statement = statement.with_for_update(of=User)
             rows = await self.session.execute(statement)
             self.superadmins = {user_id: bool(extra) for user_id, extra in rows}
@@ -630,15 +618,17 @@ async def _delete(act: _Act, user: User, *, reason: str | None) -> None:
     await act.session.delete(user)  # sessions, tokens, roles and grants go by cascade
 
 
-async def _assign_role(act: _Act, user: User, *, role: str, granted: frozenset[str]) -> None:
-    _no_escalation(act.held, granted, what=f"the role '{role}'", field="role")
-    await act.keep_a_superadmin(user, active=not _blocked(user), role=role)
-    if not act.apply or user.role == role:
+async def _assign_role(act: _Act, user: User, *, role: Role, granted: frozenset[str]) -> None:
+    _no_escalation(act.held, granted, what=f"the role '{role.name}'", field="role")
+    await act.keep_a_superadmin(user, active=not _blocked(user), role=role.name)
+    if not act.apply or user.role_id == role.id:
         return
     old = user.role
-    user.role = role
+    set_primary_role(user, role)
     user.updated_at = act.now
-    act.audit(EventType.USER_ROLE_CHANGED, user.id, {"old": {"role": old}, "new": {"role": role}})
+    act.audit(
+        EventType.USER_ROLE_CHANGED, user.id, {"old": {"role": old}, "new": {"role": role.name}}
+    )
 
 
 def _when(moment: datetime | None) -> str | None:
@@ -697,12 +687,8 @@ async def create_user(
         async with deps.database.unit_of_work() as session:
             act = await _Act.begin(session, principal, needed, now)
             held = act.held
-            _no_escalation(
-                held,
-                await _role_permissions(session, role),
-                what=f"the role '{role}'",
-                field="role",
-            )
+            primary, granted = await _role_named(session, role)
+            _no_escalation(held, granted, what=f"the role '{role}'", field="role")
             grants = await _permission_ids(session, new.permissions)
             _no_escalation(held, grants, what="these permissions", field="permissions")
             await _ensure_unique(
@@ -712,11 +698,11 @@ async def create_user(
                 exclude=None,
             )
             user = User(
+                role_id=primary.id,
                 email=email,
                 email_key=identifier_key(email),
                 username=username,
                 username_key=identifier_key(username) if username else None,
-                role=role,
                 status=status,
                 is_active=is_active,
                 email_verified=new.email_verified,
@@ -731,6 +717,7 @@ async def create_user(
                 last_name=last_name,
                 display_name=display_name,
             )
+            set_primary_role(user, primary)
             session.add(user)
             await session.flush()
             session.add_all(
@@ -869,8 +856,9 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
     own = user.id == act.principal.user_id
     if own and changed.keys() & _SIGN_IN_FIELDS and not act.reauthenticated:
         raise _wrong_current_password()  # the account changed since the caller was read
+    primary: Role | None = None
     if "role" in changed:
-        granted = await _role_permissions(act.session, changed["role"])
+        primary, granted = await _role_named(act.session, changed["role"])
         _no_escalation(act.held, granted, what=f"the role '{changed['role']}'", field="role")
     if changed.keys() & {"role", "status", "is_active"}:
         await act.keep_a_superadmin(
@@ -890,7 +878,10 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
         return
     old = {name: _plain(getattr(user, name)) for name in changed}
     for name, value in changed.items():
-        setattr(user, name, value)
+        if name != "role":
+            setattr(user, name, value)
+    if primary is not None:
+        set_primary_role(user, primary)
     if "email" in changed:
         user.email_key = identifier_key(changed["email"])
     if "username" in changed:
@@ -1043,9 +1034,9 @@ async def _bulk(
     role: str | None,
     until: datetime | None,
 ) -> list[BulkOutcome]:
-    granted = None
+    assigned: tuple[Role, frozenset[str]] | None = None
     if role is not None and action == BulkAction.ASSIGN_ROLE:
-        granted = await _role_permissions(act.session, role)
+        assigned = await _role_named(act.session, role)
     found = await act.session.scalars(select(User).where(col(User.id).in_(ids)))
     users = {user.id: user for user in found.all()}
     targets = await access.holdings(act.session, list(users))
@@ -1063,9 +1054,8 @@ async def _bulk(
             case BulkAction.DELETE:
                 await _delete(act, user, reason=reason)
             case BulkAction.ASSIGN_ROLE:
-                assert granted is not None  # noqa: S101 (set above for this action)
-                assert role is not None  # noqa: S101
-                await _assign_role(act, user, role=role, granted=granted)
+                assert assigned is not None  # noqa: S101 (set above for this action)
+                await _assign_role(act, user, role=assigned[0], granted=assigned[1])
 
     outcomes: list[BulkOutcome] = []
     for user_id in ids:

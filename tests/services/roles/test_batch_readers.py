@@ -3,40 +3,30 @@ first, then the others by name) and each role's permissions, one statement per b
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlmodel import col
 
-from identity.models import Role, UserRole
+from identity.models import Role
 from identity.services.roles import held_roles, permissions_of_roles
-from tests.factories import add_user, new_primary_role
+from tests.factories import add_user, new_role
 from tests.support.app import runtime
+from tests.support.rows import role_id
 from tests.support.statements import counting
-
-
-async def _role_id(app: FastAPI, name: str) -> uuid.UUID:
-    async with runtime(app).database.read() as session:
-        role_id = await session.scalar(select(col(Role.id)).where(col(Role.name) == name))
-    assert role_id is not None
-    return role_id
 
 
 async def test_primary_first_then_others_by_name_each_once(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
-    zeta = await new_primary_role(app, ["audit:read"], name="zeta")
-    alpha = await new_primary_role(app, ["users:read"], name="alpha")
-    someone = await add_user(app, role="zeta")
+    await new_role(app, ["audit:read"], name="zeta")
+    alpha = await new_role(app, ["users:read"], name="alpha")
+    zeta = await role_id(app, "zeta")
+    admin = await role_id(app, "admin")
+    someone = await add_user(app, role="zeta", roles=[alpha, zeta, admin])
     plain = await add_user(app)
-    now = runtime(app).clock.now()
     async with runtime(app).database.unit_of_work() as session:
-        for name in (alpha, zeta, "admin"):
-            role_id = await _role_id(app, name)
-            session.add(UserRole(user_id=someone, role_id=role_id, created_at=now))
-        await session.execute(update(Role).where(col(Role.name) == alpha).values(is_active=False))
+        await session.execute(update(Role).where(col(Role.id) == alpha).values(is_active=False))
 
     with counting(app) as counter:
         async with runtime(app).database.read() as session:
@@ -52,12 +42,11 @@ async def test_primary_first_then_others_by_name_each_once(
 
 
 async def test_permissions_of_roles_by_name(app: FastAPI, client: httpx.AsyncClient) -> None:
-    name = await new_primary_role(app, ["users:read", "audit:read"])
-    role_id = await _role_id(app, name)
-    empty = await _role_id(app, await new_primary_role(app, []))
+    granting = await new_role(app, ["users:read", "audit:read"])
+    empty = await new_role(app, [])
     with counting(app) as counter:
         async with runtime(app).database.read() as session:
-            found = await permissions_of_roles(session, [role_id, empty, role_id])
+            found = await permissions_of_roles(session, [granting, empty, granting])
     assert len(counter.queries) == 1
-    assert [row.name for row in found[role_id]] == ["audit:read", "users:read"]
+    assert [row.name for row in found[granting]] == ["audit:read", "users:read"]
     assert found[empty] == []
