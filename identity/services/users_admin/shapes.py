@@ -1,0 +1,157 @@
+"""What users administration takes and answers (queries, pages, new accounts, changes,
+bulk outcomes) and its limits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Final
+
+from identity.models import User, UserStatus
+from identity.permissions import USER, Permission
+from identity.services.accounts import MAX_LENGTHS
+
+MAX_PAGE_SIZE: Final = 100
+MAX_BULK_USERS: Final = 500
+MAX_LOCK_MINUTES: Final = 10 * 365 * 24 * 60
+MAX_REASON_LENGTH: Final = 500
+# Profile columns an administrator sets, with their lengths (the self-service routes' own,
+# accounts.MAX_LENGTHS); PUT clears the ones not sent.
+PROFILE_FIELDS: Final = {
+    name: MAX_LENGTHS[name]
+    for name in (
+        "first_name",
+        "last_name",
+        "display_name",
+        "avatar_url",
+        "organization",
+        "subscription_plan",
+    )
+}
+_BLOCKED: Final = (UserStatus.INACTIVE, UserStatus.LOCKED)
+
+
+class Unset(Enum):
+    """Marks a field a partial update leaves as it is (``None`` clears a nullable one)."""
+
+    UNSET = "UNSET"
+
+
+UNSET: Final = Unset.UNSET
+
+
+class SortField(StrEnum):
+    CREATED_AT = "created_at"
+    EMAIL = "email"
+    LAST_LOGIN = "last_login"
+
+
+class SortOrder(StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class BulkAction(StrEnum):
+    ACTIVATE = "activate"
+    DEACTIVATE = "deactivate"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    DELETE = "delete"
+    ASSIGN_ROLE = "assign_role"
+
+
+BULK_PERMISSIONS: Final = {
+    BulkAction.ACTIVATE: Permission.USERS_WRITE,
+    BulkAction.DEACTIVATE: Permission.USERS_WRITE,
+    BulkAction.LOCK: Permission.USERS_LOCK,
+    BulkAction.UNLOCK: Permission.USERS_LOCK,
+    BulkAction.DELETE: Permission.USERS_DELETE,
+    BulkAction.ASSIGN_ROLE: Permission.USERS_WRITE,
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserQuery:
+    """Which users, in which order, which slice (``offset``/``limit``, at most 100)."""
+
+    search: str | None = None
+    role: str | None = None
+    status: str | None = None
+    is_active: bool | None = None
+    admins_only: bool = False
+    sort: SortField = SortField.CREATED_AT
+    order: SortOrder = SortOrder.ASC
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class UserPage:
+    users: list[User]
+    total: int
+    offset: int
+    limit: int
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + len(self.users) < self.total
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewUser:
+    email: str
+    password: str
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    display_name: str | None = None
+    role: str = USER
+    status: str | None = None
+    is_active: bool | None = None
+    email_verified: bool = False
+    must_change_password: bool = False
+    permissions: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserChanges:
+    """Fields to change. UNSET leaves a field as it is; with ``replace`` (PUT) the profile
+    fields and the username that are UNSET are cleared instead."""
+
+    email: str | Unset = UNSET
+    username: str | Unset | None = UNSET
+    first_name: str | Unset | None = UNSET
+    last_name: str | Unset | None = UNSET
+    display_name: str | Unset | None = UNSET
+    avatar_url: str | Unset | None = UNSET
+    organization: str | Unset | None = UNSET
+    subscription_plan: str | Unset | None = UNSET
+    role: str | Unset = UNSET
+    status: str | Unset = UNSET
+    is_active: bool | Unset = UNSET
+    email_verified: bool | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    user_id: uuid.UUID
+    ok: bool
+    code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BulkResult:
+    action: BulkAction
+    dry_run: bool
+    outcomes: list[BulkOutcome]
+
+    @property
+    def affected(self) -> int:
+        return sum(outcome.ok for outcome in self.outcomes)
+
+    @property
+    def failed(self) -> list[BulkOutcome]:
+        return [outcome for outcome in self.outcomes if not outcome.ok]
