@@ -15,10 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.errors import Conflict, NotFound, ValidationFailed
+from identity.errors import Conflict, ValidationFailed
 from identity.models import Role, User, UserStatus, set_primary_role
 from identity.principal import Principal, RequestMeta
 from identity.services import audit, one_time, runtime_settings
+from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import global_role
 from identity.services.password_rules import check_new_password
@@ -192,10 +193,7 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
+    return await get_or_404(session, User, user_id, message="User not found")
 
 
 async def _ensure_unique(

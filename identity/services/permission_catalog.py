@@ -30,7 +30,6 @@ from identity.audit_events import EventType
 from identity.errors import (
     AuthenticationRequired,
     Conflict,
-    NotFound,
     SystemPermissionProtected,
     ValidationFailed,
 )
@@ -38,6 +37,7 @@ from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, Permission
 from identity.principal import Principal
 from identity.services import access, audit, authorization, text_rules
+from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 
 PART = re.compile(r"^[a-z][a-z0-9_.-]{0,49}$")
@@ -84,20 +84,22 @@ def parse_name(
 
 
 def _clean_description(description: str | None) -> str | None:
-    if description is None:
-        return None
-    description = description.strip()
-    text_rules.clean_text(description, field="description", max_length=MAX_DESCRIPTION_LENGTH)
-    return description or None
+    return text_rules.optional_text(
+        description, field="description", max_length=MAX_DESCRIPTION_LENGTH
+    )
 
 
 async def _permission(
     session: AsyncSession, permission_id: uuid.UUID, *, lock: bool = False
 ) -> PermissionRow:
-    row = await session.get(PermissionRow, permission_id, with_for_update=lock or None)
-    if row is None:
-        raise NotFound("Permission not found", field="permission_id")
-    return row
+    return await get_or_404(
+        session,
+        PermissionRow,
+        permission_id,
+        message="Permission not found",
+        field="permission_id",
+        lock=lock,
+    )
 
 
 def _changeable(row: PermissionRow) -> PermissionRow:
@@ -130,8 +132,8 @@ async def _matching(
 ) -> list[PermissionRow]:
     """Permissions by name; ``search`` looks in names and descriptions."""
     statement = select(PermissionRow).order_by(col(PermissionRow.name))
-    if search and search.strip():
-        term = search.strip().lower()
+    term = text_rules.search_term(search)
+    if term:
         statement = statement.where(
             or_(
                 col(PermissionRow.name).contains(term, autoescape=True),

@@ -51,6 +51,17 @@ def _check_text(value: str, *, field: str, max_length: int) -> None:
         )
 
 
+def optional_text(value: str | None, *, field: str, max_length: int) -> str | None:
+    """Free text as a form sends it: trimmed, empty is None, then ``clean_text``'s rules."""
+    value = (value or "").strip() or None
+    return clean_text(value, field=field, max_length=max_length)
+
+
+def search_term(value: str | None) -> str | None:
+    """What a listing's ``search`` looks for: trimmed and lower-cased; None when empty."""
+    return (value or "").strip().lower() or None
+
+
 def https_url(value: str | None, *, field: str, max_length: int = MAX_URL_LENGTH) -> str | None:
     """An absolute ``https`` URL with a host, at most ``max_length`` characters; None stays None.
 

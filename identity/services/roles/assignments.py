@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.errors import LastSuperAdmin, NotFound, ValidationFailed
+from identity.errors import LastSuperAdmin, ValidationFailed
 from identity.models import Role, User, UserRole, UserStatus, set_primary_role
 from identity.permissions import USER, Permission
 from identity.principal import Principal
 from identity.services import access, audit, authorization
+from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import global_role_named, held_pairs, holds_any, superadmin_role
 from identity.services.roles.common import _is_user_role, _roles, is_superadmin_role
@@ -28,10 +29,7 @@ def held_roles_statement(user_id: uuid.UUID) -> Select[Role]:
 
 
 async def _user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound("User not found", field="user_id")
-    return user
+    return await get_or_404(session, User, user_id, message="User not found", field="user_id")
 
 
 async def user_roles(deps: Deps, *, principal: Principal | None, user_id: uuid.UUID) -> list[Role]:

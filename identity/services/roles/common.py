@@ -17,6 +17,7 @@ from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, SYSTEM_ROLES, USER, Permission
 from identity.principal import Principal
 from identity.services import access, text_rules
+from identity.services._kit import get_or_404
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 500
@@ -62,11 +63,9 @@ def _clean_name(name: str) -> str:
 
 
 def _clean_description(description: str | None) -> str | None:
-    if description is None:
-        return None
-    description = description.strip()
-    text_rules.clean_text(description, field="description", max_length=MAX_DESCRIPTION_LENGTH)
-    return description or None
+    return text_rules.optional_text(
+        description, field="description", max_length=MAX_DESCRIPTION_LENGTH
+    )
 
 
 async def _ensure_name_free(
@@ -86,10 +85,9 @@ async def _ensure_name_free(
 
 
 async def _role(session: AsyncSession, role_id: uuid.UUID, *, lock: bool = False) -> Role:
-    role = await session.get(Role, role_id, with_for_update=lock or None)
-    if role is None:
-        raise NotFound("Role not found", field="role_id")
-    return role
+    return await get_or_404(
+        session, Role, role_id, message="Role not found", field="role_id", lock=lock
+    )
 
 
 def _changeable(role: Role) -> Role:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.models import Role, User
+from identity.services._kit import Page
 from identity.services.held import held_pairs
 
 
@@ -50,12 +51,14 @@ class HoldersKey:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
-class HoldersPage:
-    users: list[User]
-    total: int
-    offset: int
-    has_next: bool
+class HoldersPage(Page[User]):
+    """A page of a role's holders; ``users`` is ``items``."""
+
+    __slots__ = ()
+
+    @property
+    def users(self) -> list[User]:
+        return self.items
 
 
 async def role_holders(session: AsyncSession, keys: Sequence[HoldersKey]) -> list[HoldersPage]:
@@ -112,10 +115,10 @@ async def role_holders(session: AsyncSession, keys: Sequence[HoldersKey]) -> lis
         ]
         pages.append(
             HoldersPage(
-                users=window[: key.limit],
+                items=window[: key.limit],
                 total=int(totals.get(key.role_id, 0)),
                 offset=key.offset,
-                has_next=len(window) > key.limit,
+                limit=key.limit,
             )
         )
     return pages

@@ -14,7 +14,8 @@ from identity.errors import Conflict
 from identity.models import PermissionRow, Role, RolePermission, User
 from identity.permissions import Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization
+from identity.services import access, audit, authorization, text_rules
+from identity.services._kit import PageRequest
 from identity.services.deps import Deps
 from identity.services.roles.common import (
     MAX_PAGE,
@@ -44,8 +45,8 @@ async def list_roles(
     """Roles by name, optionally those whose name or description holds ``search``."""
     await authorization.require(deps, principal, Permission.ROLES_READ)
     statement = select(Role).order_by(col(Role.name), col(Role.id))
-    if search and search.strip():
-        term = search.strip().lower()
+    term = text_rules.search_term(search)
+    if term:
         statement = statement.where(
             or_(
                 func.lower(col(Role.name)).contains(term, autoescape=True),
@@ -56,7 +57,7 @@ async def list_roles(
         )
     if is_active is not None:
         statement = statement.where(col(Role.is_active) == is_active)
-    statement = statement.offset(max(offset, 0)).limit(max(1, min(limit, MAX_PAGE)))
+    statement = PageRequest.clamped(offset, limit, max_limit=MAX_PAGE).apply(statement)
     async with deps.database.read() as session:
         roles = list((await session.scalars(statement)).all())
         return await _details(session, roles)

@@ -37,6 +37,7 @@ single and bulk operations), ``creation``, ``changes`` (PATCH/PUT), ``grants`` (
 permissions), ``bulk``.
 """
 
+from identity.services._kit import UNSET, Unset
 from identity.services.users_admin.bulk import bulk_action
 from identity.services.users_admin.changes import update_user
 from identity.services.users_admin.creation import create_user
@@ -49,14 +50,12 @@ from identity.services.users_admin.shapes import (
     MAX_PAGE_SIZE,
     MAX_REASON_LENGTH,
     PROFILE_FIELDS,
-    UNSET,
     BulkAction,
     BulkOutcome,
     BulkResult,
     NewUser,
     SortField,
     SortOrder,
-    Unset,
     UserChanges,
     UserPage,
     UserQuery,

@@ -19,7 +19,6 @@ from identity.clock import isoformat_z
 from identity.errors import (
     AuthenticationRequired,
     LastSuperAdmin,
-    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
@@ -27,10 +26,11 @@ from identity.models import PermissionRow, Role, TokenPurpose, User, UserStatus
 from identity.permissions import SUPERADMIN, Permission
 from identity.principal import Principal
 from identity.services import access, audit, authorization, one_time
+from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import holds_any, superadmin_role
 from identity.services.sessions import revoke_sessions
-from identity.services.text_rules import clean_text, https_url
+from identity.services.text_rules import https_url, optional_text
 from identity.services.users_admin.shapes import _BLOCKED, MAX_LOCK_MINUTES, MAX_REASON_LENGTH
 
 
@@ -74,21 +74,15 @@ def _lock_until(now: datetime, duration_minutes: int | None) -> datetime | None:
 
 
 def _reason(reason: str | None) -> str | None:
-    reason = (reason or "").strip() or None
-    if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise ValidationFailed(
-            f"reason may hold at most {MAX_REASON_LENGTH} characters", field="reason"
-        )
-    return reason
+    return optional_text(reason, field="reason", max_length=MAX_REASON_LENGTH)
 
 
 def _text(name: str, value: str | None, limit: int) -> str | None:
     """A profile field by the rules the self-service routes apply (``text_rules``): trimmed,
     empty is None, no control characters, ``avatar_url`` an https URL."""
-    value = (value or "").strip() or None
     if name == "avatar_url":
-        return https_url(value, field=name, max_length=limit)
-    return clean_text(value, field=name, max_length=limit)
+        return https_url((value or "").strip() or None, field=name, max_length=limit)
+    return optional_text(value, field=name, max_length=limit)
 
 
 def _blocked(user: User) -> bool:
@@ -228,9 +222,7 @@ class _Act:
         self.removed.add(user.id)
 
     async def load(self, user_id: uuid.UUID) -> User:
-        user = await self.session.get(User, user_id)
-        if user is None:
-            raise NotFound("User not found")
+        user = await get_or_404(self.session, User, user_id, message="User not found")
         self.ensure_manageable((await access.holdings(self.session, [user.id]))[user.id])
         return user
 

@@ -16,6 +16,7 @@ from identity.errors import Conflict, InvalidCredentials, ValidationFailed
 from identity.models import Role, User, UserStatus, set_primary_role
 from identity.permissions import Permission
 from identity.principal import Principal
+from identity.services._kit import given
 from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
 from identity.services.auth import check_current_password
 from identity.services.deps import Deps
@@ -30,7 +31,7 @@ from identity.services.users_admin.act import (
     _status,
     _text,
 )
-from identity.services.users_admin.shapes import _BLOCKED, PROFILE_FIELDS, Unset, UserChanges
+from identity.services.users_admin.shapes import _BLOCKED, PROFILE_FIELDS, UserChanges
 
 
 def _next_status(
@@ -53,30 +54,25 @@ def _next_status(
 
 def _wanted(changes: UserChanges, *, replace: bool) -> dict[str, Any]:
     """The new values, checked and normalised, of the fields the change names."""
+    sent = given(changes)
     wanted: dict[str, Any] = {}
     for name, limit in PROFILE_FIELDS.items():
-        value = getattr(changes, name)
-        if isinstance(value, Unset):
-            if not replace:
-                continue
-            value = None
-        wanted[name] = _text(name, value, limit)
-    if not isinstance(changes.username, Unset) or replace:
-        username = None if isinstance(changes.username, Unset) else changes.username
-        wanted["username"] = normalize_username(username)
-    if not isinstance(changes.email, Unset):
-        wanted["email"] = normalize_email(changes.email)
-    if not isinstance(changes.role, Unset):
-        role = changes.role.strip()
+        if name in sent or replace:
+            wanted[name] = _text(name, sent.get(name), limit)
+    if "username" in sent or replace:
+        wanted["username"] = normalize_username(sent.get("username"))
+    if "email" in sent:
+        wanted["email"] = normalize_email(sent["email"])
+    if "role" in sent:
+        role = sent["role"].strip()
         if not role:
             raise ValidationFailed("Role cannot be empty", field="role")
         wanted["role"] = role
-    if not isinstance(changes.status, Unset):
-        wanted["status"] = _status(changes.status)
-    if not isinstance(changes.is_active, Unset):
-        wanted["is_active"] = changes.is_active
-    if not isinstance(changes.email_verified, Unset):
-        wanted["email_verified"] = changes.email_verified
+    if "status" in sent:
+        wanted["status"] = _status(sent["status"])
+    for name in ("is_active", "email_verified"):
+        if name in sent:
+            wanted[name] = sent[name]
     return wanted
 
 

@@ -10,14 +10,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlmodel import col
 
-from identity.errors import NotFound, ValidationFailed
 from identity.models import Role, User
 from identity.permissions import USER, Permission
 from identity.principal import Principal
 from identity.services import authorization
+from identity.services._kit import PageRequest, get_or_404
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.held import global_role_named, holds_any
+from identity.services.text_rules import search_term
 from identity.services.users_admin.act import _status
 from identity.services.users_admin.shapes import (
     MAX_PAGE_SIZE,
@@ -30,7 +31,7 @@ from identity.services.users_admin.shapes import (
 
 def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
-    term = (query.search or "").strip().lower()
+    term = search_term(query.search)
     if term:
         full_name = (
             func.coalesce(col(User.first_name), "") + " " + func.coalesce(col(User.last_name), "")
@@ -67,33 +68,23 @@ def _ordered(statement: Select[Any], query: UserQuery) -> Select[Any]:
     return statement.order_by(first, tie)
 
 
-def _check_query(query: UserQuery) -> None:
-    if not 0 <= query.limit <= MAX_PAGE_SIZE:
-        raise ValidationFailed(f"Page size must be 0 to {MAX_PAGE_SIZE}", field="limit")
-    if query.offset < 0:
-        raise ValidationFailed("Offset cannot be negative", field="offset")
-
-
 async def list_users(deps: Deps, *, principal: Principal | None, query: UserQuery) -> UserPage:
     """One page and the total: two statements whatever the page size."""
     await authorization.require(deps, principal, Permission.USERS_READ)
-    _check_query(query)
+    wanted = PageRequest.checked(query.offset, query.limit, max_limit=MAX_PAGE_SIZE)
     conditions = _conditions(query)
     counted = select(func.count()).select_from(User).where(*conditions)
-    page = _ordered(select(User).where(*conditions), query).offset(query.offset).limit(query.limit)
+    page = wanted.apply(_ordered(select(User).where(*conditions), query))
     async with deps.database.read() as session:
         total = int(await session.scalar(counted) or 0)
-        users = list((await session.scalars(page)).all()) if query.limit else []
-    return UserPage(users=users, total=total, offset=query.offset, limit=query.limit)
+        users = list((await session.scalars(page)).all()) if wanted.limit else []
+    return UserPage(items=users, total=total, offset=wanted.offset, limit=wanted.limit)
 
 
 async def get_user(deps: Deps, *, principal: Principal | None, user_id: uuid.UUID) -> User:
     await authorization.require(deps, principal, Permission.USERS_READ)
     async with deps.database.read() as session:
-        user = await session.get(User, user_id)
-    if user is None:
-        raise NotFound("User not found")
-    return user
+        return await get_or_404(session, User, user_id, message="User not found")
 
 
 async def grants_of(deps: Deps, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum, StrEnum
+from enum import StrEnum
 from typing import Final
 
 from identity.models import User, UserStatus
 from identity.permissions import USER, Permission
+from identity.services._kit import UNSET, Page, Unset
 from identity.services.accounts import MAX_LENGTHS
 
 MAX_PAGE_SIZE: Final = 100
@@ -31,15 +32,6 @@ PROFILE_FIELDS: Final = {
     )
 }
 _BLOCKED: Final = (UserStatus.INACTIVE, UserStatus.LOCKED)
-
-
-class Unset(Enum):
-    """Marks a field a partial update leaves as it is (``None`` clears a nullable one)."""
-
-    UNSET = "UNSET"
-
-
-UNSET: Final = Unset.UNSET
 
 
 class SortField(StrEnum):
@@ -87,16 +79,14 @@ class UserQuery:
     limit: int = 20
 
 
-@dataclass(frozen=True, slots=True)
-class UserPage:
-    users: list[User]
-    total: int
-    offset: int
-    limit: int
+class UserPage(Page[User]):
+    """A page of accounts; ``users`` is ``items``."""
+
+    __slots__ = ()
 
     @property
-    def has_next(self) -> bool:
-        return self.offset + len(self.users) < self.total
+    def users(self) -> list[User]:
+        return self.items
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
