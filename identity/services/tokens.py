@@ -162,6 +162,8 @@ async def access_token(
     """
     key = await deps.keys.signing_key()
     claims: dict[str, Any] = {"email": user.email, "role": user.role}
+    if user.subscription_plan:
+        claims["plan"] = user.subscription_plan  # the rate limiter picks the plan budget by it
     if scope is None:
         claims["permissions"] = sorted(await authorization.permissions_of(deps, user.id))
     else:

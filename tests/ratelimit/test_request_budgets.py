@@ -9,8 +9,11 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy import update
+from sqlmodel import col
 
 from identity.config import Settings
+from identity.models import User
 from identity.web.client_address import ClientAddressMiddleware
 from tests.conftest import open_client
 
@@ -187,3 +190,25 @@ async def test_refusals_and_the_backend_are_on_metrics(make_client: MakeClient) 
     text = (await client.get("/metrics", headers={"X-Forwarded-For": "10.0.0.1"})).text
     assert 'identity_rate_limit_backend{state="memory"} 1.0' in text
     assert 'identity_rate_limited_total{budget="category.general"}' in text
+
+
+async def test_the_plan_in_the_token_picks_the_budget(make_client: MakeClient) -> None:
+    client = await make_client(
+        rate_limits={
+            "plan.free": "1/minute",
+            "plan.pro": "3/minute",
+            "category.authentication": "100/minute",
+        }
+    )
+    await sign_in(client, "pro@example.com")
+    runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.database.unit_of_work() as session:
+        await session.execute(
+            update(User).where(col(User.email) == "pro@example.com").values(subscription_plan="pro")
+        )
+    body = {"email": "pro@example.com", "password": PASSWORD}
+    token = (await client.post("/v1/auth/login", json=body)).json()["tokens"]["access_token"]
+    as_pro = {"Authorization": f"Bearer {token}"}
+    answers = [await client.get(ME_000, headers=as_pro) for _ in range(4)]
+    assert [r.status_code for r in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["x-ratelimit-limit"] == "3"
