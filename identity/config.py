@@ -11,8 +11,8 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from identity.errors import ConfigurationError
+from identity.networks import parse_networks
 from identity.ratelimit.budgets import resolve
-from identity.web.client_address import parse_networks
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./identity.db"
 MIN_SECRET_KEY_LENGTH = 32

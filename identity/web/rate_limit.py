@@ -28,13 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity.config import Settings
 from identity.errors import RateLimited, TokenExpired, TokenInvalid
+from identity.networks import Network, parse_address, parse_networks, within
 from identity.ratelimit import Budget, Limiter, Verdict
 from identity.ratelimit.limiter import request_verdicts
 from identity.rest.errors import error_response
 from identity.security.tokens import token_kid, verify_access_token
 from identity.services.deps import Deps
 from identity.web.body_limit import GRAPHQL_PATH
-from identity.web.client_address import Network, parse_address, parse_networks, within
 
 SEED_000_PREFIX = "/api/v1/"
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from identity.errors import ConfigurationError
-from identity.web.client_address import client_address, parse_networks
+from identity.networks import client_address, parse_networks
 
 PROXIES = parse_networks("10.0.0.0/8, 127.0.0.1, fd00::/8", setting="IDENTITY_TRUSTED_PROXIES")
 
