@@ -18,7 +18,8 @@ from identity.audit_events import EventType
 from identity.errors import Conflict, ValidationFailed
 from identity.models import Role, User, UserStatus, set_primary_role
 from identity.principal import Principal, RequestMeta
-from identity.services import audit, one_time, runtime_settings
+from identity.ratelimit import Budget
+from identity.services import audit, one_time, request_budgets, runtime_settings
 from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import global_role
@@ -244,6 +245,8 @@ async def register(
     none) and the address's owner is mailed instead. The password is hashed either way, so
     both answers cost the same.
     """
+    if self_service:
+        await request_budgets.charge(deps, Budget.REGISTER, meta)
     values = await runtime_settings.current(deps)
     if self_service and not values.registration_enabled:
         raise ValidationFailed("Registration is closed", field="email")

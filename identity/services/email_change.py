@@ -16,7 +16,8 @@ from identity.errors import Conflict, TokenInvalid, TooManyAttempts, ValidationF
 from identity.mail.outbox import enqueue
 from identity.models import AuthSession, OneTimeToken, TokenPurpose, User, UserStatus
 from identity.principal import Principal, RequestMeta
-from identity.services import audit, one_time, runtime_settings, throttle
+from identity.ratelimit import Budget
+from identity.services import audit, one_time, request_budgets, runtime_settings, throttle
 from identity.services.accounts import find_by_email, get_user, normalize_email
 from identity.services.auth import check_current_password, is_disabled
 from identity.services.deps import Deps
@@ -35,6 +36,7 @@ async def request_email_change(
     ``registration_reveals_existing`` is on. With it off, the answer is the one a free
     address gets, no link is made, and the address's owner is told instead.
     """
+    await request_budgets.charge(deps, Budget.MAIL_PER_ADDRESS, principal.meta)
     address = normalize_email(new_email, field="new_email")
     user = principal.user
     if identifier_key(address) == user.email_key:

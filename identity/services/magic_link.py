@@ -12,7 +12,8 @@ from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
 from identity.models import OneTimeToken, TokenPurpose, User, UserStatus, set_primary_role
 from identity.permissions import USER
 from identity.principal import RequestMeta
-from identity.services import after_answer, audit, one_time, runtime_settings
+from identity.ratelimit import Budget
+from identity.services import after_answer, audit, one_time, request_budgets, runtime_settings
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
@@ -29,6 +30,7 @@ async def request_magic_link(deps: Deps, *, email: str, meta: RequestMeta) -> No
     An unknown address gets a link only while registration is open: redeeming it with
     ``allow_registration`` creates the account.
     """
+    await request_budgets.charge_mailing(deps, Budget.MAGIC_LINK_SEND, meta)
     address = normalize_email(email)
     await _enabled(deps)
     after_answer.defer(_mail_link(deps, address=address, meta=meta), name="sign-in link mail")
@@ -76,8 +78,10 @@ async def verify_magic_link(
     meta: RequestMeta,
     device_info: dict[str, Any] | None = None,
 ) -> TokenPair:
-    """Redeem a sign-in link and open a session, as a password login would."""
+    """Redeem a sign-in link and open a session, as a password login would (and on its
+    budget)."""
     check_device_info(device_info)
+    await request_budgets.charge(deps, Budget.LOGIN, meta)
     await _enabled(deps)
     now = deps.clock.now()
     async with (

@@ -8,7 +8,8 @@ from identity.audit_events import EventType
 from identity.errors import TokenInvalid, ValidationFailed
 from identity.models import TokenPurpose, User, UserStatus
 from identity.principal import RequestMeta
-from identity.services import after_answer, audit, one_time, throttle
+from identity.ratelimit import Budget
+from identity.services import after_answer, audit, one_time, request_budgets, throttle
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
@@ -22,6 +23,7 @@ async def request_password_reset(deps: Deps, *, email: str, meta: RequestMeta) -
     The answer comes before the address is looked up (``after_answer``), so it takes the
     same time for both.
     """
+    await request_budgets.charge_mailing(deps, Budget.FORGOT_PASSWORD, meta)
     address = normalize_email(email)
     after_answer.defer(_mail_reset(deps, address=address, meta=meta), name="password reset mail")
 
@@ -58,6 +60,7 @@ async def reset_password(
     confirm_password: str | None = None,
 ) -> int:
     """Set a new password from a reset link; every session ends. Returns how many did."""
+    await request_budgets.charge(deps, Budget.RESET_PASSWORD, meta)
     if confirm_password is not None and confirm_password != new_password:
         raise ValidationFailed("Passwords do not match", field="confirm_password")
     now = deps.clock.now()

@@ -16,7 +16,8 @@ from identity.audit_events import EventType
 from identity.errors import AlreadyVerified, TokenInvalid
 from identity.models import TokenPurpose, User
 from identity.principal import Principal, RequestMeta
-from identity.services import after_answer, audit, one_time
+from identity.ratelimit import Budget
+from identity.services import after_answer, audit, one_time, request_budgets
 from identity.services.accounts import find_by_email, get_user, normalize_email
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
@@ -39,6 +40,7 @@ class Verified:
 
 async def send_verification(deps: Deps, *, principal: Principal, meta: RequestMeta) -> None:
     """The signed-in user asks for a (new) verification mail."""
+    await request_budgets.charge_mailing(deps, Budget.VERIFICATION_RESEND, meta)
     async with deps.database.unit_of_work() as session:
         user = await get_user(session, principal.user_id)
         if user.email_verified:
@@ -49,6 +51,7 @@ async def send_verification(deps: Deps, *, principal: Principal, meta: RequestMe
 async def resend_verification(deps: Deps, *, email: str, meta: RequestMeta) -> None:
     """Anyone may ask; the answer is the same, and as fast, whether or not the address has an
     account: it comes before the lookup (``after_answer``)."""
+    await request_budgets.charge_mailing(deps, Budget.VERIFICATION_RESEND, meta)
     address = normalize_email(email)
     after_answer.defer(_resend(deps, address=address, meta=meta), name="verification mail (resend)")
 
