@@ -11,6 +11,7 @@ from identity import SERVICE_NAME, __version__
 from identity.clock import isoformat_z
 from identity.rest.deps import RuntimeDep
 from identity.rest.operator import require_operator
+from identity.rest.responses.service import DetailedHealthOut, HealthOut
 from identity.rest.routing import row
 from identity.services import health as health_service
 from identity.services.health import DatabaseCheck, Status
@@ -108,8 +109,24 @@ OPERATOR: dict[str, Any] = {
 DETAILED = "Health of every dependency"
 
 ROUTES = (
-    row("GET", "/health", health, "Health check", seeds="001 003 004"),
-    row("GET", "/api/v1/health", health, "Health check", seeds="000"),
-    row("GET", "/health/detailed", health_detailed, DETAILED, seeds="own", **OPERATOR),
-    row("GET", "/api/v1/health/detailed", health_detailed, DETAILED, seeds="000", **OPERATOR),
+    row("GET", "/health", health, "Health check", seeds="001 003 004", response=HealthOut),
+    row("GET", "/api/v1/health", health, "Health check", seeds="000", response=HealthOut),
+    row(
+        "GET",
+        "/health/detailed",
+        health_detailed,
+        DETAILED,
+        seeds="own",
+        response=DetailedHealthOut,
+        **OPERATOR,
+    ),
+    row(
+        "GET",
+        "/api/v1/health/detailed",
+        health_detailed,
+        DETAILED,
+        seeds="000",
+        response=DetailedHealthOut,
+        **OPERATOR,
+    ),
 )

@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from identity import SERVICE_NAME, __version__
 from identity.rest.deps import RuntimeDep
 from identity.rest.operator import require_operator
+from identity.rest.responses.service import RootOut
 from identity.rest.routing import row
 
 
@@ -40,7 +41,7 @@ async def metrics(runtime: RuntimeDep) -> Response:
 
 
 ROUTES = (
-    row("GET", "/", root, "Service name, version and links", seeds="004"),
+    row("GET", "/", root, "Service name, version and links", seeds="004", response=RootOut),
     row(
         "GET",
         "/metrics",
@@ -50,6 +51,12 @@ ROUTES = (
         description="Needs `Authorization: Bearer <IDENTITY_METRICS_TOKEN>` when that is set; "
         "in production without it, 404.",
         response_class=Response,
+        responses={
+            "200": {
+                "description": "The Prometheus text exposition format",
+                "content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}},
+            }
+        },
         dependencies=[Depends(require_operator)],
     ),
 )

@@ -15,6 +15,7 @@ from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
 from identity.rest.params import FilterText, Id
 from identity.rest.rbac_shapes import permission_json
+from identity.rest.responses.admin import DeletedOut, PermissionOut, PermissionsCountedOut
 from identity.rest.routing import row
 from identity.services import permission_catalog
 from identity.services.permission_catalog import PermissionChanges
@@ -117,14 +118,23 @@ ROUTES = (
         list_permissions_counted,
         "List permissions (permissions:read)",
         seeds="003",
+        response=PermissionsCountedOut,
     ),
-    row("GET", API_V1, list_permissions, "List permissions (permissions:read)", seeds="own"),
+    row(
+        "GET",
+        API_V1,
+        list_permissions,
+        "List permissions (permissions:read)",
+        seeds="own",
+        response=list[PermissionOut],
+    ),
     row(
         "POST",
         API_V1,
         create_permission,
         "Create a custom permission (permissions:write)",
         seeds="004",
+        response=PermissionOut,
         status_code=201,
     ),
     # Before ONE: "grouped" is not a permission's id.
@@ -134,14 +144,23 @@ ROUTES = (
         grouped_permissions,
         "Permissions grouped by resource (any signed-in user)",
         seeds="004",
+        response=dict[str, list[PermissionOut]],
     ),
-    row("GET", ONE, get_permission, "A permission (any signed-in user)", seeds="004"),
+    row(
+        "GET",
+        ONE,
+        get_permission,
+        "A permission (any signed-in user)",
+        seeds="004",
+        response=PermissionOut,
+    ),
     row(
         "PUT",
         ONE,
         update_permission,
         "Change a custom permission (permissions:write)",
         seeds="004",
+        response=PermissionOut,
     ),
     row(
         "DELETE",
@@ -149,5 +168,6 @@ ROUTES = (
         delete_permission,
         "Delete a custom permission (permissions:write)",
         seeds="004",
+        response=DeletedOut,
     ),
 )

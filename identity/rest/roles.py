@@ -17,6 +17,13 @@ from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
 from identity.rest.params import FilterText, Id, Offset, RolesPageSize
 from identity.rest.rbac_shapes import permission_json, role_details_json
+from identity.rest.responses.admin import (
+    DeletedOut,
+    RoleChangedOut,
+    RoleOut,
+    RolePermissionsOut,
+    RolesPageOut,
+)
 from identity.rest.routing import row
 from identity.services import roles
 from identity.services.roles import RoleChanges
@@ -112,9 +119,7 @@ async def delete_role(role_id: Id, deps: DepsDep, principal: PrincipalDep) -> di
     return {"message": "Role deleted", "id": str(role_id)}
 
 
-async def role_permissions(
-    role_id: Id, deps: DepsDep, principal: PrincipalDep
-) -> dict[str, Any]:
+async def role_permissions(role_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     found = await roles.role_permissions(deps, principal=principal, role_id=role_id)
     return {"role_id": str(role_id), "permissions": [permission_json(one) for one in found]}
 
@@ -174,22 +179,23 @@ UPDATE = "Change a custom role (roles:write)"
 DELETE = "Delete a custom role (roles:write)"
 
 ROUTES = (
-    row("GET", V1, list_roles_page, LIST, seeds="003"),
-    row("GET", API_V1, list_roles, LIST, seeds="004"),
-    row("POST", V1, create_role, CREATE, seeds="003", status_code=201),
-    row("POST", API_V1, create_role, CREATE, seeds="004", status_code=201),
-    row("GET", ONE_V1, get_role, GET, seeds="003"),
-    row("GET", ONE_API_V1, get_role, GET, seeds="004"),
-    row("PUT", ONE_V1, update_role, UPDATE, seeds="003"),
-    row("PUT", ONE_API_V1, update_role, UPDATE, seeds="004"),
-    row("DELETE", ONE_V1, delete_role, DELETE, seeds="003"),
-    row("DELETE", ONE_API_V1, delete_role, DELETE, seeds="004"),
+    row("GET", V1, list_roles_page, LIST, seeds="003", response=RolesPageOut),
+    row("GET", API_V1, list_roles, LIST, seeds="004", response=list[RoleOut]),
+    row("POST", V1, create_role, CREATE, seeds="003", response=RoleOut, status_code=201),
+    row("POST", API_V1, create_role, CREATE, seeds="004", response=RoleOut, status_code=201),
+    row("GET", ONE_V1, get_role, GET, seeds="003", response=RoleOut),
+    row("GET", ONE_API_V1, get_role, GET, seeds="004", response=RoleOut),
+    row("PUT", ONE_V1, update_role, UPDATE, seeds="003", response=RoleOut),
+    row("PUT", ONE_API_V1, update_role, UPDATE, seeds="004", response=RoleOut),
+    row("DELETE", ONE_V1, delete_role, DELETE, seeds="003", response=DeletedOut),
+    row("DELETE", ONE_API_V1, delete_role, DELETE, seeds="004", response=DeletedOut),
     row(
         "GET",
         ONE_V1 + "/permissions",
         role_permissions,
         "A role's permissions (roles:read)",
         seeds="003",
+        response=RolePermissionsOut,
     ),
     row(
         "POST",
@@ -197,6 +203,7 @@ ROUTES = (
         grant_permission,
         "Grant a permission to a custom role (roles:write; you must hold it)",
         seeds="003",
+        response=RoleChangedOut,
     ),
     row(
         "DELETE",
@@ -204,6 +211,7 @@ ROUTES = (
         revoke_permission,
         "Take a permission from a custom role (roles:write)",
         seeds="003",
+        response=RoleChangedOut,
     ),
     row(
         "POST",
@@ -211,6 +219,7 @@ ROUTES = (
         grant_permissions,
         "Grant permissions to a custom role (roles:write; you must hold them)",
         seeds="004",
+        response=RoleOut,
     ),
     row(
         "DELETE",
@@ -218,5 +227,6 @@ ROUTES = (
         revoke_permissions,
         "Take permissions from a custom role (roles:write)",
         seeds="004",
+        response=RoleOut,
     ),
 )

@@ -7,6 +7,16 @@ from typing import Any
 
 from identity.rest.deps import DepsDep, PrincipalDep
 from identity.rest.params import Id
+from identity.rest.responses.account import (
+    DeviceOut,
+    DevicesOut,
+    HistoryOut,
+    Message,
+    RevokedOut,
+    SessionsCountedOut,
+    SessionsEndedOut,
+    SessionsOut,
+)
 from identity.rest.routing import row
 from identity.rest.shapes import device_json, history_json, session_json
 from identity.services import sessions
@@ -26,9 +36,7 @@ async def list_sessions_counted(principal: PrincipalDep, deps: DepsDep) -> dict[
     return {"sessions": items, "count": len(items)}
 
 
-async def revoke_session(
-    session_id: Id, principal: PrincipalDep, deps: DepsDep
-) -> dict[str, str]:
+async def revoke_session(session_id: Id, principal: PrincipalDep, deps: DepsDep) -> dict[str, str]:
     await sessions.revoke_session(deps, principal=principal, session_id=session_id)
     return {"message": "Session revoked"}
 
@@ -66,13 +74,21 @@ async def remove_device(device_id: str, principal: PrincipalDep, deps: DepsDep) 
 
 
 ROUTES = (
-    row("GET", "/v1/auth/sessions", list_sessions, "My active sessions", seeds="002"),
+    row(
+        "GET",
+        "/v1/auth/sessions",
+        list_sessions,
+        "My active sessions",
+        seeds="002",
+        response=SessionsOut,
+    ),
     row(
         "DELETE",
         "/v1/auth/sessions/{session_id}",
         revoke_session,
         "End one of my sessions",
         seeds="002",
+        response=Message,
     ),
     row(
         "DELETE",
@@ -80,6 +96,7 @@ ROUTES = (
         revoke_other_sessions,
         "End all my sessions but this one",
         seeds="002",
+        response=RevokedOut,
     ),
     row(
         "POST",
@@ -87,16 +104,34 @@ ROUTES = (
         revoke_all_sessions,
         "End all my sessions",
         seeds="003",
+        response=RevokedOut,
     ),
-    row("GET", "/v1/sessions", list_sessions_counted, "My active sessions", seeds="003"),
-    row("GET", "/v1/sessions/history", history, "My login history", seeds="003"),
-    row("GET", "/v1/devices", list_devices, "My devices", seeds="003"),
-    row("GET", "/v1/devices/{device_id}", get_device, "One of my devices", seeds="003"),
+    row(
+        "GET",
+        "/v1/sessions",
+        list_sessions_counted,
+        "My active sessions",
+        seeds="003",
+        response=SessionsCountedOut,
+    ),
+    row(
+        "GET", "/v1/sessions/history", history, "My login history", seeds="003", response=HistoryOut
+    ),
+    row("GET", "/v1/devices", list_devices, "My devices", seeds="003", response=DevicesOut),
+    row(
+        "GET",
+        "/v1/devices/{device_id}",
+        get_device,
+        "One of my devices",
+        seeds="003",
+        response=DeviceOut,
+    ),
     row(
         "DELETE",
         "/v1/devices/{device_id}",
         remove_device,
         "Log out one of my devices",
         seeds="003",
+        response=SessionsEndedOut,
     ),
 )

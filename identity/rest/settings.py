@@ -15,6 +15,8 @@ from identity import __version__
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep, RuntimeDep
 from identity.rest.rbac_shapes import service_report_json, setting_json
+from identity.rest.responses.account import PublicSettingsOut
+from identity.rest.responses.admin import ServicesOut, SettingOut, SettingsOut
 from identity.rest.routing import row
 from identity.services import runtime_settings, service_status
 
@@ -59,6 +61,7 @@ ROUTES = (
         public_settings,
         "Public authentication settings",
         seeds="003",
+        response=PublicSettingsOut,
     ),
     row(
         "GET",
@@ -66,6 +69,7 @@ ROUTES = (
         list_settings,
         "List runtime settings (settings:read)",
         seeds="003",
+        response=SettingsOut,
     ),
     row(
         "PATCH",
@@ -73,6 +77,7 @@ ROUTES = (
         update_setting,
         "Change a runtime setting (settings:write)",
         seeds="003",
+        response=SettingOut,
     ),
     row(
         "GET",
@@ -80,5 +85,6 @@ ROUTES = (
         services,
         "State of the service's components (settings:read)",
         seeds="003",
+        response=ServicesOut,
     ),
 )

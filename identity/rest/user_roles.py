@@ -15,6 +15,7 @@ from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
 from identity.rest.params import Id
 from identity.rest.rbac_shapes import role_json
+from identity.rest.responses.admin import UserRolesOut
 from identity.rest.routing import row
 from identity.services import roles
 
@@ -76,6 +77,7 @@ ROUTES = (
         assign_role,
         "Assign a role to a user (users:write; you must hold its permissions)",
         seeds="003",
+        response=UserRolesOut,
     ),
     row(
         "DELETE",
@@ -83,14 +85,23 @@ ROUTES = (
         remove_role,
         "Remove a role from a user (users:write; never the last super-admin)",
         seeds="003",
+        response=UserRolesOut,
     ),
-    row("GET", API_V1, user_roles, "The roles a user holds (users:read)", seeds="own"),
+    row(
+        "GET",
+        API_V1,
+        user_roles,
+        "The roles a user holds (users:read)",
+        seeds="own",
+        response=UserRolesOut,
+    ),
     row(
         "POST",
         API_V1,
         assign_roles,
         "Assign roles to a user (users:write; you must hold their permissions)",
         seeds="004",
+        response=UserRolesOut,
     ),
     row(
         "DELETE",
@@ -98,5 +109,6 @@ ROUTES = (
         remove_roles,
         "Remove roles from a user (users:write; never the last super-admin)",
         seeds="004",
+        response=UserRolesOut,
     ),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from identity.rest.deps import RuntimeDep
+from identity.rest.responses.service import JwksOut, OpenIdConfigurationOut
 from identity.rest.routing import row
 
 
@@ -30,6 +31,7 @@ ROUTES = (
         jwks,
         "Public keys that verify access tokens",
         seeds="own",
+        response=JwksOut,
     ),
     row(
         "GET",
@@ -37,5 +39,6 @@ ROUTES = (
         openid_configuration,
         "Discovery document",
         seeds="own",
+        response=OpenIdConfigurationOut,
     ),
 )

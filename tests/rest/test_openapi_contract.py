@@ -130,9 +130,6 @@ def _bearer(token: str) -> dict[str, str]:
 # is (failure code, operation label or "*"). Remove an entry once its bug is fixed.
 KNOWN_SERVER_BUGS: frozenset[tuple[str, str]] = frozenset(
     {
-        # /api/v1/permissions/{permission_id} takes "grouped" as an id: PUT .../grouped is
-        # 422 (invalid UUID) instead of 405.
-        ("ST204", "GET /api/v1/permissions/grouped"),
         # Bodies accept 0/1 and "true"/"false" for booleans, "5" for integers (pydantic's lax
         # mode): {"dry_run": 0} is taken although the document says boolean.
         ("ST201", "*"),

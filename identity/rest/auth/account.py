@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from identity.rest import auth_flows
+from identity.rest.auth import flows as auth_flows
 from identity.rest.bodies import ChangePasswordBody, ProfileBody, RegisterBody
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
+from identity.rest.responses.account import PasswordChangedOut, RegisteredOut, UserOut
 from identity.rest.routing import row
 
 
@@ -37,30 +38,76 @@ async def change_password(
 
 
 ROUTES = (
-    row("POST", "/api/v1/auth/register", register, "Register", seeds="004", status_code=201),
-    row("POST", "/auth/register", register, "Register", seeds="001", status_code=201),
+    row(
+        "POST",
+        "/api/v1/auth/register",
+        register,
+        "Register",
+        seeds="004",
+        response=UserOut,
+        status_code=201,
+    ),
+    row(
+        "POST",
+        "/auth/register",
+        register,
+        "Register",
+        seeds="001",
+        response=UserOut,
+        status_code=201,
+    ),
     row(
         "POST",
         "/v1/auth/register",
         register_with_user,
         "Register",
         seeds="002 003",
+        response=RegisteredOut,
         status_code=201,
     ),
-    row("GET", "/api/v1/auth/me", me, "The current user", seeds="000"),
-    row("GET", "/api/v1/users/me", me, "My profile", seeds="004"),
-    row("GET", "/v1/auth/me", me, "The current user", seeds="003"),
-    row("GET", "/v1/auth/profile", me, "My profile", seeds="002"),
-    row("GET", "/auth/me", me, "The current user", seeds="001"),
-    row("PUT", "/api/v1/users/me", update_profile, "Update my profile", seeds="004"),
-    row("PUT", "/v1/auth/profile", update_profile, "Update my profile", seeds="002"),
+    row("GET", "/api/v1/auth/me", me, "The current user", seeds="000", response=UserOut),
+    row("GET", "/api/v1/users/me", me, "My profile", seeds="004", response=UserOut),
+    row("GET", "/v1/auth/me", me, "The current user", seeds="003", response=UserOut),
+    row("GET", "/v1/auth/profile", me, "My profile", seeds="002", response=UserOut),
+    row("GET", "/auth/me", me, "The current user", seeds="001", response=UserOut),
+    row(
+        "PUT",
+        "/api/v1/users/me",
+        update_profile,
+        "Update my profile",
+        seeds="004",
+        response=UserOut,
+    ),
+    row(
+        "PUT",
+        "/v1/auth/profile",
+        update_profile,
+        "Update my profile",
+        seeds="002",
+        response=UserOut,
+    ),
     row(
         "POST",
         "/api/v1/auth/change-password",
         change_password,
         "Change password",
         seeds="000 004",
+        response=PasswordChangedOut,
     ),
-    row("POST", "/v1/auth/change-password", change_password, "Change password", seeds="003"),
-    row("POST", "/v1/auth/password/change", change_password, "Change password", seeds="002"),
+    row(
+        "POST",
+        "/v1/auth/change-password",
+        change_password,
+        "Change password",
+        seeds="003",
+        response=PasswordChangedOut,
+    ),
+    row(
+        "POST",
+        "/v1/auth/password/change",
+        change_password,
+        "Change password",
+        seeds="002",
+        response=PasswordChangedOut,
+    ),
 )

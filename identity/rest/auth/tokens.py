@@ -11,9 +11,10 @@ from typing import Any
 
 from fastapi import Request, Response
 
-from identity.rest import auth_flows
+from identity.rest.auth import flows as auth_flows
 from identity.rest.bodies import LoginBody, RefreshBody
 from identity.rest.deps import DepsDep, MetaDep
+from identity.rest.responses.account import LoginOut, Message
 from identity.rest.routing import row
 
 LEGACY_COOKIE_PATH = "/auth"
@@ -87,13 +88,14 @@ async def cookie_logout(
 
 
 ROUTES = (
-    row("POST", "/api/v1/auth/login", login, "Log in", seeds="000 004"),
+    row("POST", "/api/v1/auth/login", login, "Log in", seeds="000 004", response=LoginOut),
     row(
         "POST",
         "/v1/auth/login",
         login,
         "Log in: flat tokens (002) and {user, tokens} (003)",
         seeds="002 003",
+        response=LoginOut,
     ),
     row(
         "POST",
@@ -101,15 +103,31 @@ ROUTES = (
         cookie_login,
         "Log in; refresh token in an HttpOnly cookie",
         seeds="001",
+        response=LoginOut,
     ),
-    row("POST", "/api/v1/auth/refresh", refresh, "Rotate the refresh token", seeds="000 004"),
-    row("POST", "/v1/auth/refresh", refresh, "Rotate the refresh token", seeds="002 003"),
+    row(
+        "POST",
+        "/api/v1/auth/refresh",
+        refresh,
+        "Rotate the refresh token",
+        seeds="000 004",
+        response=LoginOut,
+    ),
+    row(
+        "POST",
+        "/v1/auth/refresh",
+        refresh,
+        "Rotate the refresh token",
+        seeds="002 003",
+        response=LoginOut,
+    ),
     row(
         "POST",
         "/auth/token/refresh",
         cookie_refresh,
         "Refresh from the cookie; needs X-CSRF-Token",
         seeds="001",
+        response=LoginOut,
     ),
     row(
         "POST",
@@ -125,6 +143,7 @@ ROUTES = (
         logout,
         "Log out by bearer (003) or refresh token (002)",
         seeds="002 003",
+        response=Message,
     ),
-    row("POST", "/auth/logout", cookie_logout, "Log out", seeds="001"),
+    row("POST", "/auth/logout", cookie_logout, "Log out", seeds="001", response=Message),
 )

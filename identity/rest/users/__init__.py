@@ -13,6 +13,16 @@ from identity.models import User
 from identity.principal import Principal
 from identity.rest.deps import DepsDep, PrincipalDep
 from identity.rest.params import Id
+from identity.rest.responses.account import Message
+from identity.rest.responses.admin import (
+    AdminUserOut,
+    BulkOut,
+    DirectPermissionsOut,
+    LockedOut,
+    UnlockedOut,
+    UsersOffsetPageOut,
+    UsersPageOut,
+)
 from identity.rest.routing import row
 from identity.rest.shapes import user_json, when
 from identity.rest.users.bodies import (
@@ -236,8 +246,16 @@ REPLACE = "Replace a user's fields. Requires users:write (and users:lock to chan
 CHANGE = "Change the fields sent. Requires users:write (and users:lock to change a lock)"
 
 ROUTES = (
-    row("GET", API_V1, list_users, f"List users. {READ}", seeds="000 004"),
-    row("POST", API_V1, create_user, f"Create a user. {WRITE}", seeds="000 004", status_code=201),
+    row("GET", API_V1, list_users, f"List users. {READ}", seeds="000 004", response=UsersPageOut),
+    row(
+        "POST",
+        API_V1,
+        create_user,
+        f"Create a user. {WRITE}",
+        seeds="000 004",
+        response=AdminUserOut,
+        status_code=201,
+    ),
     row(
         "POST",
         API_V1 + "/bulk-actions",
@@ -246,10 +264,11 @@ ROUTES = (
         "Requires users:write (activate, deactivate, assign_role), users:lock (lock, unlock) "
         "or users:delete (delete)",
         seeds="000",
+        response=BulkOut,
     ),
-    row("GET", ONE, get_user, f"One user. {READ}", seeds="000 004"),
-    row("PUT", ONE, replace_user, REPLACE, seeds="000 004"),
-    row("PATCH", ONE, patch_user, CHANGE, seeds="000"),
+    row("GET", ONE, get_user, f"One user. {READ}", seeds="000 004", response=AdminUserOut),
+    row("PUT", ONE, replace_user, REPLACE, seeds="000 004", response=AdminUserOut),
+    row("PATCH", ONE, patch_user, CHANGE, seeds="000", response=AdminUserOut),
     row(
         "DELETE",
         ONE,
@@ -265,14 +284,23 @@ ROUTES = (
         lock_user,
         f"Lock a user and end their sessions. {LOCK}",
         seeds="000",
+        response=LockedOut,
     ),
-    row("POST", ONE + "/unlock", unlock_user, f"Unlock a user. {LOCK}", seeds="000"),
+    row(
+        "POST",
+        ONE + "/unlock",
+        unlock_user,
+        f"Unlock a user. {LOCK}",
+        seeds="000",
+        response=UnlockedOut,
+    ),
     row(
         "GET",
         "/api/v1/admin/users",
         list_admins,
         f"List administrators: users whose role is not 'user'. {READ}",
         seeds="000",
+        response=UsersPageOut,
     ),
     row(
         "POST",
@@ -281,6 +309,7 @@ ROUTES = (
         "Create an administrator with direct permissions. "
         "Requires users:write, and permissions:write when permissions are sent",
         seeds="000",
+        response=AdminUserOut,
         status_code=201,
     ),
     row(
@@ -289,16 +318,33 @@ ROUTES = (
         set_admin_permissions,
         "Set a user's direct permissions. Requires users:write and permissions:write",
         seeds="000",
+        response=DirectPermissionsOut,
     ),
-    row("GET", V1, list_users_by_offset, f"List users. {READ}", seeds="003"),
-    row("POST", V1, create_user, f"Create a user. {WRITE}", seeds="003", status_code=201),
-    row("GET", V1_ONE, get_user, f"One user. {READ}", seeds="003"),
-    row("PUT", V1_ONE, patch_user, CHANGE, seeds="003"),
+    row(
+        "GET",
+        V1,
+        list_users_by_offset,
+        f"List users. {READ}",
+        seeds="003",
+        response=UsersOffsetPageOut,
+    ),
+    row(
+        "POST",
+        V1,
+        create_user,
+        f"Create a user. {WRITE}",
+        seeds="003",
+        response=AdminUserOut,
+        status_code=201,
+    ),
+    row("GET", V1_ONE, get_user, f"One user. {READ}", seeds="003", response=AdminUserOut),
+    row("PUT", V1_ONE, patch_user, CHANGE, seeds="003", response=AdminUserOut),
     row(
         "DELETE",
         V1_ONE,
         delete_user_with_message,
         "Delete a user. Requires users:delete",
         seeds="003",
+        response=Message,
     ),
 )
