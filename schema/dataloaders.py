@@ -1,12 +1,15 @@
-"""Per-request loaders; each batch opens its own short read session.
+"""Per-request loaders: each batch calls a service batch reader in its own short read session
+and returns rows; the GraphQL types wrap them (``ready``).
 
 One AsyncSession is never shared by resolvers that run concurrently (asyncpg refuses
 "another operation is in progress"), so every batch reads through ``database.read()``.
 
-Loaders behind list fields return GraphQL objects, built once per request and shared by
-every parent that holds them (the same Role for each of its hundred holders). Resolvers
-read them through ``ready``: a value already loaded is returned as is, so a page whose
-loaders were primed completes without one task per item.
+Loaders know rows, never GraphQL types (an import-linter contract). What a type builds from
+a loaded value is kept beside it, once per key and request: ``ready(loader, key, wrap)``
+returns the same wrapped list to every parent that asks (a role's permissions, built once
+for its hundred holders; the role itself built once for all of them, through the loader's
+``shared`` objects), and returns it at once when the value is loaded already, so a page
+whose loaders were primed completes without one task per item.
 """
 
 from __future__ import annotations
@@ -14,120 +17,111 @@ from __future__ import annotations
 import asyncio
 import uuid
 from asyncio import Future
-from collections import defaultdict
-from collections.abc import Awaitable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar, cast
 
 from aiodataloader import DataLoader
-from sqlalchemy import and_, select
-from sqlmodel import col
 from strawberry.types.nodes import Selection
 
 from identity.clock import Clock
 from identity.db import Database
-from identity.models import AuthSession, PermissionRow, RolePermission, User, UserRole
-from identity.models import Role as RoleRow
-from identity.services import authorization, roles
+from identity.models import AuthSession, PermissionRow, Role
+from identity.services import authorization, roles, sessions
 from schema.selection import selects
 
-if TYPE_CHECKING:
-    from schema.types.rbac import Permission, Role
-
-
-class ActiveSessionsByUser(DataLoader[uuid.UUID, list[AuthSession]]):
-    def __init__(self, database: Database, clock: Clock) -> None:
-        super().__init__()
-        self.database = database
-        self.clock = clock
-
-    async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[AuthSession]]:
-        now = self.clock.now()
-        found: dict[uuid.UUID, list[AuthSession]] = defaultdict(list)
-        async with self.database.read() as session:
-            rows = await session.execute(
-                select(AuthSession)
-                .where(
-                    col(AuthSession.user_id).in_(user_ids),
-                    col(AuthSession.revoked_at).is_(None),
-                    col(AuthSession.expires_at) > now,
-                )
-                .order_by(col(AuthSession.last_used_at).desc())
-            )
-            for auth_session in rows.scalars():
-                found[auth_session.user_id].append(auth_session)
-        return [found[user_id] for user_id in user_ids]
-
-
-K = TypeVar("K")
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
+W = TypeVar("W")
 
 
-def ready(loader: DataLoader[K, V], key: K) -> V | Future[V]:
-    """The value when this request has loaded it already, else the loader's future."""
-    future = loader.load(key)
-    if future.done() and not future.cancelled() and future.exception() is None:
-        return future.result()
-    return future
+class RowLoader(DataLoader[K, V]):
+    """A loader of rows, with what the types built from each loaded value."""
 
-
-class _Batch(DataLoader[K, V]):
     def __init__(self, database: Database) -> None:
         super().__init__()
         self.database = database
+        self.wrapped: dict[K, Any] = {}
+        """What ``ready`` built from each key's value."""
+        self.shared: dict[Hashable, Any] = {}
+        """Objects the wraps of several keys share (one GraphQL Role for all its holders)."""
+
+    def clear(self, key: K) -> RowLoader[K, V]:
+        self.wrapped.pop(key, None)
+        super().clear(key)
+        return self
 
 
-class RolesByUser(_Batch[uuid.UUID, list["Role"]]):
-    """The primary role (``users.role``) first, then the other roles, by name."""
+Wrap = Callable[[V, dict[Hashable, Any]], W]
+"""Builds what a type returns from a loaded value (and the loader's ``shared`` objects)."""
 
-    async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[Role]]:
-        from schema.types.rbac import Role
 
-        found: dict[uuid.UUID, list[Role]] = defaultdict(list)
-        built: dict[uuid.UUID, Role] = {}
-        primary = (
-            select(col(User.id), RoleRow)
-            .join(
-                RoleRow, and_(col(RoleRow.name) == col(User.role), col(RoleRow.tenant_id).is_(None))
-            )
-            .where(col(User.id).in_(user_ids))
-        )
-        extra = (
-            select(col(UserRole.user_id), RoleRow)
-            .join(RoleRow, col(RoleRow.id) == col(UserRole.role_id))
-            .where(col(UserRole.user_id).in_(user_ids))
-            .order_by(col(RoleRow.name))
-        )
+def ready(loader: RowLoader[K, V], key: K, wrap: Wrap[V, W]) -> W | Future[W]:
+    """``wrap`` of the value loaded for ``key``, built once per request: at once when it is
+    loaded (or wrapped) already, else a future of it (a future, not a coroutine: the short
+    path may drop it unawaited and call the resolver again)."""
+    if key in loader.wrapped:
+        return cast(W, loader.wrapped[key])
+    loaded = loader.load(key)
+    if loaded.done() and not loaded.cancelled() and loaded.exception() is None:
+        built = loader.wrapped[key] = wrap(loaded.result(), loader.shared)
+        return built
+    wrapped: Future[W] = asyncio.get_running_loop().create_future()
+
+    def finish(done: Future[V]) -> None:
+        if wrapped.cancelled():
+            return
+        if done.cancelled():
+            wrapped.cancel()
+        elif (error := done.exception()) is not None:
+            wrapped.set_exception(error)
+        else:
+            try:
+                if key not in loader.wrapped:
+                    loader.wrapped[key] = wrap(done.result(), loader.shared)
+            except Exception as exc:  # the resolver awaiting it reports it
+                wrapped.set_exception(exc)
+                return
+            wrapped.set_result(cast(W, loader.wrapped[key]))
+
+    loaded.add_done_callback(finish)
+    return wrapped
+
+
+def as_loaded(value: V, shared: dict[Hashable, Any]) -> V:
+    """The wrap of a value a type returns as loaded (names, not rows)."""
+    return value
+
+
+class ActiveSessionsByUser(RowLoader[uuid.UUID, list[AuthSession]]):
+    def __init__(self, database: Database, clock: Clock) -> None:
+        super().__init__(database)
+        self.clock = clock
+
+    async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[AuthSession]]:
         async with self.database.read() as session:
-            for statement in (primary, extra):
-                for user_id, row in await session.execute(statement):
-                    role = built.get(row.id)
-                    if role is None:
-                        role = built[row.id] = Role.from_model(row)
-                    if all(held is not role for held in found[user_id]):
-                        found[user_id].append(role)
+            found = await sessions.active_sessions_of(session, user_ids, now=self.clock.now())
         return [found[user_id] for user_id in user_ids]
 
 
-class PermissionsByRole(_Batch[str, list["Permission"]]):
-    """Keyed by the role id as a string, as GraphQL holds it."""
+class RolesByUser(RowLoader[uuid.UUID, list[Role]]):
+    """Every role held: the primary role first, then the others by name."""
 
-    async def batch_load_fn(self, role_ids: Sequence[str]) -> list[list[Permission]]:
-        from schema.types.rbac import Permission
-
-        found: dict[str, list[Permission]] = defaultdict(list)
+    async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[Role]]:
         async with self.database.read() as session:
-            rows = await session.execute(
-                select(col(RolePermission.role_id), PermissionRow)
-                .join(PermissionRow, col(PermissionRow.id) == col(RolePermission.permission_id))
-                .where(col(RolePermission.role_id).in_([uuid.UUID(key) for key in role_ids]))
-                .order_by(col(PermissionRow.name))
-            )
-            for role_id, row in rows:
-                found[str(role_id)].append(Permission.from_model(row))
-        return [found[key] for key in role_ids]
+            found = await roles.held_roles(session, user_ids)
+        return [found.get(user_id, []) for user_id in user_ids]
 
 
-class PermissionsByUser(_Batch[uuid.UUID, list[str]]):
+class PermissionsByRole(RowLoader[uuid.UUID, list[PermissionRow]]):
+    """A role's permissions, by name."""
+
+    async def batch_load_fn(self, role_ids: Sequence[uuid.UUID]) -> list[list[PermissionRow]]:
+        async with self.database.read() as session:
+            found = await roles.permissions_of_roles(session, role_ids)
+        return [found.get(role_id, []) for role_id in role_ids]
+
+
+class PermissionsByUser(RowLoader[uuid.UUID, list[str]]):
     """Effective permission names, sorted, as the authorization service computes them."""
 
     async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[str]]:
@@ -136,7 +130,7 @@ class PermissionsByUser(_Batch[uuid.UUID, list[str]]):
         return [found[user_id].ordered for user_id in user_ids]
 
 
-class HoldersByRole(_Batch[roles.HoldersKey, roles.HoldersPage]):
+class HoldersByRole(RowLoader[roles.HoldersKey, roles.HoldersPage]):
     """Pages of a role's holders (Role.users), every role of a request in two statements."""
 
     async def batch_load_fn(self, keys: Sequence[roles.HoldersKey]) -> list[roles.HoldersPage]:
@@ -167,5 +161,5 @@ class Loaders:
         if selects(node, "roles", "permissions"):
             held = await self.roles_by_user.load_many(user_ids)
             await self.permissions_by_role.load_many(
-                list(dict.fromkeys(role.id for roles in held for role in roles))
+                list(dict.fromkeys(role.id for rows in held for role in rows))
             )

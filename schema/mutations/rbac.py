@@ -22,7 +22,6 @@ from schema.errors import (
     ValidationError,
 )
 from schema.ids import parse_id, parse_ids
-from schema.queries.rbac import role_from
 from schema.types.rbac import (
     CreatePermissionInput,
     CreateRoleInput,
@@ -35,6 +34,7 @@ from schema.types.rbac import (
     UpdatePermissionInput,
     UpdateRoleInput,
     UserRolesPayload,
+    role_from,
 )
 
 CreateRoleResult = Annotated[

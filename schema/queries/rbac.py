@@ -8,22 +8,11 @@ from strawberry.types import Info
 from identity.errors import NotFound
 from identity.permissions import Permission as PermissionName
 from identity.services import permission_catalog, roles
-from identity.services.roles import RoleDetails
 from schema.context import Context
 from schema.declare import SIGNED_IN, needs, query
 from schema.ids import parse_id
 from schema.types.pagination import check_list_arguments
-from schema.types.rbac import Permission, PermissionGroup, Role
-
-
-def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
-    """The GraphQL role; its permissions, already read, are handed to Role.permissions' loader
-    (replacing what an earlier mutation of the same operation put there)."""
-    key = str(details.role.id)
-    info.context.loaders.permissions_by_role.clear(key).prime(
-        key, [Permission.from_model(row) for row in details.permissions]
-    )
-    return Role.from_model(details.role)
+from schema.types.rbac import Permission, PermissionGroup, Role, role_from
 
 
 @strawberry.type

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from asyncio import Future
+from collections.abc import Hashable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.relay import PageInfo
@@ -14,7 +15,7 @@ from strawberry.types import Info
 from identity.models import PermissionRow
 from identity.models import Role as RoleModel
 from identity.permissions import Permission as PermissionName
-from identity.services.roles import HoldersKey
+from identity.services.roles import HoldersKey, RoleDetails
 from schema.context import Context
 from schema.dataloaders import ready
 from schema.execution import replayable
@@ -46,6 +47,10 @@ class Permission:
             description=row.description,
             is_system=row.is_system,
         )
+
+
+def permissions_of(rows: list[PermissionRow], shared: dict[Hashable, Any]) -> list[Permission]:
+    return [Permission.from_model(row) for row in rows]
 
 
 @strawberry.type(description="Permissions of one resource.")
@@ -84,10 +89,12 @@ class Role:
     tenant_id: strawberry.ID | None = strawberry.field(description="Tenant it belongs to.")
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="Last change.")
+    key: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, row: RoleModel) -> Role:
         return cls(
+            key=row.id,
             id=strawberry.ID(str(row.id)),
             name=row.name,
             description=row.description,
@@ -101,7 +108,7 @@ class Role:
     @strawberry.field(description="The permissions the role grants.", graphql_type=list[Permission])
     @replayable
     def permissions(self, info: Info[Context, None]) -> list[Permission] | Future[list[Permission]]:
-        return ready(info.context.loaders.permissions_by_role, self.id)
+        return ready(info.context.loaders.permissions_by_role, self.key, permissions_of)
 
     @strawberry.field(
         description="Accounts holding the role, by email; `first` at most 100. "
@@ -117,7 +124,7 @@ class Role:
         check_list_arguments(offset=offset, limit=first, max_limit=MAX_PAGE, limit_name="first")
         limit = first
         page = await info.context.loaders.holders_by_role.load(
-            HoldersKey(role_id=uuid.UUID(self.id), offset=offset, limit=limit)
+            HoldersKey(role_id=self.key, offset=offset, limit=limit)
         )
         edges = [
             RoleUserEdge(cursor=encode_cursor(offset + index), node=User.from_model(user))
@@ -133,6 +140,25 @@ class Role:
             ),
             total_count=page.total,
         )
+
+
+def roles_of(rows: list[RoleModel], shared: dict[Hashable, Any]) -> list[Role]:
+    """The GraphQL roles of ``rows``, each built once per request (``shared``)."""
+    found: list[Role] = []
+    for row in rows:
+        role = shared.get(row.id)
+        if role is None:
+            role = shared[row.id] = Role.from_model(row)
+        found.append(role)
+    return found
+
+
+def role_from(info: Info[Context, None], details: RoleDetails) -> Role:
+    """The GraphQL role; its permissions, already read, are handed to Role.permissions' loader
+    (replacing what an earlier mutation of the same operation put there)."""
+    key = details.role.id
+    info.context.loaders.permissions_by_role.clear(key).prime(key, details.permissions)
+    return Role.from_model(details.role)
 
 
 @strawberry.input(description="A new custom role.")

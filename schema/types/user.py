@@ -15,10 +15,10 @@ from identity.models import AuditEvent, AuthSession
 from identity.models import User as UserModel
 from identity.services import sessions as sessions_service
 from schema.context import Context
-from schema.dataloaders import ready
+from schema.dataloaders import as_loaded, ready
 from schema.execution import replayable
 from schema.types.pagination import check_list_arguments
-from schema.types.rbac import Role
+from schema.types.rbac import Role, roles_of
 
 MAX_HISTORY = 100
 
@@ -118,7 +118,7 @@ class User:
     @strawberry.field(description="Roles held: the primary role first.", graphql_type=list[Role])
     @replayable
     def roles(self, info: Info[Context, None]) -> list[Role] | Future[list[Role]]:
-        return ready(info.context.loaders.roles_by_user, self.key)
+        return ready(info.context.loaders.roles_by_user, self.key, roles_of)
 
     @strawberry.field(
         description="Effective permission names, sorted: roles and direct grants.",
@@ -126,7 +126,7 @@ class User:
     )
     @replayable
     def permissions(self, info: Info[Context, None]) -> list[str] | Future[list[str]]:
-        return ready(info.context.loaders.permissions_by_user, self.key)
+        return ready(info.context.loaders.permissions_by_user, self.key, as_loaded)
 
     @strawberry.field(description="Active sessions. Only the user themself sees them.")
     async def sessions(self, info: Info[Context, None]) -> list[Session]:

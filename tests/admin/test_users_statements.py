@@ -22,10 +22,11 @@ USERS = """{ users(first: 100) { totalCount edges { node {
   email roles { name permissions { name } } permissions
 } } } }"""
 # GraphQL: the caller (the session check, then its permissions, read once per request for
-# the field and the service), the count and the page, then one batch per loader (roles:
-# primary and extra; role permissions; effective permissions). REST: the session check, the
-# caller's permissions, the count, the page, and everyone's grants in one statement.
-GRAPHQL_STATEMENTS = 8
+# the field and the service), the count and the page, then one batch per loader (held
+# roles, primary and extra in one statement; role permissions; effective permissions). REST:
+# the session check, the caller's permissions, the count, the page, and everyone's grants in
+# one statement.
+GRAPHQL_STATEMENTS = 7
 REST_STATEMENTS = 5
 
 
