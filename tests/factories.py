@@ -17,11 +17,20 @@ from typing import Any, NamedTuple, cast
 import httpx
 from fastapi import FastAPI
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from identity.models import PermissionRow, Role, RolePermission, User, UserPermission, UserRole
-from identity.models import user as user_model
+from identity.models import (
+    PermissionRow,
+    Role,
+    RolePermission,
+    User,
+    UserPermission,
+    UserRole,
+    set_primary_role,
+)
 from identity.principal import RequestMeta
+from identity.services.held import global_role
 from identity.services.tokens import access_token, open_session
 from tests.support.app import runtime
 from tests.support.http import bearer
@@ -46,7 +55,7 @@ class Caller(NamedTuple):
         return bearer(self.token)
 
 
-async def _permission_ids(session: Any, names: Iterable[str]) -> list[uuid.UUID]:
+async def _permission_ids(session: AsyncSession, names: Iterable[str]) -> list[uuid.UUID]:
     wanted = [str(one) for one in names]
     if not wanted:
         return []
@@ -129,15 +138,8 @@ async def add_user(
         return user.id
 
 
-async def _set_primary_role(session: Any, user: User, role: str) -> None:
-    """The primary role by name, whether the model keeps the name or a reference to the row."""
-    set_primary_role = getattr(user_model, "set_primary_role", None)
-    if set_primary_role is None:
-        setattr(user, "role", role)  # noqa: B010 (the model being changed keeps a name)
-        return
-    row = await session.scalar(
-        select(Role).where(col(Role.name) == role, col(Role.tenant_id).is_(None))
-    )
+async def _set_primary_role(session: AsyncSession, user: User, role: str) -> None:
+    row = await global_role(session, role)
     assert row is not None, f"no role {role!r}"
     set_primary_role(user, row)
 
