@@ -1,0 +1,267 @@
+"""Login: a password checked under the attempt throttle, then a new session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from identity.audit_events import EventType
+from identity.clock import isoformat_z
+from identity.errors import AccountDisabled, AccountLocked, EmailNotVerified, InvalidCredentials
+from identity.models import AuthSession, User, UserStatus
+from identity.principal import RequestMeta
+from identity.services import audit, runtime_settings, throttle
+from identity.services.accounts import find_by_identifier, get_user
+from identity.services.auth.status import ensure_active
+from identity.services.deps import Deps
+from identity.services.tokens import (
+    PasswordChangeToken,
+    TokenPair,
+    check_device_info,
+    new_refresh_token,
+    open_session,
+    pair,
+    password_change_token,
+)
+
+
+def _locked(until: Any) -> AccountLocked:
+    return AccountLocked(
+        "Account is temporarily locked after too many failed attempts",
+        details={"locked_until": isoformat_z(until)},
+    )
+
+
+async def login(
+    deps: Deps,
+    *,
+    identifier: str,
+    password: str,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None = None,
+) -> TokenPair | PasswordChangeToken:
+    """Check a password and open a session; wrong and unknown accounts fail alike.
+
+    An account that must change its password gets a token good for that alone.
+    """
+    check_device_info(device_info)  # a body we would refuse later must not count as an attempt
+    now = deps.clock.now()
+    rules = await runtime_settings.current(deps)
+    async with deps.database.read() as session:
+        user = await find_by_identifier(session, identifier)
+    key = throttle.login_key(identifier, user.id if user else None)
+    async with deps.database.unit_of_work() as session:
+        attempt = await throttle.reserve_attempt(session, key=key, now=now)
+    if attempt.locked_at(now):
+        await _login_refused(deps, subject_id=user.id if user else None, meta=meta, reason="locked")
+        raise _locked(attempt.locked_until)
+    threshold = rules.lockout_threshold
+    lock_until = now + timedelta(minutes=rules.lockout_minutes)
+    if attempt.number > threshold:
+        async with deps.database.unit_of_work() as session:
+            await throttle.lock(session, attempt=attempt, until=lock_until)
+            _audit_login_refused(
+                session, now=now, subject_id=user.id if user else None, meta=meta, reason="locked"
+            )
+        raise _locked(lock_until)
+
+    check = await deps.hasher.verify(user.password_hash if user else None, password)
+    if not check.valid or user is None:
+        await _record_failure(
+            deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until, threshold=threshold
+        )
+        raise InvalidCredentials()
+
+    if rules.email_verification_required and not user.email_verified:
+        async with deps.database.unit_of_work() as session:
+            await throttle.clear(session, attempt=attempt)  # the password was right
+        raise EmailNotVerified()
+    new_hash = await deps.hasher.hash(password) if check.needs_rehash else None
+    user_id = user.id
+    try:
+        async with deps.database.unit_of_work() as session:
+            auth_session, refresh, user = await _log_in(
+                session,
+                deps,
+                user_id=user_id,
+                new_hash=new_hash,
+                attempt=attempt,
+                meta=meta,
+                device_info=device_info,
+            )
+    except (AccountLocked, AccountDisabled) as refusal:
+        reason = "locked" if isinstance(refusal, AccountLocked) else refusal.code.lower()
+        await _login_refused(deps, subject_id=user_id, meta=meta, reason=reason)
+        raise
+    if refresh is None:
+        return await password_change_token(deps, user=user, auth_session=auth_session)
+    return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
+
+
+async def _log_in(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user_id: uuid.UUID,
+    new_hash: str | None,
+    attempt: throttle.Attempt,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+) -> tuple[AuthSession, str | None, User]:
+    """The session of a correct password; no refresh token while the password must change."""
+    now = deps.clock.now()
+    await throttle.clear(session, attempt=attempt)
+    user = await get_user(session, user_id)
+    _ensure_may_log_in(user, now)
+    if new_hash is not None:
+        user.password_hash = new_hash
+    user.failed_login_attempts = 0
+    if user.must_change_password:
+        auth_session = await _open(
+            session, deps, user=user, meta=meta, device_info=device_info, method="password"
+        )
+        return auth_session, None, user
+    auth_session, refresh = await begin_session(
+        session, deps, user=user, meta=meta, device_info=device_info, method="password"
+    )
+    return auth_session, refresh, user
+
+
+def _audit_login_refused(
+    session: AsyncSession,
+    *,
+    now: datetime,
+    subject_id: uuid.UUID | None,
+    meta: RequestMeta,
+    reason: str,
+) -> None:
+    audit.record(
+        session,
+        event_type=EventType.LOGIN_REFUSED,
+        now=now,
+        meta=meta,
+        subject_id=subject_id,
+        details={"reason": reason, "known_account": subject_id is not None},
+    )
+
+
+async def _login_refused(
+    deps: Deps, *, subject_id: uuid.UUID | None, meta: RequestMeta, reason: str
+) -> None:
+    """Audit a refused login in a transaction of its own (the refusal rolled its own back)."""
+    async with deps.database.unit_of_work() as session:
+        _audit_login_refused(
+            session, now=deps.clock.now(), subject_id=subject_id, meta=meta, reason=reason
+        )
+
+
+async def begin_session(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user: User,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    method: str,
+) -> tuple[AuthSession, str]:
+    """Open a session for a user who just proved who they are; returns it and its refresh token."""
+    auth_session = await _open(
+        session, deps, user=user, meta=meta, device_info=device_info, method=method
+    )
+    refresh = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=None)
+    return auth_session, refresh
+
+
+async def _open(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user: User,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    method: str,
+) -> AuthSession:
+    now = deps.clock.now()
+    user.last_login = now
+    user.last_login_ip = meta.ip_address
+    auth_session = open_session(
+        session, deps, user=user, meta=meta, device_info=device_info, auth_method=method
+    )
+    await session.flush()
+    details: dict[str, Any] = {"method": method, "device": auth_session.device_info}
+    if user.must_change_password:
+        details["password_change_required"] = True
+    audit.record(
+        session,
+        event_type=EventType.LOGIN_SUCCEEDED,
+        now=now,
+        meta=meta,
+        actor_id=user.id,
+        subject_id=user.id,
+        session_id=auth_session.id,
+        details=details,
+    )
+    return auth_session
+
+
+def _ensure_may_log_in(user: User, now: Any) -> None:
+    if user.locked_until is not None and user.locked_until > now:
+        raise _locked(user.locked_until)
+    ensure_active(user, now)
+
+
+def _failure_lock(until: datetime, now: datetime) -> dict[str, Any]:
+    """The failed-login lock, which never shortens or lifts an administrator's lock."""
+    by_admin = col(User.status) == UserStatus.LOCKED
+    return {
+        "locked_until": case((by_admin, col(User.locked_until)), else_=until),
+        "locked_at": case((by_admin, col(User.locked_at)), else_=now),
+    }
+
+
+async def _record_failure(
+    deps: Deps,
+    *,
+    attempt: throttle.Attempt,
+    user: User | None,
+    meta: RequestMeta,
+    lock_until: Any,
+    threshold: int,
+) -> None:
+    now = deps.clock.now()
+    locks = attempt.number >= threshold
+    async with deps.database.unit_of_work() as session:
+        if locks:
+            await throttle.lock(session, attempt=attempt, until=lock_until)
+        if user is not None:
+            await session.execute(
+                update(User)
+                .where(col(User.id) == user.id)
+                .values(
+                    failed_login_attempts=col(User.failed_login_attempts) + 1,
+                    **(_failure_lock(lock_until, now) if locks else {}),
+                )
+            )
+        subject = user.id if user else None
+        audit.record(
+            session,
+            event_type=EventType.LOGIN_FAILED,
+            now=now,
+            meta=meta,
+            subject_id=subject,
+            details={"attempt": attempt.number, "known_account": user is not None},
+        )
+        if locks:
+            audit.record(
+                session,
+                event_type=EventType.ACCOUNT_LOCKED,
+                now=now,
+                meta=meta,
+                subject_id=subject,
+                details={"locked_until": isoformat_z(lock_until), "reason": "failed_logins"},
+            )
