@@ -28,7 +28,7 @@ from identity.rest.routing import OWN, SEEDS, Row
 
 HERE = Path(__file__).parent
 COPY = HERE / "endpoints.tsv"
-SHARED = HERE.parents[2] / "shared" / "seeds" / "endpoints.tsv"
+SHARED = HERE.parents[3] / "shared" / "seeds" / "endpoints.tsv"
 PARAMETER = re.compile(r"\{[^}]*\}")
 ISSUES = frozenset({"12", "13", "14", "later"})
 
