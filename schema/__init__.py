@@ -22,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from identity.config import Settings
-from identity.errors import IdentityError
+from identity.errors import IdentityError, RateLimited
 from schema.execution import execution_context_class
 from schema.extensions import MaxDocumentSize, OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
@@ -91,10 +91,17 @@ def without_suggestions(message: str) -> str:
     return SUGGESTION.sub("", message)
 
 
+RATE_LIMITED = "RATE_LIMITED"
+
+
 def with_code(error: GraphQLError) -> None:
     """A domain refusal a resolver raised carries its stable code (and field) in
-    ``extensions``, whichever resolver raised it."""
+    ``extensions``, whichever resolver raised it; a spent rate budget is ``RATE_LIMITED``
+    with ``retryAfter`` (seconds)."""
     original = error.original_error
+    if isinstance(original, RateLimited):
+        error.extensions = {"code": RATE_LIMITED, "retryAfter": original.retry_after}
+        return
     if isinstance(original, IdentityError) and not (error.extensions or {}).get("code"):
         extensions: dict[str, Any] = {**(error.extensions or {}), "code": original.code}
         if original.field:

@@ -37,6 +37,7 @@ from identity.services.deps import Deps
 from identity.web.body_limit import GRAPHQL_PATH
 
 SEED_000_PREFIX = "/api/v1/"
+GRAPHQL_RATE_LIMITED = "RATE_LIMITED"  # GraphQL's code; REST's envelope beside it keeps its own
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
 PLANS = {"free": Budget.PLAN_FREE, "pro": Budget.PLAN_PRO, "enterprise": Budget.PLAN_ENTERPRISE}
 
@@ -146,7 +147,7 @@ async def _refuse(verdict: Verdict, path: str, scope: Scope, receive: Receive, s
     message = "Rate limit exceeded. Try again later."
     extra = None
     if path.rstrip("/") == GRAPHQL_PATH:
-        extensions = {"code": RateLimited.code, "retryAfter": verdict.retry_after}
+        extensions = {"code": GRAPHQL_RATE_LIMITED, "retryAfter": verdict.retry_after}
         extra = {"errors": [{"message": message, "extensions": extensions}]}
     response = error_response(
         429,

@@ -128,7 +128,7 @@ async def test_graphql_refusals_speak_graphql(make_client: MakeClient) -> None:
     refused = await client.post("/graphql", json=query)
     assert refused.status_code == 429
     extensions = refused.json()["errors"][0]["extensions"]
-    assert extensions["code"] == "RATE_LIMIT_EXCEEDED"
+    assert extensions["code"] == "RATE_LIMITED"
     assert extensions["retryAfter"] >= 1
 
 

@@ -13,8 +13,9 @@ from identity.audit_events import EventType
 from identity.errors import IdentityError, TokenExpired, TokenInvalid, TokenReused
 from identity.models import AuthSession, RefreshToken, User
 from identity.principal import RequestMeta
+from identity.ratelimit import Budget
 from identity.security.secrets import hash_token
-from identity.services import audit, runtime_settings
+from identity.services import audit, request_budgets, runtime_settings
 from identity.services.accounts import get_user
 from identity.services.auth.status import PasswordChangeRequired, ensure_active
 from identity.services.deps import Deps
@@ -36,6 +37,7 @@ async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> Token
     tabs refreshing at once both carry on); presented later, it is reuse and ends the session.
     Every refusal is audited.
     """
+    await request_budgets.charge(deps, Budget.REFRESH, meta)
     if not refresh_token:
         raise TokenInvalid("Refresh token is required")
     interval = timedelta(

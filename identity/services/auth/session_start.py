@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,9 @@ from identity.clock import isoformat_z
 from identity.errors import AccountDisabled, AccountLocked, EmailNotVerified, InvalidCredentials
 from identity.models import AuthSession, User, UserStatus
 from identity.principal import RequestMeta
-from identity.services import audit, runtime_settings, throttle
+from identity.ratelimit import Budget
+from identity.security.passwords import PasswordCheck
+from identity.services import audit, request_budgets, runtime_settings, throttle
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.auth.status import ensure_active
 from identity.services.deps import Deps
@@ -47,9 +50,16 @@ async def login(
 ) -> TokenPair | PasswordChangeToken:
     """Check a password and open a session; wrong and unknown accounts fail alike.
 
+    Spends the address's login budget; refused while the address has failed too many logins
+    (``request_budgets``), and slowed while the service is under attack.
+
     An account that must change its password gets a token good for that alone.
     """
     check_device_info(device_info)  # a body we would refuse later must not count as an attempt
+    await request_budgets.charge(deps, Budget.LOGIN, meta)
+    await request_budgets.ensure_not_stuffing(deps, meta)
+    started = time.monotonic()
+    attack = await request_budgets.under_attack(deps)
     now = deps.clock.now()
     rules = await runtime_settings.current(deps)
     async with deps.database.read() as session:
@@ -70,11 +80,17 @@ async def login(
             )
         raise _locked(lock_until)
 
-    check = await deps.hasher.verify(user.password_hash if user else None, password)
+    if attack and user is None:
+        check = PasswordCheck(valid=False, needs_rehash=False)  # no hash: the answer waits anyway
+    else:
+        check = await deps.hasher.verify(user.password_hash if user else None, password)
     if not check.valid or user is None:
         await _record_failure(
             deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until, threshold=threshold
         )
+        await request_budgets.count_failed_login(deps, meta)
+        if attack:
+            await request_budgets.answer_no_sooner(started)
         raise InvalidCredentials()
 
     if rules.email_verification_required and not user.email_verified:
