@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     graphql_max_document_chars: int = Field(
         50_000, ge=1000, description="Longest GraphQL document, in characters."
     )
+    graphql_max_cost: int = Field(
+        50_000,
+        ge=100,
+        description="Costliest GraphQL operation: each field 1, a list times its page size "
+        "(10 when it has none); refused before it runs. A 100-user admin page costs ~13,300.",
+    )
     graphql_short_path: bool = Field(
         True,
         description="Complete values already in memory (the users page) in one pass; false: "

@@ -59,6 +59,7 @@ class RateLimited(IdentityError):
     """A rate budget is spent; ``retry_after`` seconds until it allows the request again."""
 
     code = "RATE_LIMIT_EXCEEDED"
+    graphql_code: ClassVar[str] = "RATE_LIMITED"
     status = 429
     default_message = "Rate limit exceeded. Try again later."
 

@@ -23,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from identity.config import Settings
 from identity.errors import IdentityError, RateLimited
+from schema.cost import OperationCost
 from schema.execution import execution_context_class
 from schema.extensions import MaxDocumentSize, OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
@@ -75,6 +76,7 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         partial(ParserCache, maxsize=1024),
         partial(ValidationCache, maxsize=1024),
         OperationMetrics,
+        partial(OperationCost, max_cost=settings.graphql_max_cost),
     ]
     # In every environment: a crash's text (a database error quotes its SQL) is not the
     # client's business; the server logs it in full.
@@ -91,16 +93,13 @@ def without_suggestions(message: str) -> str:
     return SUGGESTION.sub("", message)
 
 
-RATE_LIMITED = "RATE_LIMITED"
-
-
 def with_code(error: GraphQLError) -> None:
     """A domain refusal a resolver raised carries its stable code (and field) in
     ``extensions``, whichever resolver raised it; a spent rate budget is ``RATE_LIMITED``
     with ``retryAfter`` (seconds)."""
     original = error.original_error
     if isinstance(original, RateLimited):
-        error.extensions = {"code": RATE_LIMITED, "retryAfter": original.retry_after}
+        error.extensions = {"code": original.graphql_code, "retryAfter": original.retry_after}
         return
     if isinstance(original, IdentityError) and not (error.extensions or {}).get("code"):
         extensions: dict[str, Any] = {**(error.extensions or {}), "code": original.code}

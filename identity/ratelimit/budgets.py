@@ -69,7 +69,10 @@ DEFAULTS: Mapping[Budget, tuple[str, str]] = {
         "10/hour",
         "Requests that mail someone, per client address, across every mailing route.",
     ),
-    Budget.GRAPHQL_COST: ("20000/minute", "GraphQL cost points per user or client address."),
+    Budget.GRAPHQL_COST: (
+        "500000/minute",
+        "GraphQL cost points per user or client address (a 100-user page costs ~13,300).",
+    ),
 }
 
 

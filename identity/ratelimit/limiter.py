@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
@@ -56,6 +56,11 @@ class Verdict:
     reset_at: int
     window_seconds: int
     retry_after: int
+
+
+def tightest(verdicts: Sequence[Verdict]) -> Verdict:
+    """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
+    return min(verdicts, key=lambda v: (v.allowed, v.remaining, v.reset_at))
 
 
 class Limiter:

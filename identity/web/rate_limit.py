@@ -20,24 +20,21 @@ budget spent (and ``X-RateLimit-Window`` on seed 000's ``/api/v1`` paths); a ref
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity.config import Settings
-from identity.errors import RateLimited, TokenExpired, TokenInvalid
+from identity.errors import RateLimited
 from identity.networks import Network, parse_address, parse_networks, within
 from identity.ratelimit import Budget, Limiter, Verdict
-from identity.ratelimit.limiter import request_verdicts
+from identity.ratelimit.callers import caller_of
+from identity.ratelimit.limiter import request_verdicts, tightest
 from identity.rest.errors import error_response
-from identity.security.tokens import token_kid, verify_access_token
-from identity.services.deps import Deps
 from identity.web.body_limit import GRAPHQL_PATH
 
 SEED_000_PREFIX = "/api/v1/"
-GRAPHQL_RATE_LIMITED = "RATE_LIMITED"  # GraphQL's code; REST's envelope beside it keeps its own
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
 PLANS = {"free": Budget.PLAN_FREE, "pro": Budget.PLAN_PRO, "enterprise": Budget.PLAN_ENTERPRISE}
 
@@ -49,11 +46,6 @@ def category_of(method: str, path: str) -> Budget:
     if MANAGEMENT_SEGMENTS.intersection(segments):
         return Budget.USER_MANAGEMENT
     return Budget.GENERAL
-
-
-def tightest(verdicts: Sequence[Verdict]) -> Verdict:
-    """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
-    return min(verdicts, key=lambda v: (v.allowed, v.remaining, v.reset_at))
 
 
 def headers_for(verdict: Verdict, path: str) -> dict[str, str]:
@@ -86,19 +78,16 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or runtime is None or not runtime.settings.rate_limits_enabled:
             await self.app(scope, receive, send)
             return
-        client = scope.get("client")
-        address = client[0] if client else "unknown"
-        parsed = parse_address(address)
-        if parsed is not None and within(parsed, self.exempt):
+        if _exempt(scope, self.exempt):
             await self.app(scope, receive, send)
             return
         limiter: Limiter = runtime.limiter
         path: str = scope["path"]
-        subject, plan = await _caller(runtime.deps, scope)
-        key = f"user:{subject}" if subject else f"address:{address}"
-        verdicts = [await limiter.spend(category_of(scope["method"], path), key)]
-        if subject and verdicts[0].allowed:
-            verdicts.append(await limiter.spend(PLANS.get(plan or "", Budget.PLAN_FREE), key))
+        caller = await caller_of(runtime.deps, scope)
+        verdicts = [await limiter.spend(category_of(scope["method"], path), caller.key)]
+        if caller.signed_in and verdicts[0].allowed:
+            plan = PLANS.get(caller.plan or "", Budget.PLAN_FREE)
+            verdicts.append(await limiter.spend(plan, caller.key))
         refused = [v for v in verdicts if not v.allowed]
         if refused:
             await _refuse(refused[0], path, scope, receive, send)
@@ -118,36 +107,17 @@ class RateLimitMiddleware:
             request_verdicts.reset(reset)
 
 
-async def _caller(deps: Deps, scope: Scope) -> tuple[str | None, str | None]:
-    """The subject and plan of a valid bearer token, without reading the database."""
-    token = None
-    for name, value in scope["headers"]:
-        if name == b"authorization":
-            scheme, _, rest = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and rest.strip():
-                token = rest.strip()
-            break
-    if token is None:
-        return None, None
-    try:
-        claims = verify_access_token(
-            token,
-            public_jwks=await deps.keys.public_keys(token_kid(token)),
-            issuer=deps.settings.issuer,
-            audience=deps.settings.jwt_audience,
-            now=deps.clock.now(),
-        )
-    except (TokenExpired, TokenInvalid):
-        return None, None
-    plan = claims.get("plan")
-    return str(claims["sub"]), plan if isinstance(plan, str) else None
+def _exempt(scope: Scope, exempt: tuple[Network, ...]) -> bool:
+    client = scope.get("client")
+    parsed = parse_address(client[0]) if client else None
+    return parsed is not None and within(parsed, exempt)
 
 
 async def _refuse(verdict: Verdict, path: str, scope: Scope, receive: Receive, send: Send) -> None:
     message = "Rate limit exceeded. Try again later."
     extra = None
     if path.rstrip("/") == GRAPHQL_PATH:
-        extensions = {"code": GRAPHQL_RATE_LIMITED, "retryAfter": verdict.retry_after}
+        extensions = {"code": RateLimited.graphql_code, "retryAfter": verdict.retry_after}
         extra = {"errors": [{"message": message, "extensions": extensions}]}
     response = error_response(
         429,

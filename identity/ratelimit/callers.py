@@ -1,0 +1,55 @@
+"""Whom a request's budgets are counted for, read from the request without the database."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from identity.errors import TokenExpired, TokenInvalid
+from identity.security.tokens import token_kid, verify_access_token
+from identity.services.deps import Deps
+
+Scope = MutableMapping[str, Any]  # an ASGI scope, as Starlette types it
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Whom a request's budgets are counted for: the user of a valid access token (its
+    signature and expiry checked, no database read), else the client address."""
+
+    key: str
+    signed_in: bool
+    plan: str | None = None
+
+
+async def caller_of(deps: Deps, scope: Scope) -> Caller:
+    client = scope.get("client")
+    anonymous = Caller(key=f"address:{client[0] if client else 'unknown'}", signed_in=False)
+    token = None
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, rest = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and rest.strip():
+                token = rest.strip()
+            break
+    if token is None:
+        return anonymous
+    try:
+        claims = verify_access_token(
+            token,
+            public_jwks=await deps.keys.public_keys(token_kid(token)),
+            issuer=deps.settings.issuer,
+            audience=deps.settings.jwt_audience,
+            now=deps.clock.now(),
+        )
+    except (TokenExpired, TokenInvalid):
+        return anonymous
+    plan = claims.get("plan")
+    return Caller(
+        key=f"user:{claims['sub']}", signed_in=True, plan=plan if isinstance(plan, str) else None
+    )
+
+
+async def budget_key(deps: Deps, scope: Scope) -> str:
+    return (await caller_of(deps, scope)).key
