@@ -65,6 +65,7 @@ class Context:
             self._health = asyncio.ensure_future(
                 health_service.health(
                     database=runtime.database,
+                    limiter=runtime.limiter,
                     limit_seconds=runtime.settings.health_timeout,
                     now=runtime.clock.now(),
                     uptime_seconds=runtime.uptime_seconds(),

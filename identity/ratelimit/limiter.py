@@ -170,6 +170,22 @@ class Limiter:
             self._down_until = 0.0
         return result
 
+    async def check(self) -> Backend:
+        """Ping Redis now (for ``/health``); a Redis answering again is used again at once."""
+        if self._redis_storage is None:
+            return Backend.MEMORY
+        try:
+            reachable = await self._redis_storage.check()
+        except Exception:
+            reachable = False
+        if reachable:
+            self._down_until = 0.0
+            return Backend.CONNECTED
+        if not self._down_until:
+            log.warning("rate limits: Redis unreachable, counting in memory")
+        self._down_until = time.monotonic() + self.retry_seconds
+        return Backend.UNREACHABLE
+
     async def aclose(self) -> None:
         """Close the Redis connection pool (the ``limits`` storage does not offer it)."""
         if self._redis_storage is not None:

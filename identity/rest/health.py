@@ -9,12 +9,20 @@ from fastapi.responses import JSONResponse
 
 from identity import SERVICE_NAME, __version__
 from identity.clock import isoformat_z
+from identity.ratelimit import Backend
 from identity.rest.deps import RuntimeDep
 from identity.rest.operator import require_operator
 from identity.rest.responses.service import DetailedHealthOut, HealthOut
 from identity.rest.routing import row
 from identity.services import health as health_service
 from identity.services.health import DatabaseCheck, Status
+
+# Seed 001's "redis": "connected"; without Redis the limits are counted in this process.
+REDIS_STATES = {
+    Backend.CONNECTED: "connected",
+    Backend.UNREACHABLE: "disconnected",
+    Backend.MEMORY: "not_configured",
+}
 
 
 def _status_code(status: Status) -> int:
@@ -42,6 +50,7 @@ def _database_json(check: DatabaseCheck) -> dict[str, Any]:
 async def health(runtime: RuntimeDep) -> JSONResponse:
     report = await health_service.health(
         database=runtime.database,
+        limiter=runtime.limiter,
         limit_seconds=runtime.settings.health_timeout,
         now=runtime.clock.now(),
         uptime_seconds=runtime.uptime_seconds(),
@@ -54,7 +63,10 @@ async def health(runtime: RuntimeDep) -> JSONResponse:
         "uptime": str(int(report.uptime_seconds)),
         "uptime_seconds": report.uptime_seconds,
         "timestamp": isoformat_z(report.checked_at),
-        "dependencies": {"database": "connected" if report.database.connected else "disconnected"},
+        "dependencies": {
+            "database": "connected" if report.database.connected else "disconnected",
+            "redis": REDIS_STATES[report.rate_limits.backend],
+        },
     }
     if report.database.error:
         body["error"] = report.database.error
@@ -70,6 +82,7 @@ _OPERATOR_ONLY = (
 async def health_detailed(runtime: RuntimeDep) -> JSONResponse:
     report = await health_service.detailed_health(
         database=runtime.database,
+        limiter=runtime.limiter,
         limit_seconds=runtime.settings.health_timeout,
         now=runtime.clock.now(),
         uptime_seconds=runtime.uptime_seconds(),
@@ -89,6 +102,10 @@ async def health_detailed(runtime: RuntimeDep) -> JSONResponse:
                 "free_gb": report.disk.free_gb,
                 "total_gb": report.disk.total_gb,
                 "usage_percent": report.disk.usage_percent,
+            },
+            "rate_limits": {
+                "status": report.rate_limits.status.value,
+                "counters": report.rate_limits.backend.value,
             },
             "memory": {
                 "status": report.memory.status.value,

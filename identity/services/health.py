@@ -12,6 +12,7 @@ from pathlib import Path
 import psutil
 
 from identity.db import Database, PoolStatus
+from identity.ratelimit import Backend, Limiter
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,20 @@ class MemoryCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitCheck:
+    """Where rate-limit counters live; Redis unreachable degrades (limits become per process)."""
+
+    status: Status
+    backend: Backend
+
+
+@dataclass(frozen=True, slots=True)
 class HealthReport:
     status: Status
     database: DatabaseCheck
     checked_at: datetime
     uptime_seconds: float
+    rate_limits: RateLimitCheck
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +83,7 @@ class DetailedHealthReport:
     memory: MemoryCheck
     checked_at: datetime
     uptime_seconds: float
+    rate_limits: RateLimitCheck
 
 
 async def check_database(*, database: Database, limit_seconds: float) -> DatabaseCheck:
@@ -112,6 +123,13 @@ def check_memory() -> MemoryCheck:
     )
 
 
+async def check_rate_limits(limiter: Limiter) -> RateLimitCheck:
+    backend = await limiter.check()
+    return RateLimitCheck(
+        Status.DEGRADED if backend is Backend.UNREACHABLE else Status.HEALTHY, backend
+    )
+
+
 def _overall(*statuses: Status) -> Status:
     if Status.UNHEALTHY in statuses:
         return Status.UNHEALTHY
@@ -121,15 +139,22 @@ def _overall(*statuses: Status) -> Status:
 
 
 async def health(
-    *, database: Database, limit_seconds: float, now: datetime, uptime_seconds: float
+    *,
+    database: Database,
+    limiter: Limiter,
+    limit_seconds: float,
+    now: datetime,
+    uptime_seconds: float,
 ) -> HealthReport:
     db = await check_database(database=database, limit_seconds=limit_seconds)
-    return HealthReport(db.status, db, now, uptime_seconds)
+    limits = await check_rate_limits(limiter)
+    return HealthReport(_overall(db.status, limits.status), db, now, uptime_seconds, limits)
 
 
 async def detailed_health(
     *,
     database: Database,
+    limiter: Limiter,
     limit_seconds: float,
     now: datetime,
     uptime_seconds: float,
@@ -138,6 +163,6 @@ async def detailed_health(
     db = await check_database(database=database, limit_seconds=limit_seconds)
     disk = check_disk(data_dir)
     memory = check_memory()
-    return DetailedHealthReport(
-        _overall(db.status, disk.status, memory.status), db, disk, memory, now, uptime_seconds
-    )
+    limits = await check_rate_limits(limiter)
+    overall = _overall(db.status, disk.status, memory.status, limits.status)
+    return DetailedHealthReport(overall, db, disk, memory, now, uptime_seconds, limits)

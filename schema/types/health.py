@@ -29,6 +29,10 @@ class Health:
     database_response_time_ms: float | None = strawberry.field(
         description="Round trip of a trivial query, in milliseconds; null when it failed."
     )
+    rate_limit_counters: str = strawberry.field(
+        description="Where rate-limit counters live: memory (one process), connected "
+        "(Redis, shared by every replica) or unreachable (Redis down, counting in memory)."
+    )
 
     @classmethod
     def from_report(cls, report: HealthReport, *, version: str, environment: str) -> Health:
@@ -39,4 +43,5 @@ class Health:
             uptime_seconds=report.uptime_seconds,
             database=report.database.status,
             database_response_time_ms=report.database.response_time_ms,
+            rate_limit_counters=report.rate_limits.backend.value,
         )

@@ -16,8 +16,9 @@ class RootOut(TypedDict):
     links: dict[str, str]
 
 
-class DatabaseStateOut(TypedDict):
+class DependenciesOut(TypedDict):
     database: str
+    redis: str  # connected, disconnected (counting in memory meanwhile) or not_configured
 
 
 class HealthOut(TypedDict):
@@ -30,7 +31,7 @@ class HealthOut(TypedDict):
     uptime: str
     uptime_seconds: float
     timestamp: str
-    dependencies: DatabaseStateOut
+    dependencies: DependenciesOut
     error: NotRequired[str]
 
 
@@ -65,9 +66,15 @@ class MemoryOut(TypedDict):
     process_rss_mb: float
 
 
+class RateLimitsOut(TypedDict):
+    status: str
+    counters: str  # memory, connected (Redis) or unreachable
+
+
 class ChecksOut(TypedDict):
     database: DatabaseCheckOut
     disk_space: DiskOut
+    rate_limits: RateLimitsOut
     memory: MemoryOut
 
 
