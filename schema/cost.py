@@ -48,6 +48,7 @@ from schema.context import Context
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
 ASSUMED_LIST_SIZE = 10
 PAGE_ARGUMENTS = ("first", "limit")
+MAX_PAGE = 100  # the largest page size any list field serves; the pagination rule refuses more
 PAGE_CONTENTS = frozenset({"edges", "nodes"})
 
 
@@ -61,6 +62,13 @@ def _is_list(field: GraphQLField) -> bool:
 
 
 def _page_size(field: GraphQLField, node: FieldNode, variables: Mapping[str, Any]) -> int | None:
+    """The page size asked for, at most ``MAX_PAGE``: a larger page is the pagination rule's
+    refusal (which names the argument), not a cost to refuse."""
+    size = _asked(field, node, variables)
+    return None if size is None else min(max(size, 0), MAX_PAGE)
+
+
+def _asked(field: GraphQLField, node: FieldNode, variables: Mapping[str, Any]) -> int | None:
     given = {argument.name.value: argument.value for argument in node.arguments or ()}
     for name in PAGE_ARGUMENTS:
         if name not in field.args:
@@ -132,10 +140,10 @@ class _Coster:
         child = get_named_type(definition.type)
         asked = _page_size(definition, node, self.variables)
         if asked is not None and not _is_list(definition):
-            return 1 + self.selection(child, node.selection_set, page=max(asked, 0), seen=seen)
+            return 1 + self.selection(child, node.selection_set, page=asked, seen=seen)
         inner = self.selection(child, node.selection_set, seen=seen)
         if asked is not None:
-            return 1 + max(asked, 0) * inner
+            return 1 + asked * inner
         if _is_list(definition):
             size = page if page is not None and name in PAGE_CONTENTS else ASSUMED_LIST_SIZE
             return 1 + size * inner

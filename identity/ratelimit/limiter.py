@@ -137,6 +137,8 @@ class Limiter:
     async def peek(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
         """What spending ``cost`` would answer, spending nothing."""
         item = self.items[budget]
+        if not self.enabled:
+            return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
 
         async def run(strategy: MovingWindowRateLimiter) -> Verdict:
             allowed = await strategy.test(item, budget.value, key, cost=cost)

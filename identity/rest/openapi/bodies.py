@@ -143,6 +143,7 @@ PLAIN_TEXT_PROPERTIES = frozenset(
         "organization",
         "subscription_plan",
         "description",
+        "reason",
     }
 )
 

@@ -19,7 +19,7 @@ VALIDATION_ENVELOPE = "ValidationErrorEnvelope"
 REQUEST_ID_HEADER = "X-Request-ID"
 
 # Every route can answer these: a query or body whose JSON nests too deep (400), a crash.
-EVERY_ROUTE = frozenset({400, 500})
+EVERY_ROUTE = frozenset({400, 429, 500})  # every route spends a rate budget
 # A body larger than the route's cap (413), which any of these methods can send.
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Modules whose functions are followed when looking for the errors a route can raise.
@@ -139,7 +139,8 @@ def error_response(status: int) -> dict[str, Any]:
         422: "The request breaks a rule: the body or parameters do not match this document, "
         "or a service rule refused a value.",
         423: "The account is locked.",
-        429: "Too many attempts; try again later.",
+        429: "A rate budget is spent (`Retry-After` says in how many seconds to try again; "
+        "see the X-RateLimit-* headers), or too many attempts on one account.",
         500: "Unexpected error.",
         503: "A dependency is unavailable.",
     }

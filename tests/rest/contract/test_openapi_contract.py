@@ -182,7 +182,9 @@ def contract(
     with ExitStack() as stack:
         folder = tmp_path_factory.mktemp(f"contract-{request.param}")
         url = _database_url(request, str(request.param), folder, stack)
-        settings_ = Settings(env="test", database_url=url, auto_migrate=False)
+        settings_ = Settings(
+            env="test", database_url=url, auto_migrate=False, rate_limits_enabled=False
+        )
         side = create_app(settings_)
         portal = stack.enter_context(start_blocking_portal())
         stack.enter_context(portal.wrap_async_context_manager(side.router.lifespan_context(side)))
