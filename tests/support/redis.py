@@ -52,6 +52,13 @@ class RedisServer:
                 time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
 
+    def flush(self) -> None:
+        """Forget every key (a test that counts from zero on a shared server)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
+            conn.sendall(b"FLUSHALL\r\n")
+            if not conn.recv(16).startswith(b"+OK"):
+                raise RuntimeError("redis-server refused FLUSHALL")
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
