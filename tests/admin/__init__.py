@@ -1,1 +1,0 @@
-"""Administration: users (test_users_*), roles and permissions, runtime settings."""
