@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from identity.config import Settings
 from identity.security.passwords import PasswordCheck, PasswordHasher
 from identity.services.request_budgets import UNDER_ATTACK_ANSWER_SECONDS
-from tests.conftest import open_client
+from tests.ratelimit.conftest import Limited
 
 PASSWORD = "SecurePassword123!"
 PLENTY = {
@@ -32,22 +30,11 @@ mutation Login($input: LoginInput!) {
 
 
 @pytest.fixture
-async def make_client(make_settings: Callable[..., Settings]) -> AsyncIterator[Any]:
-    opened: list[AsyncIterator[httpx.AsyncClient]] = []
+def make_client(limited: Limited) -> Limited:
+    async def make(limits: dict[str, str], **settings: Any) -> tuple[httpx.AsyncClient, FastAPI]:
+        return await limited(rate_limits={**PLENTY, **limits}, **settings)
 
-    async def make(limits: dict[str, str], **more: Any) -> tuple[httpx.AsyncClient, FastAPI]:
-        from identity.app import create_app
-
-        settings = make_settings(rate_limits_enabled=True, rate_limits={**PLENTY, **limits}, **more)
-        app: FastAPI = create_app(settings)
-        iterator = open_client(app)
-        opened.append(iterator)
-        return await anext(iterator), app
-
-    yield make
-    for iterator in opened:
-        async for _ in iterator:
-            pass
+    return make
 
 
 def account(email: str, password: str = PASSWORD) -> dict[str, str]:

@@ -3,15 +3,13 @@ documented path (any seed) or surface asks, and one mail budget per requester ac
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 
-from identity.config import Settings
-from tests.conftest import open_client
+from tests.ratelimit.conftest import Limited
 
 PASSWORD = "SecurePassword123!"
 FORGOT_PATHS = (
@@ -27,22 +25,11 @@ PLENTY = {
 
 
 @pytest.fixture
-async def make_client(make_settings: Callable[..., Settings]) -> AsyncIterator[Any]:
-    opened: list[AsyncIterator[httpx.AsyncClient]] = []
-
+def make_client(limited: Limited) -> Callable[[dict[str, str]], Awaitable[httpx.AsyncClient]]:
     async def make(limits: dict[str, str]) -> httpx.AsyncClient:
-        from identity.app import create_app
+        return (await limited(rate_limits={**PLENTY, **limits}))[0]
 
-        settings = make_settings(rate_limits_enabled=True, rate_limits={**PLENTY, **limits})
-        app: FastAPI = create_app(settings)
-        iterator = open_client(app)
-        opened.append(iterator)
-        return await anext(iterator)
-
-    yield make
-    for iterator in opened:
-        async for _ in iterator:
-            pass
+    return make
 
 
 def account(email: str) -> dict[str, str]:

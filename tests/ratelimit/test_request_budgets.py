@@ -3,46 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import update
 from sqlmodel import col
 
 from identity.config import Settings
 from identity.models import User
 from identity.web.client_address import ClientAddressMiddleware
-from tests.conftest import open_client
+from tests.ratelimit.conftest import Limited
 
 JWKS = "/.well-known/jwks.json"
 ME_000 = "/api/v1/auth/me"
 PASSWORD = "SecurePassword123!"
 
-MakeClient = Callable[..., Any]
+MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
 @pytest.fixture
-async def make_client(
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Callable[..., Any]]:
-    opened: list[AsyncIterator[httpx.AsyncClient]] = []
+def make_client(limited: Limited) -> MakeClient:
+    async def make(**settings: Any) -> httpx.AsyncClient:
+        return (await limited(**settings))[0]
 
-    async def make(**overrides: Any) -> httpx.AsyncClient:
-        from identity.app import create_app
-
-        values: dict[str, Any] = {"rate_limits_enabled": True, **overrides}
-        app: FastAPI = create_app(make_settings(**values))
-        iterator = open_client(app)
-        opened.append(iterator)
-        return await anext(iterator)
-
-    yield make
-    for iterator in opened:  # run each to its end, so the app's lifespan ends normally
-        async for _ in iterator:
-            pass
+    return make
 
 
 async def sign_in(client: httpx.AsyncClient, email: str) -> str:
@@ -192,8 +178,8 @@ async def test_refusals_and_the_backend_are_on_metrics(make_client: MakeClient) 
     assert 'identity_rate_limited_total{budget="category.general"}' in text
 
 
-async def test_the_plan_in_the_token_picks_the_budget(make_client: MakeClient) -> None:
-    client = await make_client(
+async def test_the_plan_in_the_token_picks_the_budget(limited: Limited) -> None:
+    client, app = await limited(
         rate_limits={
             "plan.free": "1/minute",
             "plan.pro": "3/minute",
@@ -201,8 +187,7 @@ async def test_the_plan_in_the_token_picks_the_budget(make_client: MakeClient) -
         }
     )
     await sign_in(client, "pro@example.com")
-    runtime = client._transport.app.state.runtime  # type: ignore[attr-defined]
-    async with runtime.database.unit_of_work() as session:
+    async with app.state.runtime.database.unit_of_work() as session:
         await session.execute(
             update(User).where(col(User.email) == "pro@example.com").values(subscription_plan="pro")
         )
