@@ -8,8 +8,8 @@ from fastapi import FastAPI
 
 from identity.permissions import Permission
 from identity.services import runtime_settings
-from tests.rest.permissions.test_permission_revoked_mid_write import revoked_when_the_write_begins
 from tests.factories import caller
+from tests.rest.permissions.test_permission_revoked_mid_write import revoked_when_the_write_begins
 from tests.support.app import runtime
 from tests.support.http import assert_error
 
