@@ -57,7 +57,8 @@ def check_a_working_server(base: str) -> None:
     graphiql = httpx.get(f"{base}/graphql", headers={"accept": "text/html"})
     assert "graphiql" in graphiql.text.lower()
     typename = httpx.post(f"{base}/graphql", json={"query": "{ __typename }"})
-    assert typename.json() == {"data": {"__typename": "Query"}}
+    assert typename.json()["data"] == {"__typename": "Query"}
+    assert typename.json()["extensions"]["rateLimit"]["cost"] == 1  # limits are on by default
     assert httpx.get(f"{base}/openapi.json").json()["openapi"].startswith("3.")
     assert httpx.get(f"{base}/docs").status_code == 200
     missing = httpx.get(f"{base}/nothing/here")
