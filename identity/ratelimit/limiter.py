@@ -112,7 +112,7 @@ class Limiter:
         spend is allowed and nothing is counted."""
         item = self.items[budget]
         if not self.enabled:
-            return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
+            return _unlimited(item)
 
         async def run(strategy: MovingWindowRateLimiter) -> Verdict:
             allowed = await strategy.hit(item, budget.value, key, cost=cost)
@@ -138,7 +138,7 @@ class Limiter:
         """What spending ``cost`` would answer, spending nothing."""
         item = self.items[budget]
         if not self.enabled:
-            return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
+            return _unlimited(item)
 
         async def run(strategy: MovingWindowRateLimiter) -> Verdict:
             allowed = await strategy.test(item, budget.value, key, cost=cost)
@@ -195,6 +195,11 @@ class Limiter:
             storage = getattr(bridge, "storage", None)
             if storage is not None:
                 await storage.aclose()
+
+
+def _unlimited(item: RateLimitItem) -> Verdict:
+    """What a disabled limiter answers: allowed, nothing counted."""
+    return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
 
 
 def _verdict(

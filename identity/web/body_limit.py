@@ -19,6 +19,7 @@ refresh, password and email flows); ``max_upload_body_bytes`` on upload routes (
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.datastructures import Headers
@@ -50,12 +51,22 @@ def body_limit(settings: Settings, path: str) -> int:
     return settings.max_body_bytes
 
 
-def refusal(path: str, status: int, code: str, message: str) -> JSONResponse:
-    """The envelope; on GraphQL also ``errors``, as GraphQL clients read them."""
+def refusal(
+    path: str,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    graphql_extensions: dict[str, Any] | None = None,
+    **envelope: Any,
+) -> JSONResponse:
+    """The envelope (``envelope``: more of ``error_response``'s arguments); on GraphQL also
+    ``errors``, as GraphQL clients read them (``graphql_extensions``, default the code)."""
     extra = None
     if path.rstrip("/") == GRAPHQL_PATH:
-        extra = {"errors": [{"message": message, "extensions": {"code": code}}]}
-    return error_response(status, code, message, extra=extra)
+        extensions = graphql_extensions or {"code": code}
+        extra = {"errors": [{"message": message, "extensions": extensions}]}
+    return error_response(status, code, message, extra=extra, **envelope)
 
 
 class _TooLarge(Exception):

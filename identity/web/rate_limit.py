@@ -20,8 +20,6 @@ budget spent (and ``X-RateLimit-Window`` on seed 000's ``/api/v1`` paths); a ref
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,8 +29,7 @@ from identity.networks import Network, parse_address, parse_networks, within
 from identity.ratelimit import Budget, Limiter, Verdict
 from identity.ratelimit.callers import caller_of
 from identity.ratelimit.limiter import request_verdicts, tightest
-from identity.rest.errors import error_response
-from identity.web.body_limit import GRAPHQL_PATH
+from identity.web.body_limit import refusal
 
 SEED_000_PREFIX = "/api/v1/"
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
@@ -59,10 +56,6 @@ def headers_for(verdict: Verdict, path: str) -> dict[str, str]:
     if not verdict.allowed:
         headers["Retry-After"] = str(verdict.retry_after)
     return headers
-
-
-def refusal_body(verdict: Verdict) -> dict[str, Any]:
-    return {"retry_after": verdict.retry_after}
 
 
 class RateLimitMiddleware:
@@ -114,18 +107,15 @@ def _exempt(scope: Scope, exempt: tuple[Network, ...]) -> bool:
 
 
 async def _refuse(verdict: Verdict, path: str, scope: Scope, receive: Receive, send: Send) -> None:
-    message = "Rate limit exceeded. Try again later."
-    extra = None
-    if path.rstrip("/") == GRAPHQL_PATH:
-        extensions = {"code": RateLimited.graphql_code, "retryAfter": verdict.retry_after}
-        extra = {"errors": [{"message": message, "extensions": extensions}]}
-    response = error_response(
+    wait = {"retry_after": verdict.retry_after}
+    response = refusal(
+        path,
         429,
         RateLimited.code,
-        message,
-        details=refusal_body(verdict),
+        RateLimited.default_message,
+        graphql_extensions={"code": RateLimited.graphql_code, "retryAfter": verdict.retry_after},
+        details=wait,
+        error_members=wait,
         headers=headers_for(verdict, path),
-        extra=extra,
-        error_members=refusal_body(verdict),
     )
     await response(scope, receive, send)
