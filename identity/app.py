@@ -79,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     )
     app.add_middleware(BodyLimitMiddleware, settings=settings)
-    app.add_middleware(RateLimitMiddleware, settings=settings)
+    app.add_middleware(RateLimitMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,

@@ -23,6 +23,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from identity.errors import RateLimited
+from identity.networks import Network, parse_address, parse_networks, within
 from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import Budget, resolve
 
@@ -72,6 +73,7 @@ class Limiter:
             items=resolve(settings.rate_limits),
             redis_url=settings.redis_url,
             enabled=settings.rate_limits_enabled,
+            exempt=parse_networks(settings.rate_limit_exempt, setting="IDENTITY_RATE_LIMIT_EXEMPT"),
         )
 
     def __init__(
@@ -82,9 +84,12 @@ class Limiter:
         enabled: bool = True,
         retry_seconds: float = 5.0,
         redis_timeout_seconds: float = 0.5,
+        exempt: tuple[Network, ...] = (),
     ) -> None:
         self.items = dict(items)
         self.enabled = enabled
+        self.exempt = exempt
+        self._overrides: Mapping[str, str] | None = None
         self.retry_seconds = retry_seconds
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._redis: MovingWindowRateLimiter | None = None
@@ -106,6 +111,20 @@ class Limiter:
         if self._redis is None:
             return Backend.MEMORY
         return Backend.UNREACHABLE if self._down_until else Backend.CONNECTED
+
+    def exempts(self, address: str | None) -> bool:
+        """Whether ``address`` is one the operator exempted (it spends no budget at all)."""
+        parsed = parse_address(address) if address else None
+        return parsed is not None and within(parsed, self.exempt)
+
+    def use(self, overrides: Mapping[str, str]) -> None:
+        """Apply the budgets of the runtime setting ``rate_limits`` (validated when it was
+        set); a no-op while they are the ones applied last. A changed limit counts afresh
+        (``limits`` keys its counters by the limit)."""
+        if overrides == self._overrides:
+            return
+        self.items = resolve(overrides)
+        self._overrides = dict(overrides)
 
     async def spend(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
         """Spend ``cost`` of ``budget`` for ``key``; a refusal spends nothing. Disabled: every

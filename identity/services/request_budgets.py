@@ -31,8 +31,10 @@ def client_key(meta: RequestMeta) -> str:
 
 
 async def charge(deps: Deps, budget: Budget, meta: RequestMeta) -> None:
-    """Spend one of ``budget`` for the caller's address; RateLimited when it is spent."""
-    await deps.limiter.charge(budget, client_key(meta))
+    """Spend one of ``budget`` for the caller's address; RateLimited when it is spent.
+    An exempt address (``IDENTITY_RATE_LIMIT_EXEMPT``) spends nothing."""
+    if not deps.limiter.exempts(meta.ip_address):
+        await deps.limiter.charge(budget, client_key(meta))
 
 
 async def charge_mailing(deps: Deps, budget: Budget, meta: RequestMeta) -> None:
@@ -44,6 +46,8 @@ async def charge_mailing(deps: Deps, budget: Budget, meta: RequestMeta) -> None:
 
 async def ensure_not_stuffing(deps: Deps, meta: RequestMeta) -> None:
     """RateLimited once this address has failed too many logins, whatever the accounts."""
+    if deps.limiter.exempts(meta.ip_address):
+        return
     verdict = await deps.limiter.peek(Budget.FAILED_LOGINS_PER_ADDRESS, client_key(meta))
     if not verdict.allowed:
         raise RateLimited(retry_after=verdict.retry_after)
@@ -55,6 +59,8 @@ async def under_attack(deps: Deps) -> bool:
 
 
 async def count_failed_login(deps: Deps, meta: RequestMeta) -> None:
+    if deps.limiter.exempts(meta.ip_address):
+        return
     await deps.limiter.spend(Budget.FAILED_LOGINS_PER_ADDRESS, client_key(meta))
     await deps.limiter.spend(Budget.FAILED_LOGINS_GLOBAL, GLOBAL_KEY)
 

@@ -27,17 +27,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.audit_events import EventType
 from identity.config import Settings
 from identity.db import Database
-from identity.errors import Conflict, NotFound, ValidationFailed
+from identity.errors import ConfigurationError, Conflict, NotFound, ValidationFailed
 from identity.models import RuntimeSetting
 from identity.permissions import Permission
 from identity.principal import Principal
+from identity.ratelimit.budgets import Budget, parse_limit
 from identity.services import access, audit, authorization
 from identity.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
-Value = bool | int | list[str]
-Kind = Literal["bool", "int", "names"]
+Value = bool | int | list[str] | dict[str, str]
+Kind = Literal["bool", "int", "names", "limits"]
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
@@ -71,6 +72,8 @@ class Definition:
             raise ValidationFailed(f"{self.key} must be true or false", field="value")
         if self.kind == "names":
             return self._names(raw)
+        if self.kind == "limits":
+            return _limits(raw)
         number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             number = raw
@@ -114,6 +117,35 @@ class Definition:
         if self.maximum is None:
             return f"at least {self.minimum}"
         return f"between {self.minimum} and {self.maximum}"
+
+
+def _limits(raw: object) -> dict[str, str]:
+    """Budget overrides: an object of budget names to limits such as ``"10/15 minutes"``."""
+    if not isinstance(raw, dict):
+        raise ValidationFailed(
+            'rate_limits must be an object such as {"login": "10/15 minutes"}', field="value"
+        )
+    known = {budget.value for budget in Budget}
+    limits: dict[str, str] = {}
+    for name, text in raw.items():
+        if name not in known:
+            raise ValidationFailed(
+                f"rate_limits: unknown budget {str(name)[:64]!r}",
+                field="value",
+                details={"budget": str(name)[:64]},
+            )
+        try:
+            if not isinstance(text, str) or len(text) > 64:
+                raise ConfigurationError([])
+            parse_limit(text, name=name)
+        except ConfigurationError:
+            raise ValidationFailed(
+                f"rate_limits: {name} must be a limit such as '10/15 minutes'",
+                field="value",
+                details={"budget": name},
+            ) from None
+        limits[name] = text.strip()
+    return limits
 
 
 DEFINITIONS: dict[str, Definition] = {
@@ -201,6 +233,14 @@ DEFINITIONS: dict[str, Definition] = {
             public=True,
             default_from=lambda _settings: [],
         ),
+        Definition(
+            "rate_limits",
+            "limits",
+            "Rate budgets overriding the defaults, by budget name (docs/rate-limits.md): "
+            '{"login": "20/15 minutes"}. Replaces IDENTITY_RATE_LIMITS while set.',
+            public=False,
+            default_from=lambda settings: dict(settings.rate_limits),
+        ),
     )
 }
 
@@ -239,6 +279,7 @@ class RuntimeValues:
     registration_reveals_existing: bool
     refresh_reuse_interval_seconds: int
     self_selectable_plans: tuple[str, ...]
+    rate_limits: dict[str, str]
 
 
 def definition(key: str) -> Definition:
@@ -300,11 +341,16 @@ def _typed(typed: dict[str, Value]) -> RuntimeValues:
         registration_reveals_existing=bool(typed["registration_reveals_existing"]),
         refresh_reuse_interval_seconds=_int_of(typed["refresh_reuse_interval_seconds"]),
         self_selectable_plans=tuple(_names_of(typed["self_selectable_plans"])),
+        rate_limits=_limits_of(typed["rate_limits"]),
     )
 
 
 def _names_of(value: Value) -> list[str]:
     return value if isinstance(value, list) else []
+
+
+def _limits_of(value: Value) -> dict[str, str]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int_of(value: Value) -> int:

@@ -23,12 +23,11 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from identity.config import Settings
 from identity.errors import RateLimited
-from identity.networks import Network, parse_address, parse_networks, within
 from identity.ratelimit import Budget, Limiter, Verdict
 from identity.ratelimit.callers import caller_of
 from identity.ratelimit.limiter import request_verdicts, tightest
+from identity.services import runtime_settings
 from identity.web.body_limit import refusal
 
 SEED_000_PREFIX = "/api/v1/"
@@ -59,11 +58,8 @@ def headers_for(verdict: Verdict, path: str) -> dict[str, str]:
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.exempt: tuple[Network, ...] = parse_networks(
-            settings.rate_limit_exempt, setting="IDENTITY_RATE_LIMIT_EXEMPT"
-        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = getattr(scope.get("app"), "state", None)
@@ -71,10 +67,12 @@ class RateLimitMiddleware:
         if scope["type"] != "http" or runtime is None or not runtime.settings.rate_limits_enabled:
             await self.app(scope, receive, send)
             return
-        if _exempt(scope, self.exempt):
+        limiter: Limiter = runtime.limiter
+        client = scope.get("client")
+        if limiter.exempts(client[0] if client else None):
             await self.app(scope, receive, send)
             return
-        limiter: Limiter = runtime.limiter
+        limiter.use((await runtime_settings.current(runtime.deps)).rate_limits)
         path: str = scope["path"]
         caller = await caller_of(runtime.deps, scope)
         verdicts = [await limiter.spend(category_of(scope["method"], path), caller.key)]
@@ -98,12 +96,6 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send_with_headers)
         finally:
             request_verdicts.reset(reset)
-
-
-def _exempt(scope: Scope, exempt: tuple[Network, ...]) -> bool:
-    client = scope.get("client")
-    parsed = parse_address(client[0]) if client else None
-    return parsed is not None and within(parsed, exempt)
 
 
 async def _refuse(verdict: Verdict, path: str, scope: Scope, receive: Receive, send: Send) -> None:

@@ -32,6 +32,7 @@ KEYS = [
     "registration_reveals_existing",
     "refresh_reuse_interval_seconds",
     "self_selectable_plans",
+    "rate_limits",
 ]
 REGISTER = {"email": "new@example.com", "password": "SecurePassword123!"}
 GRAPHQL_REGISTER = """
