@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -49,18 +50,35 @@ def _check_foreign_keys(connection: Connection) -> None:
         raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
 
 
+def _downgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, revision)
+
+
 async def upgrade(database: Database, revision: str = "head") -> None:
     """On SQLite foreign keys are off while migrations run: batch mode rebuilds a table by
     dropping it, and with them on that drop deletes (cascades to) every row referencing it."""
+    await _migrate(database, _upgrade, revision)
+
+
+async def downgrade(database: Database, revision: str) -> None:
+    """Back to ``revision``, with foreign keys off on SQLite as for ``upgrade``."""
+    await _migrate(database, _downgrade, revision)
+
+
+async def _migrate(
+    database: Database, step: Callable[[Connection, str], None], revision: str
+) -> None:
     if not database.is_sqlite:
         async with database.engine.begin() as connection:
-            await connection.run_sync(_upgrade, revision)
+            await connection.run_sync(step, revision)
         return
     async with database.engine.connect() as connection:
         await connection.run_sync(_sqlite_foreign_keys, False)
         try:
             async with connection.begin():
-                await connection.run_sync(_upgrade, revision)
+                await connection.run_sync(step, revision)
                 await connection.run_sync(_check_foreign_keys)
         finally:
             await connection.run_sync(_sqlite_foreign_keys, True)

@@ -31,6 +31,8 @@ class Permission(StrEnum):
     API_KEYS_MANAGE = "api_keys:manage"
     WEBHOOKS_MANAGE = "webhooks:manage"
     INVITATIONS_MANAGE = "invitations:manage"
+    LOCATIONS_READ = "locations:read"
+    LOCATIONS_WRITE = "locations:write"
 
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -55,6 +57,8 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.API_KEYS_MANAGE: "Manage API keys",
     Permission.WEBHOOKS_MANAGE: "Manage webhooks",
     Permission.INVITATIONS_MANAGE: "Invite users",
+    Permission.LOCATIONS_READ: "List and view locations and who is assigned to them",
+    Permission.LOCATIONS_WRITE: "Create, change and delete locations, assign users to them",
 }
 
 SUPERADMIN = "superadmin"

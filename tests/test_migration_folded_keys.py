@@ -9,21 +9,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
 from sqlalchemy import String, column, insert, select, table
-from sqlalchemy.engine import Connection
 
 from identity.config import Settings
 from identity.db import Database
-from identity.migrate import alembic_config, current_revision, head_revision, upgrade
+from identity.migrate import current_revision, downgrade, head_revision, upgrade
 from identity.models import User
-
-
-def _downgrade(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
-
 
 _MODEL = User.__table__.c  # type: ignore[attr-defined]
 # The users table as 0008 left it (the model's has moved on: 0011 replaced role by role_id).
@@ -64,8 +55,8 @@ async def test_keys_are_refolded_and_an_old_collision_keeps_both_accounts(
     ]
     ids = [uuid.uuid4() for _ in accounts]
     try:
+        await downgrade(database, "0008")
         async with database.engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0008")
             for number, ((email, username), user_id) in enumerate(zip(accounts, ids, strict=True)):
                 created_at = start + timedelta(minutes=number)
                 await connection.execute(

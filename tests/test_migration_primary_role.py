@@ -7,14 +7,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
 from sqlalchemy import String, column, insert, select, table
-from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from identity.config import Settings
 from identity.db import Database
-from identity.migrate import alembic_config, upgrade
+from identity.migrate import downgrade, upgrade
 from identity.models import AuthSession, Role, User, UserRole
 
 _USER = User.__table__.c  # type: ignore[attr-defined]
@@ -47,12 +45,6 @@ SESSIONS = table(
 )
 
 
-def _downgrade(connection: Connection, revision: str) -> None:
-    config = alembic_config()
-    config.attributes["connection"] = connection
-    command.downgrade(config, revision)
-
-
 async def test_role_names_become_references_and_back(settings: Settings) -> None:
     database = Database(settings)
     now = datetime(2026, 1, 1, tzinfo=UTC)
@@ -60,8 +52,8 @@ async def test_role_names_become_references_and_back(settings: Settings) -> None
     try:
         # given: the database before 0011, accounts naming their primary role, one session
         # and one extra role
+        await downgrade(database, "0010")
         async with database.engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0010")
             for number, (user_id, name) in enumerate(names.items()):
                 await connection.execute(
                     insert(USERS_0010).values(
@@ -112,8 +104,8 @@ async def test_role_names_become_references_and_back(settings: Settings) -> None
         assert [(row.user_id, row.role_id) for row in kept_roles] == [(first, admin3)]
 
         # and: downgrading writes the names back
+        await downgrade(database, "0010")
         async with database.engine.begin() as connection:
-            await connection.run_sync(_downgrade, "0010")
             rows = await connection.execute(select(USERS_0010.c.id, USERS_0010.c.role))
             assert {row[0]: row[1] for row in rows} == expected
         await upgrade(database)

@@ -3,6 +3,8 @@
 from sqlmodel import SQLModel
 
 from identity.models.audit import AuditEvent
+from identity.models.invitation import Invitation, InvitationStatus
+from identity.models.location import Location, UserLocation
 from identity.models.mail_quota import MailQuota
 from identity.models.one_time_token import OneTimeToken, TokenPurpose
 from identity.models.outbox import MailAttempt, MailStatus, OutboxMail
@@ -10,6 +12,7 @@ from identity.models.rbac import PermissionRow, Role, RolePermission, UserPermis
 from identity.models.runtime_setting import RuntimeSetting
 from identity.models.session import AuthSession, RefreshToken
 from identity.models.signing_key import SigningKey
+from identity.models.tenant import Tenant, TenantMember
 from identity.models.throttle import LoginThrottle
 from identity.models.user import User, UserStatus, set_primary_role
 
@@ -18,6 +21,9 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEvent",
     "AuthSession",
+    "Invitation",
+    "InvitationStatus",
+    "Location",
     "LoginThrottle",
     "MailAttempt",
     "MailQuota",
@@ -30,8 +36,11 @@ __all__ = [
     "RolePermission",
     "RuntimeSetting",
     "SigningKey",
+    "Tenant",
+    "TenantMember",
     "TokenPurpose",
     "User",
+    "UserLocation",
     "UserPermission",
     "UserRole",
     "UserStatus",

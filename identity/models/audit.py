@@ -24,6 +24,8 @@ class AuditEvent(SQLModel, table=True):
     resource: str | None = Field(default=None, max_length=100)
     resource_id: str | None = Field(default=None, max_length=100)
     session_id: uuid.UUID | None = Field(default=None)
+    tenant_id: uuid.UUID | None = Field(default=None, index=True)
+    """The tenant the change happened in (kept when the tenant is deleted)."""
     ip_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=1000)
     request_id: str | None = Field(default=None, max_length=128)

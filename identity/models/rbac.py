@@ -41,7 +41,15 @@ class Role(SQLModel, table=True):
     description: str | None = Field(default=None, max_length=500)
     is_active: bool = Field(default=True)
     is_system: bool = Field(default=False)
-    tenant_id: uuid.UUID | None = Field(default=None, index=True)
+    tenant_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            Uuid(),
+            ForeignKey("tenants.id", ondelete="CASCADE", name="fk_roles_tenant_id_tenants"),
+            nullable=True,
+            index=True,
+        ),
+    )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -26,6 +26,13 @@ class AuthSession(SQLModel, table=True):
     ip_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=1000)
     auth_method: str = Field(default="password", max_length=50)
+    tenant_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            Uuid(), ForeignKey("tenants.id", ondelete="SET NULL"), nullable=True, index=True
+        ),
+    )
+    """The tenant the session acts in (the token's ``tid``); None: no tenant."""
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     last_used_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

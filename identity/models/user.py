@@ -49,6 +49,18 @@ class User(SQLModel, table=True):
             index=True,
         ),
     )
+    primary_tenant_id: uuid.UUID | None = Field(
+        default=None,
+        sa_column=Column(
+            Uuid(),
+            ForeignKey(
+                "tenants.id", ondelete="SET NULL", name="fk_users_primary_tenant_id_tenants"
+            ),
+            nullable=True,
+            index=True,
+        ),
+    )
+    """Seed 004's ``organization_id``: one of the user's tenants (the first joined)."""
     role: ClassVar[str]
     """The primary role (``role_id``, a role that is somebody's primary role is not deleted)
     by name, read with the row (``PRIMARY_ROLE_NAME``); set both with ``set_primary_role``."""

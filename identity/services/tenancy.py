@@ -11,20 +11,40 @@ with that column is not). Every query of such a table goes through ``scoped`` (a
 
 Comparing with a fixed tenant is not scoping: "the global super-admin role" names a row and
 writes ``Role.tenant_id IS NULL`` itself, as it does for every caller.
+
+Where a permission reaches is the other half (``reach``): a permission held through a global
+role or a direct grant reaches every tenant; one held only through a role of the caller's
+active tenant reaches that tenant alone. Every tenant-scoped service asks ``reach`` for the
+permission it needs and filters with the answer (``Reach.rows``, ``Reach.members``) or checks
+an object with it (``Reach.covers``): another tenant's object is then not found (404),
+never forbidden, and lists and counts never see it.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Delete, Select, Update, or_
-from sqlmodel import SQLModel
+from sqlalchemy import ColumnElement, Delete, Select, Update, exists, or_, true
+from sqlmodel import SQLModel, col
 
-from identity.models import Role
+from identity.models import (
+    AuditEvent,
+    AuthSession,
+    Invitation,
+    Location,
+    Role,
+    TenantMember,
+)
+from identity.permissions import Permission
 from identity.principal import Principal
+from identity.services import authorization
+from identity.services.deps import Deps
 
-TENANT_OWNED: frozenset[type[SQLModel]] = frozenset({Role})
+TENANT_OWNED: frozenset[type[SQLModel]] = frozenset(
+    {Role, Location, Invitation, TenantMember, AuditEvent, AuthSession}
+)
 """Every model with a ``tenant_id`` column."""
 
 Scope = Principal | uuid.UUID | None
@@ -61,3 +81,49 @@ def scoped(
 ) -> Statement:
     """``statement`` restricted to the rows of ``model`` that ``scope`` may see."""
     return statement.where(in_scope(model, scope, with_global=with_global))
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Where a caller's permission reaches: every tenant (``tenant_id`` None, a permission
+    held globally) or the one tenant ``tenant_id``."""
+
+    tenant_id: uuid.UUID | None
+
+    @property
+    def everywhere(self) -> bool:
+        return self.tenant_id is None
+
+    def covers(self, tenant_id: uuid.UUID | None) -> bool:
+        """Whether an object of ``tenant_id`` (None: a global object) is within reach."""
+        return self.tenant_id is None or tenant_id == self.tenant_id
+
+    def rows(self, model: type[SQLModel]) -> ColumnElement[bool]:
+        """The rows of a tenant-owned ``model`` within reach (every row when everywhere)."""
+        if model not in TENANT_OWNED:
+            raise NotTenantOwned(f"{model.__name__} is not registered in tenancy.TENANT_OWNED")
+        if self.tenant_id is None:
+            return true()
+        column: Any = getattr(model, "tenant_id")  # noqa: B009 (any registered model)
+        condition: ColumnElement[bool] = column == self.tenant_id
+        return condition
+
+    def members(self, user_id: Any) -> ColumnElement[bool]:
+        """A condition on a user id column: the user is a member of the tenant in reach."""
+        if self.tenant_id is None:
+            return true()
+        return (
+            exists()
+            .where(
+                col(TenantMember.tenant_id) == self.tenant_id,
+                col(TenantMember.user_id) == user_id,
+            )
+            .correlate_except(TenantMember)
+        )
+
+
+async def reach(deps: Deps, principal: Principal | None, permission: Permission) -> Reach:
+    """Where ``permission`` reaches for the caller; AuthenticationRequired or PermissionDenied
+    when it reaches nowhere."""
+    await authorization.require(deps, principal, permission)
+    return Reach(None)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import Select, select
 from sqlmodel import col
 
-from identity.models import Role, User, metadata
+from identity.models import Role, Tenant, User, metadata
 from identity.principal import Principal
 from identity.services import tenancy
 from identity.services.tenancy import TENANT_OWNED, NotTenantOwned, in_scope, scoped
@@ -31,7 +31,7 @@ def test_every_table_with_a_tenant_column_is_registered() -> None:
         "identity.services.tenancy.TENANT_OWNED (and every query of it must go through "
         f"tenancy.scoped / tenancy.in_scope): {sorted(with_tenant ^ registered)}"
     )
-    assert registered == {"roles"}
+    assert {"roles", "locations", "invitations", "tenant_members", "audit_events"} <= registered
 
 
 def test_a_model_that_is_not_tenant_owned_cannot_be_scoped() -> None:
@@ -65,6 +65,9 @@ async def test_scopes_see_global_rows_their_own_or_both(
     # given: global roles (the seeded ones and "shared"), one role per tenant
     now = runtime(app).clock.now()
     async with runtime(app).database.unit_of_work() as session:
+        for tenant, slug in ((TENANT, "ours"), (OTHER, "theirs")):
+            session.add(Tenant(id=tenant, name=slug, slug=slug, created_at=now, updated_at=now))
+        await session.flush()
         for name, tenant in (("shared", None), ("ours", TENANT), ("theirs", OTHER)):
             session.add(Role(name=name, tenant_id=tenant, created_at=now, updated_at=now))
     names = select(col(Role.name))
