@@ -187,3 +187,10 @@ class PrivilegeEscalation(PermissionDenied):
 
     code = "PRIVILEGE_ESCALATION"
     default_message = "You can only grant permissions you hold yourself"
+
+
+class TenantFull(Conflict):
+    """Adding a member would take a tenant past its ``max_users``."""
+
+    code = "TENANT_FULL"
+    default_message = "The organization has no room for another member"
