@@ -28,7 +28,10 @@ def record(
     resource: str | None = None,
     resource_id: str | None = None,
     details: dict[str, Any] | None = None,
+    tenant_id: uuid.UUID | None = None,
 ) -> None:
+    """One audit row in the caller's transaction; ``tenant_id`` is the tenant the change
+    belongs to (a tenant admin's audit view holds only their tenant's rows)."""
     session.add(
         AuditEvent(
             created_at=now,
@@ -36,6 +39,7 @@ def record(
             actor_id=actor_id,
             subject_id=subject_id,
             session_id=session_id,
+            tenant_id=tenant_id,
             resource=resource,
             resource_id=resource_id,
             ip_address=meta.ip_address,
