@@ -24,6 +24,7 @@ from identity.models import (
     PermissionRow,
     Role,
     RolePermission,
+    Tenant,
     User,
     UserPermission,
     UserRole,
@@ -31,6 +32,8 @@ from identity.models import (
 )
 from identity.principal import RequestMeta
 from identity.services.held import global_role
+from identity.services.tenants.admin_role import create_admin_role, grant_admin
+from identity.services.tenants.membership import join, locked_tenant
 from identity.services.tokens import access_token, open_session
 from tests.support.app import runtime
 from tests.support.http import bearer
@@ -211,3 +214,64 @@ async def set_setting(app: FastAPI, client: httpx.AsyncClient, key: str, value: 
         f"/v1/admin/settings/{key}", json={"value": value}, headers=admin.headers
     )
     assert response.status_code == 200, response.text
+
+
+async def new_tenant(
+    app: FastAPI, slug: str | None = None, *, name: str | None = None, **fields: Any
+) -> uuid.UUID:
+    """A tenant with its ``admin`` role (as creating one over the API makes it), any other
+    column in ``fields`` (``max_users``, ``is_active``, ``allow_self_registration``...)."""
+    slug = slug or f"tenant-{next(_numbers)}"
+    now = runtime(app).clock.now()
+    async with runtime(app).database.unit_of_work() as session:
+        tenant = Tenant(name=name or slug, slug=slug, created_at=now, updated_at=now, **fields)
+        session.add(tenant)
+        await session.flush()
+        await create_admin_role(session, tenant_id=tenant.id, now=now)
+        return tenant.id
+
+
+async def add_member(app: FastAPI, tenant_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Make the account a member of the tenant (``membership.join``: room is checked, the
+    first tenant joined becomes the primary one)."""
+    now = runtime(app).clock.now()
+    async with runtime(app).database.unit_of_work() as session:
+        tenant = await locked_tenant(session, tenant_id)
+        user = await session.get(User, user_id)
+        assert user is not None
+        await join(session, tenant=tenant, user=user, now=now)
+
+
+async def tenant_token(app: FastAPI, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> str:
+    """An access token of a new session whose active tenant is ``tenant_id``."""
+    deps = runtime(app).deps
+    async with deps.database.unit_of_work() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        auth_session = open_session(
+            session, deps, user=user, meta=RequestMeta(), device_info=None, auth_method="test"
+        )
+        auth_session.tenant_id = tenant_id
+    return (await access_token(deps, user=user, auth_session=auth_session)).token
+
+
+async def tenant_member(
+    app: FastAPI, tenant_id: uuid.UUID, email: str | None = None, **fields: Any
+) -> Caller:
+    """A regular member of the tenant with a token whose active tenant it is."""
+    user_id = await add_user(app, email, **fields)
+    await add_member(app, tenant_id, user_id)
+    return Caller(user_id, await tenant_token(app, user_id, tenant_id))
+
+
+async def tenant_admin(app: FastAPI, tenant_id: uuid.UUID, email: str | None = None) -> Caller:
+    """A member of the tenant holding the tenant's ``admin`` role (primary role ``user``),
+    with a token whose active tenant it is."""
+    user_id = await add_user(app, email)
+    await add_member(app, tenant_id, user_id)
+    now = runtime(app).clock.now()
+    async with runtime(app).database.unit_of_work() as session:
+        user = await session.get(User, user_id)
+        assert user is not None
+        assert await grant_admin(session, tenant_id=tenant_id, user=user, now=now)
+    return Caller(user_id, await tenant_token(app, user_id, tenant_id))
