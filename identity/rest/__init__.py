@@ -11,6 +11,8 @@ from starlette.routing import BaseRoute
 from identity.rest import (
     auth,
     health,
+    invitations,
+    locations,
     meta,
     permissions,
     roles,
@@ -46,6 +48,8 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "roles": roles.ROUTES,
     "permissions": permissions.ROUTES,
     "settings": settings.ROUTES,
+    "locations": locations.ROUTES,
+    "invitations": invitations.ROUTES,
 }
 
 __all__ = ["ELSEWHERE", "NOT_SERVED", "TABLES", "all_rows", "routes"]
