@@ -11,7 +11,6 @@ from starlette.routing import BaseRoute
 from identity.rest import (
     auth,
     health,
-    invitations,
     locations,
     meta,
     permissions,
@@ -49,7 +48,6 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "permissions": permissions.ROUTES,
     "settings": settings.ROUTES,
     "locations": locations.ROUTES,
-    "invitations": invitations.ROUTES,
 }
 
 __all__ = ["ELSEWHERE", "NOT_SERVED", "TABLES", "all_rows", "routes"]
