@@ -11,12 +11,15 @@ from starlette.routing import BaseRoute
 from identity.rest import (
     auth,
     health,
+    invitations,
     locations,
     meta,
+    organizations,
     permissions,
     roles,
     sessions,
     settings,
+    tenants,
     user_roles,
     users,
     well_known,
@@ -47,7 +50,10 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "roles": roles.ROUTES,
     "permissions": permissions.ROUTES,
     "settings": settings.ROUTES,
+    "tenants": tenants.ROUTES,
+    "organizations": organizations.ROUTES,
     "locations": locations.ROUTES,
+    "invitations": invitations.ROUTES,
 }
 
 __all__ = ["ELSEWHERE", "NOT_SERVED", "TABLES", "all_rows", "routes"]

@@ -16,28 +16,7 @@ LATER: Final = "later"
 
 NOT_SERVED: dict[tuple[str, str], str] = {
     # Tenants, organizations, locations, invitations: issue 13
-    ("GET", "/api/v1/organizations"): TENANTS,
-    ("POST", "/api/v1/organizations"): TENANTS,
     ("GET", "/api/v1/organizations/my/info"): TENANTS,
-    ("DELETE", "/api/v1/organizations/{organization_id}"): TENANTS,
-    ("GET", "/api/v1/organizations/{organization_id}"): TENANTS,
-    ("PUT", "/api/v1/organizations/{organization_id}"): TENANTS,
-    ("GET", "/v1/invitations"): TENANTS,
-    ("POST", "/v1/invitations"): TENANTS,
-    ("POST", "/v1/invitations/public/accept"): TENANTS,
-    ("POST", "/v1/invitations/public/validate"): TENANTS,
-    ("DELETE", "/v1/invitations/{id}"): TENANTS,
-    ("GET", "/v1/invitations/{id}"): TENANTS,
-    ("POST", "/v1/invitations/{id}/resend"): TENANTS,
-    ("GET", "/v1/tenants"): TENANTS,
-    ("POST", "/v1/tenants"): TENANTS,
-    ("DELETE", "/v1/tenants/{id}"): TENANTS,
-    ("GET", "/v1/tenants/{id}"): TENANTS,
-    ("PUT", "/v1/tenants/{id}"): TENANTS,
-    ("GET", "/v1/tenants/{id}/stats"): TENANTS,
-    ("GET", "/v1/tenants/{id}/users"): TENANTS,
-    ("DELETE", "/v1/tenants/{id}/users/{userId}"): TENANTS,
-    ("POST", "/v1/tenants/{id}/users/{userId}"): TENANTS,
     # Multi-factor authentication and trusted devices: issue 14
     ("POST", "/v1/auth/login/mfa"): MFA,
     ("POST", "/v1/auth/login/mfa/backup"): MFA,
