@@ -146,6 +146,15 @@ class EventType(StrEnum):
     SETTING_UPDATED = "setting.updated", "A runtime setting was changed."
     KEY_ROTATED = "key.rotated", "A new token-signing key was added."
 
+    # Invitations
+    INVITATION_CREATED = "invitation.created", "An invitation to join a tenant was mailed."
+    INVITATION_RESENT = "invitation.resent", "An invitation was mailed again with a new token."
+    INVITATION_REVOKED = "invitation.revoked", "A pending invitation was revoked."
+    INVITATION_ACCEPTED = (
+        "invitation.accepted",
+        "An invitation was accepted: its address joined the tenant.",
+    )
+
     # Locations
     LOCATION_CREATED = "location.created", "A location was created in a tenant."
     LOCATION_UPDATED = "location.updated", "A location's fields changed."

@@ -222,3 +222,47 @@ class TenantSlugTaken(Conflict):
 
     code = "TENANT_SLUG_TAKEN"
     default_message = "An organization with this slug already exists"
+
+
+class InvitationInvalid(TokenInvalid):
+    """An invitation token that is unknown, used, revoked or expired: one answer for all four,
+    so the answer discloses nothing about which."""
+
+    code = "INVITATION_INVALID"
+    status = 404
+    default_message = "This invitation is not valid: it may have expired or been used"
+
+
+class InvitationPending(Conflict):
+    """The address already has a pending invitation to this tenant."""
+
+    code = "INVITATION_PENDING"
+    default_message = "This address already has a pending invitation"
+
+
+class InvitationNotPending(Conflict):
+    """Revoking or resending an invitation that is accepted, revoked or expired."""
+
+    code = "INVITATION_NOT_PENDING"
+    default_message = "Only a pending, unexpired invitation can be changed"
+
+
+class InvitationResendLimit(Conflict):
+    """An invitation resent too often within a day."""
+
+    code = "INVITATION_RESEND_LIMIT"
+    default_message = "This invitation was resent too often today"
+
+
+class InviteeAlreadyMember(Conflict):
+    """Inviting an address whose account already belongs to the tenant."""
+
+    code = "ALREADY_MEMBER"
+    default_message = "This address already belongs to a member of the organization"
+
+
+class InvitationSignInRequired(Conflict):
+    """Accepting for an address that has an account, without being signed in to it."""
+
+    code = "INVITATION_SIGN_IN_REQUIRED"
+    default_message = "Sign in to the account of the invited address to accept this invitation"

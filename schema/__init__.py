@@ -29,10 +29,12 @@ from schema.extensions import MaxDocumentSize, OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
+from schema.mutations.invitations import InvitationsMutations
 from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
 from schema.mutations.users import UsersMutations
 from schema.queries.health import HealthQuery
+from schema.queries.invitations import InvitationsQuery
 from schema.queries.me import MeQuery
 from schema.queries.rbac import RbacQuery
 from schema.queries.settings import SettingsQuery
@@ -40,12 +42,19 @@ from schema.queries.users import UsersQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(MeQuery, HealthQuery, RbacQuery, SettingsQuery, UsersQuery):
+class Query(MeQuery, HealthQuery, RbacQuery, SettingsQuery, UsersQuery, InvitationsQuery):
     pass
 
 
 @strawberry.type(description="Everything that changes state.")
-class Mutation(AuthMutations, EmailFlowMutations, RbacMutations, SettingsMutations, UsersMutations):
+class Mutation(
+    AuthMutations,
+    EmailFlowMutations,
+    RbacMutations,
+    SettingsMutations,
+    UsersMutations,
+    InvitationsMutations,
+):
     pass
 
 

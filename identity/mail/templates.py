@@ -130,6 +130,30 @@ TEMPLATES: dict[str, MailTemplate] = {
 }
 
 
+_INVITED = (
+    "You were invited to join an organization. Open this link to see who invited you and "
+    "to accept:"
+)
+_INVITED_NEXT = "If you do not expect an invitation, you can ignore this message."
+# No text the inviter chose (the organization's name, their name, their message): the
+# address is unproven, so the accept page shows those once the token is presented.
+TEMPLATES["invitation"] = MailTemplate(
+    subject="You are invited to join an organization",
+    text=Template(
+        f"$greeting\n\n{_INVITED}\n\n$link\n\nOr enter this code: $token\n\n"
+        f"The invitation expires in $expires_days days.\n\n{_INVITED_NEXT}\n"
+    ),
+    html=Template(
+        _HTML_PAGE.safe_substitute(
+            body=f"<p>{_INVITED}</p>\n{_BUTTON.replace('$action', 'See the invitation')}\n"
+            f"{_CODE}\n<p>The invitation expires in $expires_days days.</p>",
+            footer=_INVITED_NEXT,
+        )
+    ),
+    required=frozenset({"link", "token", "expires_days"}),
+)
+
+
 def render(template: str, context: Mapping[str, str]) -> Rendered:
     """Render one template; raises ValueError for an unknown template or a missing value."""
     found = TEMPLATES.get(template)

@@ -11,6 +11,7 @@ from starlette.routing import BaseRoute
 from identity.rest import (
     auth,
     health,
+    invitations,
     locations,
     meta,
     organizations,
@@ -52,6 +53,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "tenants": tenants.ROUTES,
     "organizations": organizations.ROUTES,
     "locations": locations.ROUTES,
+    "invitations": invitations.ROUTES,
 }
 
 __all__ = ["ELSEWHERE", "NOT_SERVED", "TABLES", "all_rows", "routes"]

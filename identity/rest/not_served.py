@@ -17,13 +17,6 @@ LATER: Final = "later"
 NOT_SERVED: dict[tuple[str, str], str] = {
     # Tenants, organizations, locations, invitations: issue 13
     ("GET", "/api/v1/organizations/my/info"): TENANTS,
-    ("GET", "/v1/invitations"): TENANTS,
-    ("POST", "/v1/invitations"): TENANTS,
-    ("POST", "/v1/invitations/public/accept"): TENANTS,
-    ("POST", "/v1/invitations/public/validate"): TENANTS,
-    ("DELETE", "/v1/invitations/{id}"): TENANTS,
-    ("GET", "/v1/invitations/{id}"): TENANTS,
-    ("POST", "/v1/invitations/{id}/resend"): TENANTS,
     # Multi-factor authentication and trusted devices: issue 14
     ("POST", "/v1/auth/login/mfa"): MFA,
     ("POST", "/v1/auth/login/mfa/backup"): MFA,
