@@ -19,8 +19,8 @@ from tests.support.invitations import (
     SUBJECT,
     VALIDATE,
     holds,
-    invite,
     invitation_row,
+    invite,
     mailed_token,
     new_account,
     one,
@@ -69,10 +69,12 @@ async def test_an_invited_address_gets_an_account_in_the_tenant_with_its_role(
     assert created["status"] == "pending"
     assert created["tenant_id"] == str(tenant_id)
     assert created["role_name"] == "engineer"
-    assert "token" not in created and "token_hash" not in created
+    assert "token" not in created
+    assert "token_hash" not in created
     mail = await mailbox.next_to(EMAIL, SUBJECT)
     assert mail.link("accept-invitation") in mail.text
-    assert "Acme" not in mail.text and "Welcome aboard" not in mail.text
+    assert "Acme" not in mail.text
+    assert "Welcome aboard" not in mail.text
     assert "7 days" in mail.text
 
     # when the token's holder looks at it
@@ -108,9 +110,11 @@ async def test_an_invited_address_gets_an_account_in_the_tenant_with_its_role(
     assert_error(await client.post(ACCEPT, json=new_account(mail.token)), 404, "INVITATION_INVALID")
     assert_error(await client.post(VALIDATE, json={"token": mail.token}), 404, "INVITATION_INVALID")
     events = [event.event_type for event in await audit_events(app)]
-    assert "invitation.created" in events and "invitation.accepted" in events
+    assert "invitation.created" in events
+    assert "invitation.accepted" in events
     row = await invitation_row(app, created["id"])
-    assert row.accepted_by is not None and str(row.accepted_by) == user_id
+    assert row.accepted_by is not None
+    assert str(row.accepted_by) == user_id
 
 
 async def test_a_signed_in_account_of_the_address_joins_without_a_new_account(
