@@ -11,7 +11,7 @@ from identity.services import invitations
 from schema.context import Context
 from schema.declare import PUBLIC, needs, query
 from schema.ids import parse_id
-from schema.types.invitations import Invitation, InvitationPreviewType
+from schema.types.invitations import Invitation, InvitationList, InvitationPreviewType
 from schema.types.pagination import check_list_arguments
 
 
@@ -29,9 +29,9 @@ class InvitationsQuery:
         tenant_id: strawberry.ID | None = None,
         offset: int = 0,
         limit: int = 50,
-    ) -> list[Invitation]:
+    ) -> InvitationList:
         check_list_arguments(offset=offset, limit=limit, max_limit=invitations.MAX_PAGE)
-        found, _ = await invitations.list_invitations(
+        found, total = await invitations.list_invitations(
             info.context.deps,
             principal=await info.context.principal(),
             status=status,
@@ -39,7 +39,7 @@ class InvitationsQuery:
             offset=offset,
             limit=limit,
         )
-        return [Invitation.from_details(one) for one in found]
+        return InvitationList(items=[Invitation.from_details(one) for one in found], total=total)
 
     @query(
         "What an invitation token opens (tenant, inviter, masked address, role, expiry). "

@@ -71,6 +71,12 @@ class Invitation:
         )
 
 
+@strawberry.type(description="A page of invitations, and how many match in all.")
+class InvitationList:
+    items: list[Invitation] = strawberry.field(description="The invitations, newest first.")
+    total: int = strawberry.field(description="How many match the filters in all.")
+
+
 @strawberry.type(
     name="InvitationPreview",
     description="What an invitation token opens, for its holder to decide.",

@@ -539,7 +539,18 @@ SETTINGS = [
     ),
 ]
 
-OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS]
+INVITATIONS = [
+    Operation(
+        (P.INVITATIONS_MANAGE,),
+        rest=(rest("GET", "/v1/invitations?status=pending&limit=5"),),
+        graphql=Graphql(
+            "{ invitations(status: PENDING, limit: 5) { total items { id status } } }",
+            "invitations",
+        ),
+    ),
+]
+
+OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS]
 
 REST_CASES = [(operation, route) for operation in OPERATIONS for route in operation.rest]
 GRAPHQL_CASES = [
