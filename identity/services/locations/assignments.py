@@ -158,7 +158,11 @@ async def assign_locations(
             )
             await session.flush()
             await ensure_primary(
-                session, tenant_id=tenant_id, user_id=user_id, primary=primary_location_id
+                session,
+                tenant_id=tenant_id,
+                user_id=user_id,
+                primary=primary_location_id,
+                otherwise=ids[0],
             )
             result = await _assignments(session, where, user_id)
             primary = next(

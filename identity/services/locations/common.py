@@ -142,21 +142,25 @@ async def ensure_primary(
     tenant_id: uuid.UUID,
     user_id: uuid.UUID,
     primary: uuid.UUID | None = None,
+    otherwise: uuid.UUID | None = None,
 ) -> None:
     """Exactly one of the user's locations in the tenant is primary (none when they have
-    none there): ``primary`` when given, else the one that was, else the earliest assigned
-    (ties by location id)."""
+    none there): ``primary`` when given, else the one that was, else ``otherwise`` (one of
+    theirs) when given, else the earliest assigned (ties by location id)."""
     in_tenant = _of_tenant(tenant_id)
     mine = col(UserLocation.user_id) == user_id
     if primary is None:
         primary = await session.scalar(
             select(col(UserLocation.location_id))
+            .where(mine, in_tenant, col(UserLocation.is_primary))
+            .order_by(col(UserLocation.assigned_at), col(UserLocation.location_id))
+            .limit(1)
+        )
+    if primary is None:
+        primary = otherwise or await session.scalar(
+            select(col(UserLocation.location_id))
             .where(mine, in_tenant)
-            .order_by(
-                col(UserLocation.is_primary).desc(),
-                col(UserLocation.assigned_at),
-                col(UserLocation.location_id),
-            )
+            .order_by(col(UserLocation.assigned_at), col(UserLocation.location_id))
             .limit(1)
         )
         if primary is None:
