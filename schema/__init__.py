@@ -32,17 +32,27 @@ from schema.mutations.email_flows import EmailFlowMutations
 from schema.mutations.invitations import InvitationsMutations
 from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
+from schema.mutations.tenants import TenantsMutations
 from schema.mutations.users import UsersMutations
 from schema.queries.health import HealthQuery
 from schema.queries.invitations import InvitationsQuery
 from schema.queries.me import MeQuery
 from schema.queries.rbac import RbacQuery
 from schema.queries.settings import SettingsQuery
+from schema.queries.tenants import TenantsQuery
 from schema.queries.users import UsersQuery
 
 
 @strawberry.type(description="Everything that can be read.")
-class Query(MeQuery, HealthQuery, RbacQuery, SettingsQuery, UsersQuery, InvitationsQuery):
+class Query(
+    MeQuery,
+    HealthQuery,
+    RbacQuery,
+    SettingsQuery,
+    UsersQuery,
+    InvitationsQuery,
+    TenantsQuery,
+):
     pass
 
 
@@ -54,6 +64,7 @@ class Mutation(
     SettingsMutations,
     UsersMutations,
     InvitationsMutations,
+    TenantsMutations,
 ):
     pass
 

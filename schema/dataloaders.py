@@ -27,6 +27,10 @@ from identity.clock import Clock
 from identity.db import Database
 from identity.models import AuthSession, PermissionRow, Role
 from identity.services import authorization, roles, sessions
+from identity.services._kit import Page
+from identity.services.tenants import members as tenant_members
+from identity.services.tenants import readers as tenant_readers
+from identity.services.tenants import stats as tenant_stats
 from schema.selection import selects
 
 K = TypeVar("K", bound=Hashable)
@@ -138,6 +142,41 @@ class HoldersByRole(RowLoader[roles.HoldersKey, roles.HoldersPage]):
             return await roles.role_holders(session, keys)
 
 
+class MembersByTenant(RowLoader[tenant_members.MembersKey, Page[tenant_members.Member]]):
+    """Pages of tenants' members (Tenant.members), every tenant of a request in two
+    statements."""
+
+    async def batch_load_fn(
+        self, keys: Sequence[tenant_members.MembersKey]
+    ) -> list[Page[tenant_members.Member]]:
+        async with self.database.read() as session:
+            return await tenant_members.member_pages(session, keys)
+
+
+class RolesByTenant(RowLoader[uuid.UUID, list[Role]]):
+    """A tenant's own roles, by name (Tenant.roles)."""
+
+    async def batch_load_fn(self, tenant_ids: Sequence[uuid.UUID]) -> list[list[Role]]:
+        async with self.database.read() as session:
+            found = await tenant_readers.roles_of_tenants(session, tenant_ids)
+        return [found[tenant_id] for tenant_id in tenant_ids]
+
+
+class StatsByTenant(RowLoader[uuid.UUID, tenant_stats.TenantStats]):
+    """A tenant's figures (Tenant.stats), every tenant of a request in five statements."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        super().__init__(database)
+        self.clock = clock
+
+    async def batch_load_fn(
+        self, tenant_ids: Sequence[uuid.UUID]
+    ) -> list[tenant_stats.TenantStats]:
+        async with self.database.read() as session:
+            found = await tenant_stats.stats_of(session, tenant_ids, now=self.clock.now())
+        return [found[tenant_id] for tenant_id in tenant_ids]
+
+
 class Loaders:
     """One set per request: caches never outlive the request that filled them."""
 
@@ -147,6 +186,9 @@ class Loaders:
         self.permissions_by_role = PermissionsByRole(database)
         self.permissions_by_user = PermissionsByUser(database)
         self.holders_by_role = HoldersByRole(database)
+        self.members_by_tenant = MembersByTenant(database)
+        self.roles_by_tenant = RolesByTenant(database)
+        self.stats_by_tenant = StatsByTenant(database, clock)
 
     async def prime_users(self, user_ids: list[uuid.UUID], node: list[Selection]) -> None:
         """Load what ``node`` (a User's selection) asks for, for every user of a page, before
