@@ -550,7 +550,36 @@ INVITATIONS = [
     ),
 ]
 
-OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS]
+TENANT_RESULT = "__typename ... on TenantPayload { tenant { slug } } ... on Error { code }"
+
+# Per-tenant operations (a tenant's id in the path) need a tenant among the World's targets;
+# until it has one, tests/rest/tenants and tests/graphql/tenants cover them.
+TENANTS = [
+    Operation(
+        (P.TENANTS_READ,),
+        rest=(
+            rest("GET", "/v1/tenants?limit=5&offset=0"),
+            rest("GET", "/api/v1/organizations?page=1&size=5&is_active=true"),
+        ),
+        graphql=Graphql("{ tenants(first: 5) { totalCount edges { node { slug } } } }", "tenants"),
+    ),
+    Operation(
+        (P.TENANTS_WRITE,),
+        rest=(
+            rest("POST", "/v1/tenants", lambda _: {"name": "Acme", "slug": "acme"}, 201),
+            rest("POST", "/api/v1/organizations", lambda _: {"name": "Acme", "slug": "acme"}, 201),
+        ),
+        graphql=Graphql(
+            'mutation { createTenant(input: {name: "Acme", slug: "acme"}) { '
+            + TENANT_RESULT
+            + " } }",
+            "createTenant",
+            typename="TenantPayload",
+        ),
+    ),
+]
+
+OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS, *TENANTS]
 
 REST_CASES = [(operation, route) for operation in OPERATIONS for route in operation.rest]
 GRAPHQL_CASES = [
