@@ -30,12 +30,14 @@ from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_r
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
 from schema.mutations.invitations import InvitationsMutations
+from schema.mutations.locations import LocationsMutations
 from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
 from schema.mutations.tenants import TenantsMutations
 from schema.mutations.users import UsersMutations
 from schema.queries.health import HealthQuery
 from schema.queries.invitations import InvitationsQuery
+from schema.queries.locations import LocationsQuery
 from schema.queries.me import MeQuery
 from schema.queries.rbac import RbacQuery
 from schema.queries.settings import SettingsQuery
@@ -51,6 +53,7 @@ class Query(
     SettingsQuery,
     UsersQuery,
     InvitationsQuery,
+    LocationsQuery,
     TenantsQuery,
 ):
     pass
@@ -64,6 +67,7 @@ class Mutation(
     SettingsMutations,
     UsersMutations,
     InvitationsMutations,
+    LocationsMutations,
     TenantsMutations,
 ):
     pass

@@ -26,8 +26,9 @@ from strawberry.types.nodes import Selection
 from identity.clock import Clock
 from identity.db import Database
 from identity.models import AuthSession, PermissionRow, Role
-from identity.services import authorization, roles, sessions
+from identity.services import authorization, locations, roles, sessions
 from identity.services._kit import Page
+from identity.services.tenancy import Reach
 from identity.services.tenants import members as tenant_members
 from identity.services.tenants import readers as tenant_readers
 from identity.services.tenants import stats as tenant_stats
@@ -142,6 +143,22 @@ class HoldersByRole(RowLoader[roles.HoldersKey, roles.HoldersPage]):
             return await roles.role_holders(session, keys)
 
 
+class LocationsByUser(RowLoader[uuid.UUID, list[locations.Assignment]]):
+    """A user's locations, primary ones first (User.locations), every user of a request in
+    one statement; ``reach`` keeps where the caller's locations:read reaches, asked once."""
+
+    def __init__(self, database: Database) -> None:
+        super().__init__(database)
+        self.reach: asyncio.Future[Reach | None] | None = None
+
+    async def batch_load_fn(
+        self, user_ids: Sequence[uuid.UUID]
+    ) -> list[list[locations.Assignment]]:
+        async with self.database.read() as session:
+            found = await locations.locations_of_users(session, user_ids)
+        return [found[user_id] for user_id in user_ids]
+
+
 class MembersByTenant(RowLoader[tenant_members.MembersKey, Page[tenant_members.Member]]):
     """Pages of tenants' members (Tenant.members), every tenant of a request in two
     statements."""
@@ -189,6 +206,7 @@ class Loaders:
         self.members_by_tenant = MembersByTenant(database)
         self.roles_by_tenant = RolesByTenant(database)
         self.stats_by_tenant = StatsByTenant(database, clock)
+        self.locations_by_user = LocationsByUser(database)
 
     async def prime_users(self, user_ids: list[uuid.UUID], node: list[Selection]) -> None:
         """Load what ``node`` (a User's selection) asks for, for every user of a page, before

@@ -17,6 +17,7 @@ from identity.services import sessions as sessions_service
 from schema.context import Context
 from schema.dataloaders import as_loaded, ready
 from schema.execution import replayable
+from schema.types.locations import AssignedLocation, locations_of
 from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Role, roles_of
 
@@ -127,6 +128,14 @@ class User:
     @replayable
     def permissions(self, info: Info[Context, None]) -> list[str] | Future[list[str]]:
         return ready(info.context.loaders.permissions_by_user, self.key, as_loaded)
+
+    @strawberry.field(
+        description="Locations the user is assigned to, primary ones first: all of them for "
+        "the user themself; for others those within the reach of your locations:read (none "
+        "without it)."
+    )
+    async def locations(self, info: Info[Context, None]) -> list[AssignedLocation]:
+        return await locations_of(info, self.key)
 
     @strawberry.field(description="Active sessions. Only the user themself sees them.")
     async def sessions(self, info: Info[Context, None]) -> list[Session]:
