@@ -160,7 +160,28 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema for ``settings``; one per process for the settings it reads (building one
+    costs about as much as a hundred requests, and nothing in it belongs to one app)."""
     settings = settings or Settings()
+    key = (
+        settings.is_production,
+        settings.graphql_max_depth,
+        settings.graphql_max_aliases,
+        settings.graphql_max_document_chars,
+        settings.graphql_max_tokens,
+        settings.graphql_max_cost,
+        settings.graphql_short_path,
+    )
+    built = _SCHEMAS.get(key)
+    if built is None:
+        built = _SCHEMAS[key] = _new_schema(settings)
+    return built
+
+
+_SCHEMAS: dict[tuple[object, ...], strawberry.Schema] = {}
+
+
+def _new_schema(settings: Settings) -> strawberry.Schema:
     return Schema(
         query=Query,
         mutation=Mutation,

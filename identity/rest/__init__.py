@@ -6,6 +6,8 @@ One module (or package) per resource, each ending with its route table
 (``identity.rest.not_served``) names the issue that brings each documented path not served yet.
 """
 
+from functools import cache
+
 from starlette.routing import BaseRoute
 
 from identity.rest import (
@@ -14,6 +16,7 @@ from identity.rest import (
     invitations,
     locations,
     meta,
+    my_organization,
     organizations,
     permissions,
     roles,
@@ -51,6 +54,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "permissions": permissions.ROUTES,
     "settings": settings.ROUTES,
     "tenants": tenants.ROUTES,
+    "my organization": my_organization.ROUTES,
     "organizations": organizations.ROUTES,
     "locations": locations.ROUTES,
     "invitations": invitations.ROUTES,
@@ -65,5 +69,14 @@ def all_rows() -> list[Row]:
 
 
 def routes() -> list[BaseRoute]:
-    """Every REST route, flat, so the app, its OpenAPI and the compat table see the same list."""
-    return [route for tag, table in TABLES.items() for route in router(table, tag=tag).routes]
+    """Every REST route, flat, so the app, its OpenAPI and the compat table see the same list.
+
+    Built once per process and shared by every app: a route holds its handler and its
+    parameters' models, nothing of one app, and building them (FastAPI derives a model per
+    parameter and documented answer) costs more than a hundred requests."""
+    return list(_built_routes())
+
+
+@cache
+def _built_routes() -> tuple[BaseRoute, ...]:
+    return tuple(route for tag, table in TABLES.items() for route in router(table, tag=tag).routes)
