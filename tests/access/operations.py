@@ -579,7 +579,21 @@ TENANTS = [
     ),
 ]
 
-OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS, *TENANTS]
+# Operations on one location need a location (so a tenant) among the World's targets, and the
+# GraphQL lists answer [] without one (the matrix wants data); until the World has them,
+# tests/rest/locations and tests/graphql/locations cover them.
+LOCATIONS = [
+    Operation(
+        (P.LOCATIONS_READ,),
+        rest=(rest("GET", "/api/v1/locations?skip=0&limit=100&search=&is_active=true"),),
+    ),
+    Operation(
+        (P.LOCATIONS_READ,),
+        rest=(rest("GET", "/api/v1/locations/user/{user}"),),
+    ),
+]
+
+OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS, *TENANTS, *LOCATIONS]
 
 REST_CASES = [(operation, route) for operation in OPERATIONS for route in operation.rest]
 GRAPHQL_CASES = [
