@@ -77,9 +77,9 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     cluster: PostgresCluster = request.getfixturevalue("postgres")
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"test_{next(_database_numbers)}"
-    cluster.sql(f"CREATE DATABASE {name} TEMPLATE {template_name}")
+    cluster.clone(name, template_name)
     yield cluster.url(name)
-    cluster.sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    cluster.drop_later(name)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import glob
 import os
 import pwd
@@ -9,7 +10,13 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+from collections.abc import Coroutine
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
+
+import asyncpg
 
 
 def _bin(name: str) -> str:
@@ -97,6 +104,21 @@ class PostgresCluster:
             capture_output=True,
         )
 
+    def clone(self, name: str, template: str) -> None:
+        """A new database copied from ``template`` (file copy: for a small database it is
+        twice as fast as the default WAL-logged copy), over one kept connection."""
+        self._admin().run(f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+
+    def drop_later(self, name: str) -> None:
+        """Drop ``name`` in the background (the next test need not wait for it)."""
+        self._admin().submit(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def _admin(self) -> _Admin:
+        admin: _Admin | None = getattr(self, "_admin_connection", None)
+        if admin is None:
+            admin = self._admin_connection = _Admin(self.dsn())
+        return admin
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
@@ -104,8 +126,46 @@ class PostgresCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
     def destroy(self) -> None:
+        admin: _Admin | None = getattr(self, "_admin_connection", None)
+        if admin is not None:
+            admin.close()
         try:
             self.stop()
         except subprocess.CalledProcessError:
             pass
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class _Admin:
+    """One connection for administrative statements, on an event loop of its own (the tests'
+    loops come and go); statements run one after another in the order given."""
+
+    def __init__(self, dsn: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._lock = asyncio.Lock()
+        self._pending: list[Future[None]] = []
+        self._connection: asyncpg.Connection = self._call(asyncpg.connect(dsn)).result()
+
+    def _call(self, coroutine: Coroutine[Any, Any, Any]) -> Future[Any]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+
+    async def _execute(self, statement: str) -> None:
+        async with self._lock:
+            await self._connection.execute(statement)
+
+    def run(self, statement: str) -> None:
+        self._call(self._execute(statement)).result()
+
+    def submit(self, statement: str) -> None:
+        self._pending = [f for f in self._pending if not f.done()]
+        self._pending.append(self._call(self._execute(statement)))
+
+    def close(self) -> None:
+        for pending in self._pending:
+            pending.result()
+        self._call(self._connection.close()).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
