@@ -170,8 +170,8 @@ def _database_url(
     cluster: PostgresCluster = request.getfixturevalue("postgres")
     template_name: str = request.getfixturevalue("postgres_template")
     name = f"contract_{uuid.uuid4().hex[:12]}"
-    cluster.sql(f"CREATE DATABASE {name} TEMPLATE {template_name}")
-    stack.callback(cluster.sql, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    cluster.clone(name, template_name)
+    stack.callback(cluster.drop_later, name)
     return cluster.url(name)
 
 
