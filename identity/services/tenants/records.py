@@ -233,7 +233,8 @@ async def update_tenant(
             for name, value in wanted.items():
                 setattr(tenant, name, value)
             new = _snapshot(tenant)
-            tenant.updated_at = now
+            if new != old:
+                tenant.updated_at = now
             ended = 0
             if old["is_active"] and not tenant.is_active:
                 ended = await end_tenant_sessions(
@@ -257,6 +258,8 @@ def _audit_update(
     now: Any,
 ) -> None:
     changed = {key for key in new if new[key] != old[key]}
+    if not changed:
+        return
     common: dict[str, Any] = {
         "now": now,
         "meta": principal.meta,
