@@ -165,6 +165,12 @@ class EventType(StrEnum):
     )
     LOCATION_USER_REMOVED = "location.user_removed", "A user was taken off a location."
 
+    # Active tenant
+    SESSION_TENANT_SWITCHED = (
+        "session.tenant_switched",
+        "A session switched the tenant it acts in (new tokens for the same session).",
+    )
+
     # Tenants
     TENANT_CREATED = "tenant.created", "A tenant was created, with its admin role."
     TENANT_UPDATED = "tenant.updated", "A tenant's fields or settings changed."

@@ -266,3 +266,11 @@ class InvitationSignInRequired(Conflict):
 
     code = "INVITATION_SIGN_IN_REQUIRED"
     default_message = "Sign in to the account of the invited address to accept this invitation"
+
+
+class SelfRegistrationClosed(PermissionDenied):
+    """Registering into a tenant that does not take self-registrations: unknown, inactive or
+    closed alike, so the answer does not tell which."""
+
+    code = "SELF_REGISTRATION_NOT_ALLOWED"
+    default_message = "This organization does not accept self-registration"

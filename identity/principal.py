@@ -19,8 +19,18 @@ class RequestMeta:
     request_id: str | None = None
 
 
-async def _none() -> frozenset[str]:
-    return frozenset()
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """What a caller holds acting in their active tenant (``permissions``: global ones plus
+    those of the tenant's roles) and the part of it held globally (``everywhere``), which
+    reaches every tenant."""
+
+    permissions: frozenset[str] = frozenset()
+    everywhere: frozenset[str] = frozenset()
+
+
+async def _none() -> Holding:
+    return Holding()
 
 
 class HeldPermissions:
@@ -34,14 +44,17 @@ class HeldPermissions:
 
     __slots__ = ("_pending", "_read")
 
-    def __init__(self, read: Callable[[], Awaitable[frozenset[str]]] = _none) -> None:
+    def __init__(self, read: Callable[[], Awaitable[Holding]] = _none) -> None:
         self._read = read
-        self._pending: asyncio.Future[frozenset[str]] | None = None
+        self._pending: asyncio.Future[Holding] | None = None
 
-    async def get(self) -> frozenset[str]:
+    async def holding(self) -> Holding:
         if self._pending is None:
             self._pending = asyncio.ensure_future(self._read())
         return await self._pending
+
+    async def get(self) -> frozenset[str]:
+        return (await self.holding()).permissions
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +64,9 @@ class Principal:
     ``user`` is the account row read together with the session check, so a request that
     only needs the caller's own account (``me``) costs one query. ``held`` gives the
     caller's permissions (``await principal.permissions()``), read once per request.
-    ``tenant_id`` is the tenant the caller acts in; None (every caller today) sees only
-    global rows (``identity.services.tenancy``).
+    ``tenant_id`` is the tenant the caller acts in: their session's active tenant, read
+    with the session on each request (never from the token alone), and None when they act
+    in no tenant or are no longer a member of it (``identity.services.tenancy``).
     """
 
     user: User

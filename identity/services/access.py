@@ -41,27 +41,37 @@ def no_escalation(
         )
 
 
+async def grants_now(
+    session: AsyncSession, principal: Principal | None, *needed: Permission
+) -> authorization.Grants:
+    """What the caller holds acting in their tenant as ``session``'s transaction sees it (and
+    which of it is held globally), if that includes each of ``needed``; PermissionDenied
+    otherwise."""
+    if principal is None:
+        raise AuthenticationRequired()
+    found = (
+        await authorization.grants(session, [principal.user_id], tenant_id=principal.tenant_id)
+    )[principal.user_id]
+    for permission in needed:
+        if permission.value not in found.permissions:
+            raise PermissionDenied(f"Requires the {permission.value} permission")
+    return found
+
+
 async def held_now(
     session: AsyncSession, principal: Principal | None, *needed: Permission
 ) -> frozenset[str]:
-    """Everything the caller holds as ``session``'s transaction sees it, if that includes
-    each of ``needed``; PermissionDenied otherwise."""
-    if principal is None:
-        raise AuthenticationRequired()
-    held = (await authorization.effective_permissions(session, [principal.user_id]))[
-        principal.user_id
-    ]
-    for permission in needed:
-        if permission.value not in held:
-            raise PermissionDenied(f"Requires the {permission.value} permission")
-    return held
+    """Everything the caller holds (acting in their tenant) as ``session``'s transaction sees
+    it, if that includes each of ``needed``; PermissionDenied otherwise."""
+    return (await grants_now(session, principal, *needed)).permissions
 
 
 async def holdings(
     session: AsyncSession, user_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, frozenset[str]]:
-    """What decides who may manage each account: its permissions, inactive roles included."""
-    found = await authorization.grants(session, user_ids, inactive_roles=True)
+    """What decides who may manage each account: its permissions, inactive roles and the
+    roles of every tenant included (an account changed in one tenant is changed in all)."""
+    found = await authorization.grants(session, user_ids, inactive_roles=True, every_tenant=True)
     return {user_id: grants.permissions for user_id, grants in found.items()}
 
 

@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.errors import Conflict, ValidationFailed
-from identity.models import Role, User, UserStatus, set_primary_role
+from identity.errors import Conflict, SelfRegistrationClosed, ValidationFailed
+from identity.models import Role, Tenant, User, UserStatus, set_primary_role
 from identity.principal import Principal, RequestMeta
 from identity.ratelimit import Budget
 from identity.services import audit, one_time, request_budgets, runtime_settings
@@ -24,6 +24,7 @@ from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import global_role
 from identity.services.password_rules import check_new_password
+from identity.services.tenants import membership
 from identity.services.text_rules import clean_text, https_url
 from identity.services.text_rules import identifier_key as identifier_key
 
@@ -233,8 +234,13 @@ async def register(
     meta: RequestMeta,
     role: str = "user",
     self_service: bool = True,
+    tenant_id: uuid.UUID | None = None,
 ) -> User:
     """A new account; ``self_service`` sign-ups are refused while registration is closed.
+
+    With ``tenant_id`` (seed 004's ``organization_id``) the account joins that tenant
+    (``membership.join``: TENANT_FULL when it has no room), which must be active and allow
+    self-registration: otherwise SELF_REGISTRATION_NOT_ALLOWED, for an unknown tenant too.
 
     Registration and the password length follow the runtime settings (administrators change
     them while the service runs), not the environment alone. A self-registered account starts
@@ -250,6 +256,9 @@ async def register(
     values = await runtime_settings.current(deps)
     if self_service and not values.registration_enabled:
         raise ValidationFailed("Registration is closed", field="email")
+    if tenant_id is not None:
+        async with deps.database.read() as session:
+            _open_to_registration(await session.get(Tenant, tenant_id))
     email = normalize_email(email)
     profile = checked_profile(profile)
     plan = profile.subscription_plan
@@ -294,8 +303,17 @@ async def register(
             await _ensure_unique(
                 session, email_key=user.email_key, username_key=user.username_key, exclude=None
             )
+            tenant = None
+            if tenant_id is not None:
+                tenant = _open_to_registration(
+                    await session.get(
+                        Tenant, tenant_id, with_for_update=True, populate_existing=True
+                    )
+                )
             session.add(user)
             await session.flush()
+            if tenant is not None:
+                await membership.join(session, tenant=tenant, user=user, now=now)
             audit.record(
                 session,
                 event_type=EventType.USER_REGISTERED,
@@ -306,6 +324,7 @@ async def register(
                 resource="users",
                 resource_id=str(user.id),
                 details={"email": email},
+                tenant_id=tenant_id,
             )
             if deps.settings.send_verification_on_register:
                 await one_time.mail_verification(session, deps, user=user, meta=meta)
@@ -317,6 +336,13 @@ async def register(
                     return _unsaved(user)
         raise Conflict("Email or username already registered", field="email") from exc
     return user
+
+
+def _open_to_registration(tenant: Tenant | None) -> Tenant:
+    """The tenant, when it takes self-registrations; one refusal whatever the reason."""
+    if tenant is None or not tenant.is_active or not tenant.allow_self_registration:
+        raise SelfRegistrationClosed()
+    return tenant
 
 
 async def _told_the_owner(

@@ -26,9 +26,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Delete, Select, Update, exists, or_, true
+from sqlalchemy import ColumnElement, Delete, Select, Update, exists, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col
 
+from identity.errors import AuthenticationRequired, PermissionDenied
 from identity.models import (
     AuditEvent,
     AuthSession,
@@ -38,8 +40,8 @@ from identity.models import (
     TenantMember,
 )
 from identity.permissions import Permission
-from identity.principal import Principal
-from identity.services import authorization
+from identity.principal import Holding, Principal
+from identity.services import access, authorization
 from identity.services.deps import Deps
 
 TENANT_OWNED: frozenset[type[SQLModel]] = frozenset(
@@ -122,8 +124,44 @@ class Reach:
         )
 
 
+async def within(session: AsyncSession, reached: Reach, user_id: uuid.UUID) -> bool:
+    """Whether the account ``user_id`` is within ``reached`` (a member of its tenant)."""
+    if reached.everywhere:
+        return True
+    found = await session.scalar(
+        select(col(TenantMember.user_id)).where(
+            col(TenantMember.tenant_id) == reached.tenant_id, col(TenantMember.user_id) == user_id
+        )
+    )
+    return found is not None
+
+
+def reach_of(holding: Holding, principal: Principal, permission: Permission) -> Reach:
+    """Where ``permission`` reaches for ``principal`` holding ``holding``: everywhere when
+    held globally, the active tenant when held through its roles alone; PermissionDenied
+    when not held."""
+    if permission.value in holding.everywhere:
+        return Reach(None)
+    if permission.value in holding.permissions and principal.tenant_id is not None:
+        return Reach(principal.tenant_id)
+    raise PermissionDenied(f"Requires the {permission.value} permission")
+
+
 async def reach(deps: Deps, principal: Principal | None, permission: Permission) -> Reach:
-    """Where ``permission`` reaches for the caller; AuthenticationRequired or PermissionDenied
-    when it reaches nowhere."""
-    await authorization.require(deps, principal, permission)
-    return Reach(None)
+    """Where ``permission`` reaches for the caller (read once per request with the caller's
+    permissions); AuthenticationRequired or PermissionDenied when it reaches nowhere."""
+    caller = await authorization.require(deps, principal, permission)
+    return reach_of(await caller.held.holding(), caller, permission)
+
+
+async def reach_now(
+    session: AsyncSession, principal: Principal | None, permission: Permission
+) -> tuple[Reach, frozenset[str]]:
+    """``reach`` as ``session``'s transaction sees the caller's permissions (after its row
+    locks), with everything the caller holds: what a write checks again before it changes
+    anything."""
+    if principal is None:
+        raise AuthenticationRequired()
+    found = await access.grants_now(session, principal, permission)
+    reached = reach_of(Holding(found.permissions, found.everywhere), principal, permission)
+    return reached, found.permissions

@@ -134,7 +134,10 @@ def open_session(
     meta: RequestMeta,
     device_info: dict[str, Any] | None,
     auth_method: str,
+    tenant_id: uuid.UUID | None = None,
 ) -> AuthSession:
+    """A new session of ``user`` acting in ``tenant_id`` (checked by the caller: a tenant
+    the user is a member of, active)."""
     now = deps.clock.now()
     check_device_info(device_info)
     device = dict(device_info or {})
@@ -145,6 +148,7 @@ def open_session(
         ip_address=meta.ip_address,
         user_agent=meta.user_agent,
         auth_method=auth_method,
+        tenant_id=tenant_id,
         created_at=now,
         last_used_at=now,
         expires_at=now + timedelta(days=deps.settings.session_ttl_days),
@@ -158,14 +162,20 @@ async def access_token(
 ) -> IssuedToken:
     """The ``permissions`` claim is informative for clients; checks read the database.
 
+    ``tid`` names the session's active tenant (absent: none). It is informative too: each
+    request reads the session's tenant, and a token whose ``tid`` differs is refused.
     A token with a ``scope`` is good for that scope only and names no permission.
     """
     key = await deps.keys.signing_key()
     claims: dict[str, Any] = {"email": user.email, "role": user.role}
+    if auth_session.tenant_id is not None:
+        claims["tid"] = str(auth_session.tenant_id)
     if user.subscription_plan:
         claims["plan"] = user.subscription_plan  # the rate limiter picks the plan budget by it
     if scope is None:
-        claims["permissions"] = sorted(await authorization.permissions_of(deps, user.id))
+        claims["permissions"] = sorted(
+            await authorization.permissions_of(deps, user.id, auth_session.tenant_id)
+        )
     else:
         claims["scope"] = scope
         claims["permissions"] = []

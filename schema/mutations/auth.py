@@ -90,6 +90,12 @@ UpdateProfileResult = Annotated[
     UserPayload | ValidationError | Conflict | InvalidCredentials | TooManyAttempts,
     strawberry.union("UpdateProfileResult", description="The updated user, or why not."),
 ]
+SwitchTenantResult = Annotated[
+    AuthPayload | NotFound,
+    strawberry.union(
+        "SwitchTenantResult", description="New tokens acting in the tenant, or why not."
+    ),
+]
 RevokeSessionResult = Annotated[
     SessionsRevoked | NotFound,
     strawberry.union("RevokeSessionResult", description="Sessions ended, or why not."),
@@ -164,6 +170,7 @@ class AuthMutations:
             password=input.password,
             meta=info.context.meta,
             device_info=device if isinstance(device, dict) else None,
+            tenant_slug=input.organization_slug,
         )
         if isinstance(pair, PasswordChangeToken):
             return PasswordChangeRequired.from_token(pair)
@@ -262,6 +269,23 @@ class AuthMutations:
             current_password=input.current_password,
         )
         return UserPayload(user=User.from_model(user))
+
+    @mutation(
+        "Make this session act in another tenant the caller is a member of (`tenantId` null: "
+        "in none) and issue its new tokens; the session's earlier tokens stop working. A "
+        "tenant the caller is not a member of (or that is inactive) is NotFound.",
+        access=SIGNED_IN,
+    )
+    async def switch_tenant(
+        self, info: Info[Context, None], tenant_id: strawberry.ID | None
+    ) -> SwitchTenantResult:
+        principal = await info.context.require_principal()
+        pair = await auth.switch_tenant(
+            info.context.deps,
+            principal=principal,
+            tenant_id=parse_id(tenant_id) if tenant_id is not None else None,
+        )
+        return AuthPayload.from_pair(pair, cookie_mode=False)
 
     @mutation("End one of the caller's sessions.", access=SIGNED_IN)
     async def revoke_session(

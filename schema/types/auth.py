@@ -95,6 +95,11 @@ class LoginInput:
         description="Browser mode: the refresh token goes in an HttpOnly cookie, "
         "with a CSRF token to echo in X-CSRF-Token.",
     )
+    organization_slug: str | None = strawberry.field(
+        default=None,
+        description="The slug of the tenant (organization) the session acts in; by default "
+        "the primary tenant. One the account is not a member of fails like a wrong password.",
+    )
 
 
 @strawberry.input(description="Rotate a refresh token.")

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
-from identity.errors import AuthenticationRequired, TokenInvalid, ValidationFailed
+from identity.errors import (
+    AuthenticationRequired,
+    SelfRegistrationClosed,
+    TokenInvalid,
+    ValidationFailed,
+)
 from identity.principal import Principal, RequestMeta
 from identity.rest.bodies import (
     ChangePasswordBody,
@@ -25,8 +31,20 @@ from identity.web.credentials import principal_from, refresh_credential
 
 
 async def register(deps: Deps, body: RegisterBody, meta: RequestMeta) -> dict[str, Any]:
+    """Seed 004's ``organization_id`` joins that tenant, when it takes self-registrations."""
+    tenant_id: uuid.UUID | None = None
+    if body.organization_id:
+        try:
+            tenant_id = uuid.UUID(body.organization_id)
+        except ValueError:
+            raise SelfRegistrationClosed() from None  # as for any tenant that is not open
     user = await accounts.register(
-        deps, email=body.email, password=body.password, profile=body.profile(), meta=meta
+        deps,
+        email=body.email,
+        password=body.password,
+        profile=body.profile(),
+        meta=meta,
+        tenant_id=tenant_id,
     )
     return user_json(user)
 
@@ -92,7 +110,12 @@ async def login(
     if not identifier:
         raise ValidationFailed("Email or username is required", field="email")
     pair = await auth.login(
-        deps, identifier=identifier, password=body.password, meta=meta, device_info=body.device_info
+        deps,
+        identifier=identifier,
+        password=body.password,
+        meta=meta,
+        device_info=body.device_info,
+        tenant_slug=body.organization_slug,
     )
     if isinstance(pair, PasswordChangeToken):
         return password_change_json(pair)

@@ -9,7 +9,9 @@ from here.
   ``identity.web.credentials``, which picks the transport);
 - ``session_end``: ``logout``, one session ended;
 - ``password``: ``check_current_password`` and ``change_password``;
-- ``status``: the account states every one of them refuses alike.
+- ``status``: the account states every one of them refuses alike;
+- ``tenant_switch``: ``switch_tenant``, the session's active tenant changed (new tokens),
+  and the tenant checked again on each refresh.
 """
 
 from identity.services.auth.access_token import authenticate
@@ -27,6 +29,7 @@ from identity.services.auth.status import (
     ensure_active,
     is_disabled,
 )
+from identity.services.auth.tenant_switch import switch_tenant
 
 __all__ = [
     "AccountPending",
@@ -41,4 +44,5 @@ __all__ = [
     "login",
     "logout",
     "refresh",
+    "switch_tenant",
 ]

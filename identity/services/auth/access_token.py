@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from functools import partial
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from sqlmodel import col
 
 from identity.errors import IdentityError, TokenExpired, TokenInvalid
-from identity.models import AuthSession, User
+from identity.models import AuthSession, Tenant, TenantMember, User
 from identity.observability.metrics import INVALID_ACCESS_TOKENS
 from identity.principal import HeldPermissions, Principal, RequestMeta
 from identity.security.tokens import token_kid, verify_access_token
@@ -18,10 +18,28 @@ from identity.services.auth.status import PasswordChangeRequired, is_disabled
 from identity.services.deps import Deps
 from identity.services.tokens import PASSWORD_CHANGE_SCOPE
 
-# Built once: constructing a statement per request costs as much as running it.
+# Built once: constructing a statement per request costs as much as running it. The
+# session's active tenant comes with it: whether that tenant is active and whether the
+# user is still a member of it (one statement, as before tenants).
+_MEMBER = (
+    exists()
+    .where(
+        col(TenantMember.tenant_id) == col(AuthSession.tenant_id),
+        col(TenantMember.user_id) == col(User.id),
+    )
+    .correlate(AuthSession, User)
+)
 _CALLER = (
-    select(User, col(AuthSession.revoked_at), col(AuthSession.expires_at))
+    select(
+        User,
+        col(AuthSession.revoked_at),
+        col(AuthSession.expires_at),
+        col(AuthSession.tenant_id),
+        col(Tenant.is_active),
+        _MEMBER.label("member"),
+    )
     .join(AuthSession, col(AuthSession.user_id) == col(User.id))
+    .outerjoin(Tenant, col(Tenant.id) == col(AuthSession.tenant_id))
     .where(col(AuthSession.id) == bindparam("session_id"), col(User.id) == bindparam("user_id"))
 )
 
@@ -65,11 +83,17 @@ async def authenticate(
         ).one_or_none()
     if row is None:
         raise _refused("session_ended", TokenInvalid("Session not found"))
-    user, revoked_at, expires_at = row
+    user, revoked_at, expires_at, tenant_id, tenant_active, member = row
     if revoked_at is not None:
         raise _refused("session_ended", TokenInvalid("Session has been revoked"))
     if expires_at <= now:
         raise _refused("session_ended", TokenExpired("Session has expired"))
+    if claims.get("tid") != (str(tenant_id) if tenant_id else None):
+        # Issued before the session switched tenant (or forged around it): the session's
+        # tenant decides, and a client must not act in one tenant believing it is in another.
+        raise _refused("tenant_changed", TokenInvalid("Token was issued for another tenant"))
+    if tenant_id is not None and not tenant_active:
+        raise _refused("tenant_inactive", TokenInvalid("Organization is deactivated"))
     if is_disabled(user, now):
         raise _refused("account_disabled", TokenInvalid("Account is disabled"))
     restricted = claims.get("scope") == PASSWORD_CHANGE_SCOPE or user.must_change_password
@@ -84,5 +108,8 @@ async def authenticate(
         token_id=str(claims.get("jti")),
         meta=meta,
         password_change_only=restricted,
-        held=HeldPermissions(partial(authorization.permissions_of, deps, user_id)),
+        tenant_id=tenant_id if member else None,
+        held=HeldPermissions(
+            partial(authorization.holding_of, deps, user_id, tenant_id if member else None)
+        ),
     )

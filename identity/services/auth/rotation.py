@@ -18,6 +18,7 @@ from identity.security.secrets import hash_token
 from identity.services import audit, request_budgets, runtime_settings
 from identity.services.accounts import get_user
 from identity.services.auth.status import PasswordChangeRequired, ensure_active
+from identity.services.auth.tenant_switch import check_session_tenant
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 from identity.services.tokens import TokenPair, add_successor, pair, successor_of
@@ -153,6 +154,7 @@ async def _rotate(
     ensure_active(user, now)
     if user.must_change_password:
         raise PasswordChangeRequired()
+    await check_session_tenant(session, auth_session)
     if not reissued:
         token.used_at = now
         add_successor(session, deps, parent=token, raw_parent=raw)

@@ -7,18 +7,19 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.audit_events import EventType
 from identity.clock import isoformat_z
 from identity.errors import AccountDisabled, AccountLocked, EmailNotVerified, InvalidCredentials
-from identity.models import AuthSession, User, UserStatus
+from identity.models import AuthSession, Tenant, TenantMember, User, UserStatus
 from identity.principal import RequestMeta
 from identity.ratelimit import Budget
 from identity.security.passwords import PasswordCheck
 from identity.services import audit, request_budgets, runtime_settings, throttle
+from identity.services._kit import UNSET, Unset
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.auth.status import ensure_active
 from identity.services.deps import Deps
@@ -47,11 +48,17 @@ async def login(
     password: str,
     meta: RequestMeta,
     device_info: dict[str, Any] | None = None,
+    tenant_slug: str | None = None,
 ) -> TokenPair | PasswordChangeToken:
     """Check a password and open a session; wrong and unknown accounts fail alike.
 
     Spends the address's login budget; refused while the address has failed too many logins
     (``request_budgets``), and slowed while the service is under attack.
+
+    The session acts in the tenant ``tenant_slug`` names (seed 004's ``organization_slug``),
+    else in the user's primary tenant when it is active, else in none. A slug that names no
+    active tenant the user is a member of fails exactly like a wrong password: the password
+    is still verified, the attempt counted, the same error raised.
 
     An account that must change its password gets a token good for that alone.
     """
@@ -64,6 +71,7 @@ async def login(
     rules = await runtime_settings.current(deps)
     async with deps.database.read() as session:
         user = await find_by_identifier(session, identifier)
+        tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
     key = throttle.login_key(identifier, user.id if user else None)
     async with deps.database.unit_of_work() as session:
         attempt = await throttle.reserve_attempt(session, key=key, now=now)
@@ -84,7 +92,7 @@ async def login(
         check = PasswordCheck(valid=False, needs_rehash=False)  # no hash: the answer waits anyway
     else:
         check = await deps.hasher.verify(user.password_hash if user else None, password)
-    if not check.valid or user is None:
+    if not check.valid or user is None or not tenant_ok:
         await _record_failure(
             deps, attempt=attempt, user=user, meta=meta, lock_until=lock_until, threshold=threshold
         )
@@ -109,6 +117,7 @@ async def login(
                 attempt=attempt,
                 meta=meta,
                 device_info=device_info,
+                tenant_id=tenant_id,
             )
     except (AccountLocked, AccountDisabled) as refusal:
         reason = "locked" if isinstance(refusal, AccountLocked) else refusal.code.lower()
@@ -117,6 +126,29 @@ async def login(
     if refresh is None:
         return await password_change_token(deps, user=user, auth_session=auth_session)
     return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
+
+
+async def _chosen_tenant(
+    session: AsyncSession, user: User | None, slug: str | None
+) -> tuple[uuid.UUID | None, bool]:
+    """The tenant a login acts in, and whether the login may go on: a ``slug`` must name an
+    active tenant ``user`` is a member of (else False, answered as a wrong password);
+    without one, the primary tenant if it is active (else none)."""
+    if user is None:
+        return None, slug is None
+    wanted = (
+        col(Tenant.slug) == slug.strip().lower()
+        if slug is not None
+        else col(Tenant.id) == user.primary_tenant_id
+    )
+    if slug is None and user.primary_tenant_id is None:
+        return None, True
+    found = await session.scalar(
+        select(col(Tenant.id))
+        .join(TenantMember, col(TenantMember.tenant_id) == col(Tenant.id))
+        .where(wanted, col(Tenant.is_active).is_(True), col(TenantMember.user_id) == user.id)
+    )
+    return found, found is not None or slug is None
 
 
 async def _log_in(
@@ -128,6 +160,7 @@ async def _log_in(
     attempt: throttle.Attempt,
     meta: RequestMeta,
     device_info: dict[str, Any] | None,
+    tenant_id: uuid.UUID | None = None,
 ) -> tuple[AuthSession, str | None, User]:
     """The session of a correct password; no refresh token while the password must change."""
     now = deps.clock.now()
@@ -139,11 +172,23 @@ async def _log_in(
     user.failed_login_attempts = 0
     if user.must_change_password:
         auth_session = await _open(
-            session, deps, user=user, meta=meta, device_info=device_info, method="password"
+            session,
+            deps,
+            user=user,
+            meta=meta,
+            device_info=device_info,
+            method="password",
+            tenant_id=tenant_id,
         )
         return auth_session, None, user
     auth_session, refresh = await begin_session(
-        session, deps, user=user, meta=meta, device_info=device_info, method="password"
+        session,
+        deps,
+        user=user,
+        meta=meta,
+        device_info=device_info,
+        method="password",
+        tenant_id=tenant_id,
     )
     return auth_session, refresh, user
 
@@ -184,10 +229,21 @@ async def begin_session(
     meta: RequestMeta,
     device_info: dict[str, Any] | None,
     method: str,
+    tenant_id: uuid.UUID | Unset | None = UNSET,
 ) -> tuple[AuthSession, str]:
-    """Open a session for a user who just proved who they are; returns it and its refresh token."""
+    """Open a session for a user who just proved who they are; returns it and its refresh
+    token. It acts in ``tenant_id`` (checked by the caller), by default in the user's
+    primary tenant when that is active."""
+    if isinstance(tenant_id, Unset):
+        tenant_id = await default_tenant(session, user)
     auth_session = await _open(
-        session, deps, user=user, meta=meta, device_info=device_info, method=method
+        session,
+        deps,
+        user=user,
+        meta=meta,
+        device_info=device_info,
+        method=method,
+        tenant_id=tenant_id,
     )
     refresh = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=None)
     return auth_session, refresh
@@ -201,12 +257,19 @@ async def _open(
     meta: RequestMeta,
     device_info: dict[str, Any] | None,
     method: str,
+    tenant_id: uuid.UUID | None,
 ) -> AuthSession:
     now = deps.clock.now()
     user.last_login = now
     user.last_login_ip = meta.ip_address
     auth_session = open_session(
-        session, deps, user=user, meta=meta, device_info=device_info, auth_method=method
+        session,
+        deps,
+        user=user,
+        meta=meta,
+        device_info=device_info,
+        auth_method=method,
+        tenant_id=tenant_id,
     )
     await session.flush()
     details: dict[str, Any] = {"method": method, "device": auth_session.device_info}
@@ -221,8 +284,14 @@ async def _open(
         subject_id=user.id,
         session_id=auth_session.id,
         details=details,
+        tenant_id=tenant_id,
     )
     return auth_session
+
+
+async def default_tenant(session: AsyncSession, user: User) -> uuid.UUID | None:
+    """The tenant a new session acts in when none is asked for: the primary one, if active."""
+    return (await _chosen_tenant(session, user, None))[0]
 
 
 def _ensure_may_log_in(user: User, now: Any) -> None:
