@@ -29,8 +29,8 @@ def user_json(user: User, *, permissions: list[str] | None = None) -> dict[str, 
         "name": user.name,
         "display_name": user.display_name,
         "organization": user.organization,
-        # Seed 004 documents it; there are no organizations yet, so no user belongs to one.
-        "organization_id": None,
+        # Seed 004's organization: the user's primary tenant.
+        "organization_id": str(user.primary_tenant_id) if user.primary_tenant_id else None,
         "subscription_plan": user.subscription_plan,
         "avatar_url": user.avatar_url,
         "role": user.role,

@@ -41,9 +41,14 @@ from identity.services.users_admin import UserQuery
 ListQuery = Annotated[ListParams, Query()]
 
 
-async def _described(deps: Deps, users: list[User]) -> list[dict[str, Any]]:
-    """Users with their effective permissions and direct grants: a fixed number of queries."""
-    grants = await users_admin.grants_of(deps, [user.id for user in users])
+async def _described(
+    deps: Deps, users: list[User], principal: Principal | None = None
+) -> list[dict[str, Any]]:
+    """Users with their effective permissions (in the caller's tenant) and direct grants: a
+    fixed number of queries."""
+    grants = await users_admin.grants_of(
+        deps, [user.id for user in users], tenant_id=principal.tenant_id if principal else None
+    )
     return [
         {
             **user_json(user, permissions=grants[user.id].ordered),
@@ -54,8 +59,8 @@ async def _described(deps: Deps, users: list[User]) -> list[dict[str, Any]]:
     ]
 
 
-async def _one(deps: Deps, user: User) -> dict[str, Any]:
-    return (await _described(deps, [user]))[0]
+async def _one(deps: Deps, user: User, principal: Principal | None = None) -> dict[str, Any]:
+    return (await _described(deps, [user], principal))[0]
 
 
 async def _page(
@@ -64,7 +69,7 @@ async def _page(
     query = params.query(admins_only=admins_only)
     page = await users_admin.list_users(deps, principal=principal, query=query)
     return {
-        "items": await _described(deps, page.users),
+        "items": await _described(deps, page.users, principal),
         "total": page.total,
         "page": page.offset // page.limit + 1,
         "size": page.limit,
@@ -82,7 +87,7 @@ async def create_user(
     body: CreateUserBody, deps: DepsDep, principal: PrincipalDep
 ) -> dict[str, Any]:
     user = await users_admin.create_user(deps, principal=principal, new=body.new_user())
-    return await _one(deps, user)
+    return await _one(deps, user, principal)
 
 
 async def bulk_actions(body: BulkBody, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
@@ -119,7 +124,7 @@ async def bulk_actions(body: BulkBody, deps: DepsDep, principal: PrincipalDep) -
 
 async def get_user(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     user = await users_admin.get_user(deps, principal=principal, user_id=user_id)
-    return await _one(deps, user)
+    return await _one(deps, user, principal)
 
 
 async def replace_user(
@@ -133,7 +138,7 @@ async def replace_user(
         replace=True,
         current_password=body.current_password,
     )
-    return await _one(deps, user)
+    return await _one(deps, user, principal)
 
 
 async def patch_user(
@@ -146,7 +151,7 @@ async def patch_user(
         changes=body.changes(),
         current_password=body.current_password,
     )
-    return await _one(deps, user)
+    return await _one(deps, user, principal)
 
 
 async def delete_user(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> None:
@@ -164,7 +169,7 @@ async def lock_user(
         reason=body.reason,
         duration_minutes=body.duration_minutes,
     )
-    described = await _one(deps, user)
+    described = await _one(deps, user, principal)
     return {
         "message": "User account locked successfully",
         "locked_until": described["locked_until"],
@@ -174,7 +179,10 @@ async def lock_user(
 
 async def unlock_user(user_id: Id, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
     user = await users_admin.unlock_user(deps, principal=principal, user_id=user_id)
-    return {"message": "User account unlocked successfully", "user": await _one(deps, user)}
+    return {
+        "message": "User account unlocked successfully",
+        "user": await _one(deps, user, principal),
+    }
 
 
 async def list_admins(params: ListQuery, deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
@@ -187,7 +195,7 @@ async def create_admin(
     user = await users_admin.create_user(
         deps, principal=principal, new=body.new_user(default_role="admin"), admin=True
     )
-    return await _one(deps, user)
+    return await _one(deps, user, principal)
 
 
 async def set_admin_permissions(
@@ -218,7 +226,7 @@ async def list_users_by_offset(
         limit=params.limit,
     )
     page = await users_admin.list_users(deps, principal=principal, query=query)
-    items = await _described(deps, page.users)
+    items = await _described(deps, page.users, principal)
     return {
         "users": items,
         "total": page.total,

@@ -39,7 +39,8 @@ class CreateUserBody(Body):
     is_verified: bool | None = None  # seed 004's name
     must_change_password: bool = False
     permissions: list[str] = Field(default_factory=list, max_length=200)
-    organization_id: str | None = None  # seed 004; there are no organizations yet
+    organization_id: uuid.UUID | None = None
+    """Seed 004: the tenant the account joins (a tenant's administrator's: theirs)."""
 
     def new_user(self, *, default_role: str = "user") -> NewUser:
         verified = self.email_verified if self.email_verified is not None else self.is_verified
@@ -56,6 +57,7 @@ class CreateUserBody(Body):
             email_verified=bool(verified),
             must_change_password=self.must_change_password,
             permissions=self.permissions,
+            tenant_id=self.organization_id,
         )
 
 

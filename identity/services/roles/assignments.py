@@ -11,33 +11,54 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.errors import LastSuperAdmin, ValidationFailed
+from identity.errors import LastSuperAdmin, NotFound, ValidationFailed
 from identity.models import Role, User, UserRole, UserStatus, set_primary_role
 from identity.permissions import USER, Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization
+from identity.services import access, audit, authorization, tenancy
 from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import global_role_named, held_pairs, holds_any, superadmin_role
-from identity.services.roles.common import _is_user_role, _roles, is_superadmin_role
+from identity.services.roles.common import _is_user_role, _roles, ensure_within, is_superadmin_role
+from identity.services.tenancy import Reach
 
 
-def held_roles_statement(user_id: uuid.UUID) -> Select[Role]:
-    """The roles a user holds (``services.held``), by name."""
+def held_roles_statement(user_id: uuid.UUID, reach: Reach | None = None) -> Select[Role]:
+    """The roles a user holds (``services.held``), by name; within ``reach``, the global
+    ones and those of the tenant reached."""
     held = held_pairs(users=lambda held_by: held_by == user_id).subquery("held")
-    return select(Role).where(col(Role.id).in_(select(held.c.role_id))).order_by(col(Role.name))
+    statement = (
+        select(Role).where(col(Role.id).in_(select(held.c.role_id))).order_by(col(Role.name))
+    )
+    if reach is not None and not reach.everywhere:
+        statement = tenancy.scoped(statement, Role, reach.tenant_id, with_global=True)
+    return statement
 
 
-async def _user(session: AsyncSession, user_id: uuid.UUID) -> User:
-    return await get_or_404(session, User, user_id, message="User not found", field="user_id")
+async def _user(session: AsyncSession, user_id: uuid.UUID, reach: Reach | None = None) -> User:
+    """The account, when within ``reach`` (a member of the tenant reached); else not found."""
+    user = await get_or_404(session, User, user_id, message="User not found", field="user_id")
+    if reach is not None and not await tenancy.within(session, reach, user.id):
+        raise NotFound("User not found", field="user_id")
+    return user
+
+
+async def _members_only(session: AsyncSession, user: User, roles: Sequence[Role]) -> None:
+    """A tenant's role is held by members of that tenant alone (it counts nowhere else)."""
+    for tenant_id in {role.tenant_id for role in roles if role.tenant_id is not None}:
+        if not await tenancy.within(session, Reach(tenant_id), user.id):
+            raise ValidationFailed(
+                "A role of a tenant is given to members of that tenant only", field="role_ids"
+            )
 
 
 async def user_roles(deps: Deps, *, principal: Principal | None, user_id: uuid.UUID) -> list[Role]:
-    """The roles a user holds, by name."""
-    await authorization.require(deps, principal, Permission.USERS_READ)
+    """The roles a user holds, by name (a tenant's administrator sees the global ones and
+    their tenant's)."""
+    reach = await tenancy.reach(deps, principal, Permission.USERS_READ)
     async with deps.database.read() as session:
-        await _user(session, user_id)
-        return list((await session.scalars(held_roles_statement(user_id))).all())
+        await _user(session, user_id, reach)
+        return list((await session.scalars(held_roles_statement(user_id, reach))).all())
 
 
 async def count_active_superadmins(session: AsyncSession) -> int:
@@ -93,9 +114,11 @@ async def assign_roles(
     caller = await authorization.require(deps, principal, Permission.USERS_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        user = await _user(session, user_id)
+        reach, caller_holds = await tenancy.reach_now(session, caller, Permission.USERS_WRITE)
+        user = await _user(session, user_id, reach)
         roles = await _roles(session, role_ids)
-        caller_holds = await access.held_now(session, caller, Permission.USERS_WRITE)
+        ensure_within(reach, roles, write=True)
+        await _members_only(session, user, roles)
         await _ensure_manageable(session, caller_holds, user)
         access.no_escalation(
             caller_holds, await _required_for(session, roles), "Assigning these roles"
@@ -116,9 +139,10 @@ async def assign_roles(
                 resource="users",
                 resource_id=str(user.id),
                 details={"roles": [role.name for role in added]},
+                tenant_id=reach.tenant_id,
             )
         await session.flush()
-        return list((await session.scalars(held_roles_statement(user.id))).all())
+        return list((await session.scalars(held_roles_statement(user.id, reach))).all())
 
 
 async def remove_roles(
@@ -135,15 +159,16 @@ async def remove_roles(
     caller = await authorization.require(deps, principal, Permission.USERS_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        user = await _user(session, user_id)
+        reach, caller_holds = await tenancy.reach_now(session, caller, Permission.USERS_WRITE)
+        user = await _user(session, user_id, reach)
         roles = await _roles(session, role_ids)
+        ensure_within(reach, roles, write=True)
         held = {role.id for role in (await session.scalars(held_roles_statement(user.id))).all()}
         removed = [role for role in roles if role.id in held]
         if any(role.id == user.role_id and _is_user_role(role) for role in removed):
             raise ValidationFailed(
                 "Every account holds the user role: it cannot be removed", field="role_ids"
             )
-        caller_holds = await access.held_now(session, caller, Permission.USERS_WRITE)
         await _ensure_manageable(session, caller_holds, user)
         access.no_escalation(
             caller_holds, await _required_for(session, removed), "Removing these roles"
@@ -183,6 +208,7 @@ async def remove_roles(
                     "old_primary_role": old_primary,
                     "new_primary_role": user.role,
                 },
+                tenant_id=reach.tenant_id,
             )
         await session.flush()
-        return list((await session.scalars(held_roles_statement(user.id))).all())
+        return list((await session.scalars(held_roles_statement(user.id, reach))).all())

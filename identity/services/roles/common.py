@@ -12,12 +12,19 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from identity.errors import Conflict, NotFound, SystemRoleProtected, ValidationFailed
+from identity.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    SystemRoleProtected,
+    ValidationFailed,
+)
 from identity.models import PermissionRow, Role, RolePermission
 from identity.permissions import SUPERADMIN, SYSTEM_ROLES, USER, Permission
 from identity.principal import Principal
-from identity.services import access, text_rules
+from identity.services import access, tenancy, text_rules
 from identity.services._kit import get_or_404
+from identity.services.tenancy import Reach
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 500
@@ -84,10 +91,35 @@ async def _ensure_name_free(
         raise Conflict(f"A role named '{name}' already exists", field="name")
 
 
-async def _role(session: AsyncSession, role_id: uuid.UUID, *, lock: bool = False) -> Role:
-    return await get_or_404(
+async def _role(
+    session: AsyncSession,
+    role_id: uuid.UUID,
+    *,
+    lock: bool = False,
+    reach: Reach | None = None,
+    write: bool = False,
+) -> Role:
+    """The role, when within ``reach``: a role of another tenant is not found; a global role
+    is read by a tenant's administrator (the roles they see) but not changed
+    (``write``)."""
+    role = await get_or_404(
         session, Role, role_id, message="Role not found", field="role_id", lock=lock
     )
+    if reach is not None:
+        ensure_within(reach, [role], write=write)
+    return role
+
+
+def ensure_within(reach: Reach, roles: Sequence[Role], *, write: bool) -> None:
+    """Roles of another tenant are not found; global ones are refused to a tenant's
+    administrator when ``write`` (changing them, or handing them out, reaches every
+    tenant)."""
+    if reach.everywhere:
+        return
+    if any(role.tenant_id is not None and role.tenant_id != reach.tenant_id for role in roles):
+        raise NotFound("Role not found", field="role_id")
+    if write and any(role.tenant_id is None for role in roles):
+        raise PermissionDenied("A tenant's administrator manages the roles of their tenant only")
 
 
 def _changeable(role: Role) -> Role:
@@ -159,7 +191,14 @@ async def _roles(session: AsyncSession, role_ids: Sequence[uuid.UUID]) -> list[R
     return sorted(rows, key=lambda row: row.name)
 
 
-async def _own(session: AsyncSession, caller: Principal, role: Role, what: str) -> None:
-    """The caller holds roles:write now and every permission ``role`` grants."""
-    held = await access.held_now(session, caller, Permission.ROLES_WRITE)
+async def _own(
+    session: AsyncSession, caller: Principal, role_id: uuid.UUID, what: str
+) -> tuple[Role, Reach, frozenset[str]]:
+    """The role, locked and changeable, when the caller holds roles:write now, reaching it,
+    and every permission it grants; with where the caller reaches and what they hold."""
+    role = await _role(session, role_id, lock=True)
+    reach, held = await tenancy.reach_now(session, caller, Permission.ROLES_WRITE)
+    ensure_within(reach, [role], write=True)
+    _changeable(role)
     access.no_escalation(held, await access.role_permission_names(session, [role.id]), what)
+    return role, reach, held

@@ -12,7 +12,7 @@ from identity.audit_events import EventType
 from identity.models import PermissionRow, RolePermission
 from identity.permissions import Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization
+from identity.services import access, audit, authorization, tenancy
 from identity.services.deps import Deps
 from identity.services.roles.common import (
     RoleDetails,
@@ -21,6 +21,7 @@ from identity.services.roles.common import (
     _own,
     _permissions,
     _role,
+    ensure_within,
     permissions_by_role,
 )
 from identity.services.roles.manage import get_role
@@ -43,8 +44,10 @@ async def grant_permissions(
     caller = await authorization.require(deps, principal, Permission.ROLES_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        role = _changeable(await _role(session, role_id, lock=True))
-        held = await access.held_now(session, caller, Permission.ROLES_WRITE)
+        role = await _role(session, role_id, lock=True)
+        reach, held = await tenancy.reach_now(session, caller, Permission.ROLES_WRITE)
+        ensure_within(reach, [role], write=True)
+        _changeable(role)
         wanted = await _permissions(session, permission_ids)
         access.no_escalation(held, (row.name for row in wanted), "Granting these permissions")
         have = {row.id for row in (await permissions_by_role(session, [role.id]))[role.id]}
@@ -61,6 +64,7 @@ async def grant_permissions(
                 resource="roles",
                 resource_id=str(role.id),
                 details={"role": role.name, "permissions": [row.name for row in added]},
+                tenant_id=role.tenant_id,
             )
         await session.flush()
         return (await _details(session, [role]))[0]
@@ -77,8 +81,7 @@ async def revoke_permissions(
     caller = await authorization.require(deps, principal, Permission.ROLES_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        role = _changeable(await _role(session, role_id, lock=True))
-        await _own(session, caller, role, "Taking permissions from this role")
+        role, _, _ = await _own(session, caller, role_id, "Taking permissions from this role")
         unwanted = await _permissions(session, permission_ids)
         have = {row.id for row in (await permissions_by_role(session, [role.id]))[role.id]}
         removed = [row for row in unwanted if row.id in have]
@@ -99,5 +102,6 @@ async def revoke_permissions(
                 resource="roles",
                 resource_id=str(role.id),
                 details={"role": role.name, "permissions": [row.name for row in removed]},
+                tenant_id=role.tenant_id,
             )
         return (await _details(session, [role]))[0]

@@ -10,18 +10,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.errors import Conflict
-from identity.models import PermissionRow, Role, RolePermission, User
+from identity.errors import Conflict, NotFound
+from identity.models import PermissionRow, Role, RolePermission, Tenant, User
 from identity.permissions import Permission
 from identity.principal import Principal
-from identity.services import access, audit, authorization, text_rules
+from identity.services import access, audit, authorization, tenancy, text_rules
 from identity.services._kit import PageRequest
 from identity.services.deps import Deps
 from identity.services.roles.common import (
     MAX_PAGE,
     RoleChanges,
     RoleDetails,
-    _changeable,
     _clean_description,
     _clean_name,
     _details,
@@ -42,9 +41,12 @@ async def list_roles(
     offset: int = 0,
     limit: int = 100,
 ) -> list[RoleDetails]:
-    """Roles by name, optionally those whose name or description holds ``search``."""
-    await authorization.require(deps, principal, Permission.ROLES_READ)
+    """Roles by name, optionally those whose name or description holds ``search``. A
+    tenant's administrator sees their tenant's roles and the global ones."""
+    reach = await tenancy.reach(deps, principal, Permission.ROLES_READ)
     statement = select(Role).order_by(col(Role.name), col(Role.id))
+    if not reach.everywhere:
+        statement = tenancy.scoped(statement, Role, reach.tenant_id, with_global=True)
     term = text_rules.search_term(search)
     if term:
         statement = statement.where(
@@ -64,9 +66,9 @@ async def list_roles(
 
 
 async def get_role(deps: Deps, *, principal: Principal | None, role_id: uuid.UUID) -> RoleDetails:
-    await authorization.require(deps, principal, Permission.ROLES_READ)
+    reach = await tenancy.reach(deps, principal, Permission.ROLES_READ)
     async with deps.database.read() as session:
-        role = await _role(session, role_id)
+        role = await _role(session, role_id, reach=reach)
         return (await _details(session, [role]))[0]
 
 
@@ -80,13 +82,21 @@ async def create_role(
     tenant_id: uuid.UUID | None = None,
     permission_ids: Sequence[uuid.UUID] = (),
 ) -> RoleDetails:
+    """A role; with ``tenant_id`` (seed 003) one of that tenant. A tenant's administrator's
+    roles are their tenant's (another tenant named is not found)."""
     caller = await authorization.require(deps, principal, Permission.ROLES_WRITE)
     name = _clean_name(name)
     description = _clean_description(description)
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
-            held = await access.held_now(session, caller, Permission.ROLES_WRITE)
+            reach, held = await tenancy.reach_now(session, caller, Permission.ROLES_WRITE)
+            if not reach.everywhere:
+                if tenant_id is not None and tenant_id != reach.tenant_id:
+                    raise NotFound("Organization not found", field="tenant_id")
+                tenant_id = reach.tenant_id
+            elif tenant_id is not None and await session.get(Tenant, tenant_id) is None:
+                raise NotFound("Organization not found", field="tenant_id")
             await _ensure_name_free(session, name, tenant_id, exclude=None)
             granted: list[PermissionRow] = []
             if permission_ids:
@@ -121,6 +131,7 @@ async def create_role(
                     "is_active": is_active,
                     "permissions": [row.name for row in granted],
                 },
+                tenant_id=tenant_id,
             )
     except IntegrityError as exc:
         raise Conflict(f"A role named '{name}' already exists", field="name") from exc
@@ -136,8 +147,7 @@ async def update_role(
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
-            role = _changeable(await _role(session, role_id, lock=True))
-            await _own(session, caller, role, "Changing this role")
+            role, _, _ = await _own(session, caller, role_id, "Changing this role")
             old = {"name": role.name, "description": role.description, "is_active": role.is_active}
             if name is not None and name != role.name:
                 await _ensure_name_free(session, name, role.tenant_id, exclude=role.id)
@@ -157,6 +167,7 @@ async def update_role(
                 resource="roles",
                 resource_id=str(role.id),
                 details={"old": old, "new": new},
+                tenant_id=role.tenant_id,
             )
             return (await _details(session, [role]))[0]
     except IntegrityError as exc:
@@ -168,8 +179,7 @@ async def delete_role(deps: Deps, *, principal: Principal | None, role_id: uuid.
     caller = await authorization.require(deps, principal, Permission.ROLES_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        role = _changeable(await _role(session, role_id, lock=True))
-        await _own(session, caller, role, "Deleting this role")
+        role, _, _ = await _own(session, caller, role_id, "Deleting this role")
         primary = await session.scalar(
             select(func.count()).select_from(User).where(col(User.role_id) == role.id)
         )
@@ -191,4 +201,5 @@ async def delete_role(deps: Deps, *, principal: Principal | None, role_id: uuid.
             resource="roles",
             resource_id=str(role.id),
             details={"name": role.name, "permissions": [row.name for row in granted[role.id]]},
+            tenant_id=role.tenant_id,
         )

@@ -19,13 +19,14 @@ from identity.clock import isoformat_z
 from identity.errors import (
     AuthenticationRequired,
     LastSuperAdmin,
+    NotFound,
     PermissionDenied,
     ValidationFailed,
 )
 from identity.models import PermissionRow, Role, TokenPurpose, User, UserStatus
 from identity.permissions import SUPERADMIN, Permission
-from identity.principal import Principal
-from identity.services import access, audit, authorization, one_time
+from identity.principal import Holding, Principal
+from identity.services import access, audit, authorization, one_time, tenancy
 from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.held import holds_any, superadmin_role
@@ -39,7 +40,7 @@ async def _authorize(deps: Deps, principal: Principal | None, *needed: Permissio
     checked or any write begins. ``_Act.begin`` checks again inside the transaction."""
     if principal is None:
         raise AuthenticationRequired()
-    held = await authorization.permissions_of(deps, principal.user_id)
+    held = await authorization.permissions_of(deps, principal.user_id, principal.tenant_id)
     for permission in needed:
         if permission.value not in held:
             raise PermissionDenied(f"Requires the {permission.value} permission")
@@ -121,12 +122,24 @@ async def _permission_ids(session: AsyncSession, names: Sequence[str]) -> dict[s
     return found
 
 
+def narrowest(
+    holding: Holding, principal: Principal, needed: Sequence[Permission]
+) -> tenancy.Reach:
+    """Where every one of ``needed`` reaches: one tenant as soon as one of them reaches no
+    further."""
+    reaches = [tenancy.reach_of(holding, principal, permission) for permission in needed]
+    return next((one for one in reaches if not one.everywhere), tenancy.Reach(None))
+
+
 @dataclass(slots=True)
 class _Act:
-    """One administrative transaction: who acts, what they hold, and what it removed.
+    """One administrative transaction: who acts, what they hold, where it reaches, and what
+    it removed.
 
     With ``apply`` false (a dry run) every check runs and nothing is changed or recorded.
-    ``reauthenticated``: the caller gave their current password for this change.
+    ``reauthenticated``: the caller gave their current password for this change. ``reach``:
+    the accounts the caller may change, every one or the members of one tenant (another
+    tenant's account is not found).
     """
 
     session: AsyncSession
@@ -137,6 +150,7 @@ class _Act:
     superadmins: dict[uuid.UUID, bool] | None = None
     removed: set[uuid.UUID] = field(default_factory=set)
     reauthenticated: bool = False
+    reach: tenancy.Reach = field(default_factory=lambda: tenancy.Reach(None))
 
     @classmethod
     async def begin(
@@ -149,8 +163,15 @@ class _Act:
         apply: bool = True,
     ) -> _Act:
         """The transaction's act, once the caller's permissions, read in it, allow it."""
-        held = await access.held_now(session, principal, *needed)
-        return cls(session, principal, held, now, apply)
+        found = await access.grants_now(session, principal, *needed)
+        reach = narrowest(Holding(found.permissions, found.everywhere), principal, needed)
+        return cls(session, principal, found.permissions, now, apply, reach=reach)
+
+    def everywhere_only(self, what: str) -> None:
+        """Refuse what only a caller reaching every tenant may do (a global role or a direct
+        grant reaches every tenant: a tenant's administrator hands out its roles alone)."""
+        if not self.reach.everywhere:
+            raise PermissionDenied(f"A tenant's administrator cannot {what}")
 
     def audit(self, event_type: EventType, user_id: uuid.UUID, details: dict[str, Any]) -> None:
         if self.apply:
@@ -165,6 +186,7 @@ class _Act:
                 resource="users",
                 resource_id=str(user_id),
                 details=details,
+                tenant_id=self.reach.tenant_id,
             )
 
     async def end_sessions(self, user: User, reason: str) -> int:
@@ -222,7 +244,12 @@ class _Act:
         self.removed.add(user.id)
 
     async def load(self, user_id: uuid.UUID) -> User:
+        """The account to change, if within reach (else not found) and manageable."""
         user = await get_or_404(self.session, User, user_id, message="User not found")
+        if not self.reach.everywhere and not await tenancy.within(
+            self.session, self.reach, user.id
+        ):
+            raise NotFound("User not found")
         self.ensure_manageable((await access.holdings(self.session, [user.id]))[user.id])
         return user
 

@@ -84,8 +84,11 @@ async def _bulk(
 ) -> list[BulkOutcome]:
     assigned: tuple[Role, frozenset[str]] | None = None
     if role is not None and action == BulkAction.ASSIGN_ROLE:
+        act.everywhere_only(f"give the global role '{role}'")
         assigned = await _role_named(act.session, role)
-    found = await act.session.scalars(select(User).where(col(User.id).in_(ids)))
+    found = await act.session.scalars(
+        select(User).where(col(User.id).in_(ids), act.reach.members(col(User.id)))
+    )
     users = {user.id: user for user in found.all()}
     targets = await access.holdings(act.session, list(users))
 

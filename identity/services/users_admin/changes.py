@@ -144,6 +144,7 @@ async def _apply_changes(act: _Act, user: User, wanted: dict[str, Any]) -> None:
         raise _wrong_current_password()  # the account changed since the caller was read
     primary: Role | None = None
     if "role" in changed:
+        act.everywhere_only(f"give the global role '{changed['role']}'")
         primary, granted = await _role_named(act.session, changed["role"])
         _no_escalation(act.held, granted, what=f"the role '{changed['role']}'", field="role")
     if changed.keys() & {"role", "status", "is_active"}:

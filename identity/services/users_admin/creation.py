@@ -6,14 +6,15 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from identity.audit_events import EventType
-from identity.errors import Conflict, ValidationFailed
-from identity.models import User, UserPermission, UserStatus, set_primary_role
+from identity.errors import Conflict, NotFound, TenantInactive, ValidationFailed
+from identity.models import Tenant, User, UserPermission, UserStatus, set_primary_role
 from identity.permissions import USER, Permission
 from identity.principal import Principal
 from identity.services import runtime_settings
 from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
+from identity.services.tenants import membership
 from identity.services.text_rules import identifier_key
 from identity.services.users_admin.act import (
     _Act,
@@ -33,6 +34,23 @@ def _initial_status(status: str | None, is_active: bool | None) -> tuple[UserSta
         return (UserStatus.ACTIVE if active else UserStatus.INACTIVE), active
     parsed = _status(status)
     return parsed, (parsed != UserStatus.INACTIVE) if is_active is None else is_active
+
+
+async def _tenant_joined(act: _Act, new: NewUser) -> Tenant | None:
+    """The tenant the new account joins, locked (``membership.join`` counts its members under
+    the lock): the one named, and for a tenant's administrator always theirs (another named
+    one is not found)."""
+    wanted = new.tenant_id
+    if not act.reach.everywhere:
+        if wanted is not None and wanted != act.reach.tenant_id:
+            raise NotFound("Organization not found", field="organization_id")
+        wanted = act.reach.tenant_id
+    if wanted is None:
+        return None
+    tenant = await membership.locked_tenant(act.session, wanted)
+    if not tenant.is_active:
+        raise TenantInactive()
+    return tenant
 
 
 async def create_user(
@@ -62,6 +80,11 @@ async def create_user(
         async with deps.database.unit_of_work() as session:
             act = await _Act.begin(session, principal, needed, now)
             held = act.held
+            if role != USER:
+                act.everywhere_only(f"give the global role '{role}'")
+            if new.permissions:
+                act.everywhere_only("grant permissions directly")
+            tenant = await _tenant_joined(act, new)
             primary, granted = await _role_named(session, role)
             _no_escalation(held, granted, what=f"the role '{role}'", field="role")
             grants = await _permission_ids(session, new.permissions)
@@ -99,6 +122,8 @@ async def create_user(
                 UserPermission(user_id=user.id, permission_id=permission_id, created_at=now)
                 for permission_id in grants.values()
             )
+            if tenant is not None:
+                await membership.join(session, tenant=tenant, user=user, now=now)
             act.audit(
                 EventType.USER_CREATED,
                 user.id,
@@ -110,6 +135,7 @@ async def create_user(
                         "status": status,
                         "is_active": is_active,
                         "permissions": sorted(grants),
+                        "tenant_id": str(tenant.id) if tenant else None,
                     }
                 },
             )

@@ -29,6 +29,7 @@ async def set_permissions(
         act = await _Act.begin(session, principal, needed, now)
         held = act.held
         user = await act.load(user_id)
+        act.everywhere_only("grant permissions directly")
         wanted = await _permission_ids(session, permissions)
         current = (await authorization.grants(session, [user.id]))[user.id].direct
         _no_escalation(

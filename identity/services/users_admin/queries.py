@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlmodel import col
 
+from identity.errors import NotFound
 from identity.models import Role, User
 from identity.permissions import USER, Permission
 from identity.principal import Principal
-from identity.services import authorization
-from identity.services._kit import PageRequest, get_or_404
+from identity.services import authorization, tenancy
+from identity.services._kit import PageRequest
 from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.held import global_role_named, holds_any
@@ -69,10 +70,13 @@ def _ordered(statement: Select[Any], query: UserQuery) -> Select[Any]:
 
 
 async def list_users(deps: Deps, *, principal: Principal | None, query: UserQuery) -> UserPage:
-    """One page and the total: two statements whatever the page size."""
-    await authorization.require(deps, principal, Permission.USERS_READ)
+    """One page and the total: two statements whatever the page size. A tenant's
+    administrator sees (and counts) the members of their tenant alone."""
+    reached = await tenancy.reach(deps, principal, Permission.USERS_READ)
     wanted = PageRequest.checked(query.offset, query.limit, max_limit=MAX_PAGE_SIZE)
     conditions = _conditions(query)
+    if not reached.everywhere:
+        conditions.append(reached.members(col(User.id)))
     counted = select(func.count()).select_from(User).where(*conditions)
     page = wanted.apply(_ordered(select(User).where(*conditions), query))
     async with deps.database.read() as session:
@@ -82,15 +86,24 @@ async def list_users(deps: Deps, *, principal: Principal | None, query: UserQuer
 
 
 async def get_user(deps: Deps, *, principal: Principal | None, user_id: uuid.UUID) -> User:
-    await authorization.require(deps, principal, Permission.USERS_READ)
+    """One account within the caller's reach; any other is not found."""
+    reached = await tenancy.reach(deps, principal, Permission.USERS_READ)
     async with deps.database.read() as session:
-        return await get_or_404(session, User, user_id, message="User not found")
+        user = await session.scalar(
+            select(User).where(col(User.id) == user_id, reached.members(col(User.id)))
+        )
+    if user is None:
+        raise NotFound("User not found")
+    return user
 
 
-async def grants_of(deps: Deps, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Grants]:
-    """Effective and direct permissions of users already read: two statements at most."""
+async def grants_of(
+    deps: Deps, user_ids: Iterable[uuid.UUID], *, tenant_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, Grants]:
+    """Effective and direct permissions of users already read, acting in ``tenant_id``:
+    one statement."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
     async with deps.database.read() as session:
-        return await authorization.grants(session, ids)
+        return await authorization.grants(session, ids, tenant_id=tenant_id)

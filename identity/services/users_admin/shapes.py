@@ -103,6 +103,9 @@ class NewUser:
     email_verified: bool = False
     must_change_password: bool = False
     permissions: Sequence[str] = ()
+    tenant_id: uuid.UUID | None = None
+    """The tenant the account joins (seed 004's ``organization_id``); a tenant's
+    administrator's new accounts join their tenant whether it is named or not."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
