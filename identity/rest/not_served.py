@@ -16,7 +16,6 @@ LATER: Final = "later"
 
 NOT_SERVED: dict[tuple[str, str], str] = {
     # Tenants, organizations, locations, invitations: issue 13
-    ("GET", "/api/v1/organizations/my/info"): TENANTS,
     # Multi-factor authentication and trusted devices: issue 14
     ("POST", "/v1/auth/login/mfa"): MFA,
     ("POST", "/v1/auth/login/mfa/backup"): MFA,

@@ -13,6 +13,7 @@ from strawberry.types import Info
 
 from identity.models import AuditEvent, AuthSession
 from identity.models import User as UserModel
+from identity.services import my_tenants
 from identity.services import sessions as sessions_service
 from schema.context import Context
 from schema.dataloaders import as_loaded, ready
@@ -20,6 +21,7 @@ from schema.execution import replayable
 from schema.types.locations import AssignedLocation, locations_of
 from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Role, roles_of
+from schema.types.tenants import Tenant
 
 MAX_HISTORY = 100
 
@@ -136,6 +138,28 @@ class User:
     )
     async def locations(self, info: Info[Context, None]) -> list[AssignedLocation]:
         return await locations_of(info, self.key)
+
+    @strawberry.field(
+        description="The tenants (organizations) the user is a member of, the earliest "
+        "joined first. Only the user themself sees them."
+    )
+    async def tenants(self, info: Info[Context, None]) -> list[Tenant]:
+        principal = await info.context.principal()
+        if principal is None or principal.user_id != self.key:
+            return []
+        found = await my_tenants.my_tenants(info.context.deps, principal=principal)
+        return [Tenant.from_details(one) for one in found]
+
+    @strawberry.field(
+        description="The tenant this session acts in (switchTenant changes it); null when "
+        "none. Only the user themself sees it."
+    )
+    async def active_tenant(self, info: Info[Context, None]) -> Tenant | None:
+        principal = await info.context.principal()
+        if principal is None or principal.user_id != self.key:
+            return None
+        found = await my_tenants.active_tenant(info.context.deps, principal=principal)
+        return Tenant.from_details(found) if found is not None else None
 
     @strawberry.field(description="Active sessions. Only the user themself sees them.")
     async def sessions(self, info: Info[Context, None]) -> list[Session]:
