@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
 
+from tests.factories import new_tenant
 from tests.support.http import assert_error, assert_fields, bearer, me_status, post_ok
 
 REGISTER = "/api/v1/auth/register"
@@ -39,6 +43,17 @@ UPDATE_ME_BODY = {
     "last_name": "Name",
     "current_password": "SecurePassword123!",
 }
+
+
+@pytest.fixture(autouse=True)
+async def test_org(app: FastAPI, client: httpx.AsyncClient) -> AsyncIterator[None]:
+    """The seed's organization: slug ``test-org``, open to self-registration; its id stands
+    for the example's ``org_uuid_here``."""
+    tenant_id = await new_tenant(app, "test-org", allow_self_registration=True)
+    REGISTER_BODY["organization_id"] = str(tenant_id)
+    yield
+    REGISTER_BODY["organization_id"] = "org_uuid_here"
+
 
 USER_FIELDS = {
     "id",
@@ -102,6 +117,7 @@ async def test_login_with_an_organization_slug_answers_tokens_and_the_user(
     assert_fields(body["user"], LOGIN_USER_FIELDS)
     assert body["token_type"] == "bearer"
     assert body["user"]["username"] == "testuser"
+    assert body["user"]["organization_id"] == REGISTER_BODY["organization_id"]
     assert await me_status(client, body["access_token"]) == 200
 
 
