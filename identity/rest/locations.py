@@ -11,11 +11,13 @@ import uuid
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from identity.models import Location
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, PrincipalDep
+from identity.rest.openapi.bodies import plain_text_pattern
 from identity.rest.params import FilterText, Id, Offset
 from identity.rest.responses.locations import (
     LocationDeletedOut,
@@ -28,22 +30,50 @@ from identity.rest.shapes import when
 from identity.services import locations
 from identity.services._kit import UNSET
 from identity.services.locations import Assignment, LocationChanges, LocationFields
+from identity.services.locations.common import LIMITS
 
 PageSize = Annotated[int, Ge(1), Le(locations.MAX_PAGE)]
 """``limit`` of locations lists: 1 to 100."""
 
 _TEXT = 1000
+CODE_PATTERN = r"^\s*[A-Za-z0-9]([A-Za-z0-9_.-]{0,48}[A-Za-z0-9])?\s*$"
+ORGANIZATION_RULE: JsonDict = {
+    "description": "Name the organization with `organization_id` (or `tenant_id`); a caller "
+    "acting in one (an organization admin) may leave both out.",
+    "anyOf": [
+        {"required": ["organization_id"], "properties": {"organization_id": {"type": "string"}}},
+        {"required": ["tenant_id"], "properties": {"tenant_id": {"type": "string"}}},
+    ],
+}
+
+
+def _text(limit: int, *, required: bool = False) -> Any:
+    """A text field as the service checks it: at most ``limit`` characters, none that
+    ``text_rules`` refuses (documented; the service refuses them with 422)."""
+    extra: JsonDict = {"pattern": plain_text_pattern()}
+    if required:
+        return Field(max_length=limit, json_schema_extra=extra)
+    return Field(None, max_length=limit, json_schema_extra=extra)
+
+
+def _code(*, required: bool) -> Any:
+    extra: JsonDict = {"pattern": CODE_PATTERN}
+    if required:
+        return Field(max_length=_TEXT, json_schema_extra=extra)
+    return Field(None, max_length=_TEXT, json_schema_extra=extra)
 
 
 class CreateLocationBody(Body):
-    name: str = Field(max_length=_TEXT)
-    code: str = Field(max_length=_TEXT)
-    description: str | None = Field(None, max_length=5000)
-    address: str | None = Field(None, max_length=_TEXT)
-    city: str | None = Field(None, max_length=_TEXT)
-    state: str | None = Field(None, max_length=_TEXT)
-    country: str | None = Field(None, max_length=_TEXT)
-    postal_code: str | None = Field(None, max_length=_TEXT)
+    model_config = ConfigDict(extra="ignore", json_schema_extra=ORGANIZATION_RULE)
+
+    name: str = Field(max_length=LIMITS["name"])
+    code: str = _code(required=True)
+    description: str | None = _text(LIMITS["description"])
+    address: str | None = _text(LIMITS["address"])
+    city: str | None = _text(LIMITS["city"])
+    state: str | None = _text(LIMITS["state"])
+    country: str | None = _text(LIMITS["country"])
+    postal_code: str | None = _text(LIMITS["postal_code"])
     is_active: bool = True
     organization_id: uuid.UUID | None = None
     tenant_id: uuid.UUID | None = None
@@ -65,14 +95,14 @@ class CreateLocationBody(Body):
 class UpdateLocationBody(Body):
     """The fields sent change (``null`` clears an optional one); the others stay."""
 
-    name: str | None = Field(None, max_length=_TEXT)
-    code: str | None = Field(None, max_length=_TEXT)
-    description: str | None = Field(None, max_length=5000)
-    address: str | None = Field(None, max_length=_TEXT)
-    city: str | None = Field(None, max_length=_TEXT)
-    state: str | None = Field(None, max_length=_TEXT)
-    country: str | None = Field(None, max_length=_TEXT)
-    postal_code: str | None = Field(None, max_length=_TEXT)
+    name: str | None = Field(None, max_length=LIMITS["name"])
+    code: str | None = _code(required=False)
+    description: str | None = _text(LIMITS["description"])
+    address: str | None = _text(LIMITS["address"])
+    city: str | None = _text(LIMITS["city"])
+    state: str | None = _text(LIMITS["state"])
+    country: str | None = _text(LIMITS["country"])
+    postal_code: str | None = _text(LIMITS["postal_code"])
     is_active: bool | None = None
 
     def changes(self) -> LocationChanges:
@@ -85,7 +115,7 @@ class UpdateLocationBody(Body):
 
 class AssignBody(Body):
     user_id: Id
-    location_ids: list[Id] = Field(max_length=locations.MAX_ASSIGN)
+    location_ids: list[Id] = Field(min_length=1, max_length=locations.MAX_ASSIGN)
     primary_location_id: Id | None = None
 
 

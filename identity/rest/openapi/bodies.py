@@ -174,7 +174,14 @@ MODEL_PROPERTY_RULES: dict[tuple[str, str], dict[str, Any]] = {
         "description": "Administrators set plans: only empty (or the plan held now) is taken.",
     },
 }
-NON_BLANK_NAMES = frozenset({("CreateRoleBody", "name"), ("UpdateRoleBody", "name")})
+NON_BLANK_NAMES = frozenset(
+    {
+        ("CreateRoleBody", "name"),
+        ("UpdateRoleBody", "name"),
+        ("CreateLocationBody", "name"),
+        ("UpdateLocationBody", "name"),
+    }
+)
 
 
 def body_models(app: FastAPI) -> set[str]:

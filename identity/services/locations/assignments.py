@@ -122,14 +122,15 @@ async def assign_locations(
         raise ValidationFailed(
             f"Name 1 to {MAX_ASSIGN} locations", field="location_ids", details={"max": MAX_ASSIGN}
         )
-    if primary_location_id is not None and primary_location_id not in ids:
-        raise ValidationFailed(
-            "primary_location_id must be one of location_ids", field="primary_location_id"
-        )
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
             locations = await _named(session, where, ids)
+            if primary_location_id is not None and primary_location_id not in ids:
+                raise ValidationFailed(
+                    "primary_location_id must be one of location_ids",
+                    field="primary_location_id",
+                )
             tenants = {row.tenant_id for row in locations}
             if len(tenants) > 1:
                 raise ValidationFailed(

@@ -33,7 +33,8 @@ async def test_bad_fields_are_refused_and_nothing_is_stored(
         )
         assert response.status_code == 422, response.text
         error = response.json()["error"]
-        assert (error["code"], error["details"]["field"]) == ("VALIDATION_ERROR", field)
+        assert error["code"] == "VALIDATION_ERROR"
+        assert field in str(error["details"]), error
     assert await stored(app) == ([], [])
 
 
