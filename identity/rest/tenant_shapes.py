@@ -9,14 +9,20 @@ from typing import Any
 
 from pydantic import Field
 
-from identity.errors import ValidationFailed
 from identity.rest.bodies import Body
 from identity.rest.shapes import when
 from identity.services._kit import UNSET
-from identity.services.tenants.common import TenantDetails
+from identity.services.tenants.common import (
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_USERS_LIMIT,
+    TenantDetails,
+)
 from identity.services.tenants.records import NewTenant, TenantChanges
 
-_TEXT = 1000
+NOT_BLANK: dict[str, Any] = {"not": {"pattern": r"^\s*$"}}
+"""A name holds more than spaces (the services trim it, and refuse it empty)."""
+SLUG_PATTERN = r"^[a-z0-9-]{3,63}$"
 
 
 class TenantSettingsBody(Body):
@@ -24,10 +30,10 @@ class TenantSettingsBody(Body):
 
 
 class CreateTenantBody(Body):
-    name: str = Field(max_length=_TEXT)
-    slug: str = Field(max_length=_TEXT)
-    description: str | None = Field(None, max_length=5000)
-    max_users: int | None = None
+    name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, json_schema_extra=NOT_BLANK)
+    slug: str = Field(pattern=SLUG_PATTERN, description="3 to 63 lower-case letters, digits, '-'.")
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_LENGTH)
+    max_users: int | None = Field(None, ge=1, le=MAX_USERS_LIMIT)
     is_active: bool = True
     settings: TenantSettingsBody | None = None
     allow_self_registration: bool | None = None
@@ -51,13 +57,15 @@ class CreateTenantBody(Body):
 
 
 class UpdateTenantBody(Body):
-    """The fields sent change (``null`` clears ``description`` or ``max_users``); the
-    others stay."""
+    """The fields sent change (``null`` clears ``description`` or ``max_users``, and leaves
+    the others as they are); the fields not sent stay."""
 
-    name: str | None = Field(None, max_length=_TEXT)
-    slug: str | None = Field(None, max_length=_TEXT)
-    description: str | None = Field(None, max_length=5000)
-    max_users: int | None = None
+    name: str | None = Field(
+        None, min_length=1, max_length=MAX_NAME_LENGTH, json_schema_extra=NOT_BLANK
+    )
+    slug: str | None = Field(None, pattern=SLUG_PATTERN)
+    description: str | None = Field(None, max_length=MAX_DESCRIPTION_LENGTH)
+    max_users: int | None = Field(None, ge=1, le=MAX_USERS_LIMIT)
     is_active: bool | None = None
     settings: TenantSettingsBody | None = None
     allow_self_registration: bool | None = None
@@ -69,7 +77,7 @@ class UpdateTenantBody(Body):
             sent["allow_self_registration"] = settings.allow_self_registration
         for required in ("name", "slug", "is_active", "allow_self_registration"):
             if required in sent and sent[required] is None:
-                raise ValidationFailed(f"{required} cannot be null", field=required)
+                del sent[required]  # null for a field that cannot be empty: left as it is
         return TenantChanges(
             name=sent.get("name", UNSET),
             slug=sent.get("slug", UNSET),

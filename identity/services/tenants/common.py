@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from identity.errors import AuthenticationRequired, NotFound, ValidationFailed
+from identity.errors import AuthenticationRequired, NotFound, PermissionDenied, ValidationFailed
 from identity.models import AuthSession, Tenant, TenantMember
 from identity.permissions import Permission
 from identity.principal import Principal
@@ -134,3 +134,17 @@ async def reached(
     if principal is None:
         raise AuthenticationRequired()
     return principal, await tenancy.reach(deps, principal, permission)
+
+
+async def reached_record(
+    deps: Deps, principal: Principal | None, permission: Permission, tenant_id: uuid.UUID
+) -> tuple[Principal, Reach]:
+    """``reached`` for one tenant's record: a caller acting in a tenant without
+    ``permission`` is told another tenant is not found (404) before being refused their own
+    (403), so the answer never tells whether another tenant exists."""
+    try:
+        return await reached(deps, principal, permission)
+    except PermissionDenied:
+        if principal is not None and principal.tenant_id not in (None, tenant_id):
+            raise NotFound(NOT_FOUND, field="tenant_id") from None
+        raise

@@ -43,6 +43,7 @@ from identity.services.held import global_role
 from identity.services.tenants.admin_role import create_admin_role, grant_admin
 from identity.services.tenants.common import (
     MAX_PAGE,
+    NOT_FOUND,
     TenantDetails,
     check_max_users,
     clean_description,
@@ -51,6 +52,7 @@ from identity.services.tenants.common import (
     details_of,
     end_tenant_sessions,
     reached,
+    reached_record,
     tenant_in_reach,
 )
 from identity.services.tenants.membership import join
@@ -170,7 +172,7 @@ async def create_tenant(
 async def get_tenant(
     deps: Deps, *, principal: Principal | None, tenant_id: uuid.UUID
 ) -> TenantDetails:
-    reach = await tenancy.reach(deps, principal, Permission.TENANTS_READ)
+    _, reach = await reached_record(deps, principal, Permission.TENANTS_READ, tenant_id)
     async with deps.database.read() as session:
         tenant = await tenant_in_reach(session, reach, tenant_id)
         return (await details_of(session, [tenant]))[0]
@@ -211,7 +213,7 @@ async def update_tenant(
     """Change a tenant. Lowering ``max_users`` below the member count is allowed: nobody is
     removed, and nobody joins until the tenant is under the limit again. Deactivating ends
     the sessions acting in the tenant at once; reactivating does not bring them back."""
-    principal, reach = await reached(deps, principal, Permission.TENANTS_WRITE)
+    principal, reach = await reached_record(deps, principal, Permission.TENANTS_WRITE, tenant_id)
     wanted = given(changes)
     if STRUCTURAL & wanted.keys():
         _everywhere(reach, "Changing " + ", ".join(sorted(STRUCTURAL & wanted.keys())))
@@ -300,7 +302,9 @@ async def delete_tenant(deps: Deps, *, principal: Principal | None, tenant_id: u
     its locations (and their assignments), its invitations; the sessions acting in it end.
     Accounts stay: a member whose primary tenant it was gets their earliest other tenant (or
     none), one whose primary role was a role of the tenant gets the ``user`` role."""
-    principal, reach = await reached(deps, principal, Permission.TENANTS_WRITE)
+    principal, reach = await reached_record(deps, principal, Permission.TENANTS_WRITE, tenant_id)
+    if not reach.covers(tenant_id):
+        raise NotFound(NOT_FOUND, field="tenant_id")
     _everywhere(reach, "Deleting an organization")
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:

@@ -34,7 +34,7 @@ from identity.models import (
 from identity.permissions import Permission
 from identity.principal import Principal
 from identity.services.deps import Deps
-from identity.services.tenants.common import reached, tenant_in_reach
+from identity.services.tenants.common import reached_record, tenant_in_reach
 
 LOGIN_WINDOW = timedelta(days=30)
 
@@ -119,7 +119,7 @@ async def stats_of(
 async def tenant_stats(
     deps: Deps, *, principal: Principal | None, tenant_id: uuid.UUID
 ) -> TenantStats:
-    _, reach = await reached(deps, principal, Permission.TENANTS_READ)
+    _, reach = await reached_record(deps, principal, Permission.TENANTS_READ, tenant_id)
     async with deps.database.read() as session:
         tenant = await tenant_in_reach(session, reach, tenant_id)
         return (await stats_of(session, [tenant.id], now=deps.clock.now()))[tenant.id]

@@ -1,6 +1,7 @@
 """A tenant admin (a member holding the tenant's admin role) manages their own tenant's
 members and nothing of another tenant: its ids answer 404 and nothing changes. The tenant
-records themselves are the installation's (tenants:*). SQLite and PostgreSQL."""
+records themselves are the installation's (tenants:*): their own is refused (403), another
+tenant's is not found (404). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -99,12 +100,22 @@ async def test_tenant_records_are_the_installations(
         ("PUT", f"/v1/tenants/{w.a}"),
         ("DELETE", f"/v1/tenants/{w.a}"),
         ("GET", f"/v1/tenants/{w.a}/stats"),
-        ("DELETE", f"/api/v1/organizations/{w.b}"),
     ]:
         response = await client.request(
             method, path, json={"name": "Mine", "slug": "mine"}, headers=headers
         )
         assert_error(response, 403, "PERMISSION_DENIED")
+    # Another tenant's record: not found before forbidden, so its existence is not told.
+    for method, path in [
+        ("GET", f"/v1/tenants/{w.b}"),
+        ("PUT", f"/v1/tenants/{w.b}"),
+        ("DELETE", f"/v1/tenants/{w.b}"),
+        ("GET", f"/v1/tenants/{w.b}/stats"),
+        ("DELETE", f"/api/v1/organizations/{w.b}"),
+        ("GET", f"/api/v1/organizations/{uuid.uuid4()}"),
+    ]:
+        response = await client.request(method, path, json={"name": "Mine"}, headers=headers)
+        assert_error(response, 404, "RESOURCE_NOT_FOUND")
 
 
 async def _tenant_role_member(app: FastAPI, tenant: uuid.UUID, permissions: list[str]) -> Caller:
