@@ -27,23 +27,17 @@ class LocationsQuery:
         info: Info[Context, None],
         search: str | None = None,
         is_active: bool | None = None,
-        tenant_id: strawberry.ID | None = None,
         offset: int = 0,
         limit: int = 100,
     ) -> list[Location]:
         check_list_arguments(
             offset=offset, limit=limit, max_limit=locations.MAX_PAGE, texts={"search": search}
         )
-        try:
-            tenant = parse_id(tenant_id, field="tenantId") if tenant_id else None
-        except NotFound:
-            return []
         found = await locations.list_locations(
             info.context.deps,
             principal=await info.context.principal(),
             search=search,
             is_active=is_active,
-            tenant_id=tenant,
             offset=offset,
             limit=limit,
         )
