@@ -80,6 +80,11 @@ STORED_NAMES = {
     "user.unlocked",
     "user.updated",
     "users.bulk_action",
+    # Invitations
+    "invitation.accepted",
+    "invitation.created",
+    "invitation.resent",
+    "invitation.revoked",
 }
 
 

@@ -37,7 +37,7 @@ class CreateInvitationBody(Body):
     tenant_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
     role_id: uuid.UUID | None = None
-    message: str | None = Field(None, max_length=5000)
+    message: str | None = Field(None, max_length=invitations.MAX_MESSAGE_LENGTH)
     expires_in_days: int | None = Field(None, ge=1, le=invitations.MAX_DAYS)
 
 

@@ -4,6 +4,7 @@ person accepts with the mailed token. See ``manage`` and ``public``."""
 from identity.services.invitations.common import (
     DEFAULT_DAYS,
     MAX_DAYS,
+    MAX_MESSAGE_LENGTH,
     MAX_TOKEN_LENGTH,
     RESENDS_PER_DAY,
     InvitationDetails,
@@ -28,6 +29,7 @@ from identity.services.invitations.public import (
 __all__ = [
     "DEFAULT_DAYS",
     "MAX_DAYS",
+    "MAX_MESSAGE_LENGTH",
     "MAX_PAGE",
     "MAX_TOKEN_LENGTH",
     "RESENDS_PER_DAY",
