@@ -21,6 +21,7 @@ from schema.types.tenants import (
     TenantMemberPayload,
     TenantPayload,
     UpdateTenantInput,
+    record_access,
 )
 from schema.types.user import User
 
@@ -89,7 +90,7 @@ class TenantsMutations:
     @mutation(
         "Change a tenant (held in one tenant only: its name and description); isActive false "
         "ends the sessions acting in it at once.",
-        access=needs(Permission.TENANTS_WRITE),
+        access=record_access(Permission.TENANTS_WRITE),
     )
     async def update_tenant(
         self, info: Info[Context, None], id: strawberry.ID, input: UpdateTenantInput
@@ -105,7 +106,7 @@ class TenantsMutations:
     @mutation(
         "Delete a tenant with its memberships, roles, locations and invitations, ending the "
         "sessions acting in it; accounts remain. Needs tenants:write in every tenant.",
-        access=needs(Permission.TENANTS_WRITE),
+        access=record_access(Permission.TENANTS_WRITE),
     )
     async def delete_tenant(
         self, info: Info[Context, None], id: strawberry.ID

@@ -14,7 +14,7 @@ from schema.context import Context
 from schema.declare import needs, query
 from schema.ids import parse_id
 from schema.types.pagination import check_list_arguments, decode_cursor, graphql_error
-from schema.types.tenants import Tenant, TenantConnection, TenantFilter
+from schema.types.tenants import Tenant, TenantConnection, TenantFilter, record_access
 
 
 @strawberry.type
@@ -65,7 +65,7 @@ class TenantsQuery:
 
     @query(
         "One tenant by id; null when there is none or it is out of your reach.",
-        access=needs(Permission.TENANTS_READ),
+        access=record_access(Permission.TENANTS_READ),
     )
     async def tenant(self, info: Info[Context, None], id: strawberry.ID) -> Tenant | None:
         try:

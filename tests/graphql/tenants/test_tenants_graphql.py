@@ -131,11 +131,19 @@ async def test_a_tenant_admin_reaches_their_tenant_only(
         for document, field in ((ADD, "addTenantMember"), (REMOVE, "removeTenantMember")):
             body = await gql(client, document, variables, token=admin.token)
             assert outcome(body, field) == "RESOURCE_NOT_FOUND", (document, variables, body)
+    # Tenant records are the installation's: their own refused, another's not found.
     for document, field in ((LIST, "tenants"), (ONE, "tenant")):
         body = await gql(client, document, {"first": 5, "id": str(a)}, token=admin.token)
         assert outcome(body, field) == "PERMISSION_DENIED", body
-    deleted = await gql(client, DELETE, {"id": str(b)}, token=admin.token)
-    assert outcome(deleted, "deleteTenant") == "PERMISSION_DENIED"
+    own = await gql(client, UPDATE, {"id": str(a), "input": {"name": "x"}}, token=admin.token)
+    assert outcome(own, "updateTenant") == "PERMISSION_DENIED"
+    assert await gql_field(client, ONE, {"id": str(b)}, token=admin.token) is None
+    for document, field, variables in (
+        (DELETE, "deleteTenant", {"id": str(b)}),
+        (UPDATE, "updateTenant", {"id": str(b), "input": {"name": "x"}}),
+    ):
+        body = await gql(client, document, variables, token=admin.token)
+        assert outcome(body, field) == "RESOURCE_NOT_FOUND", body
 
     async with runtime(app).database.read() as session:
         after = (
