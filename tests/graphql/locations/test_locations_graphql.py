@@ -10,7 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.rest.locations.places import assign, new_location, places, stored
-from tests.support.graphql import gql, gql_field
+from tests.support.graphql import gql, gql_field, outcome
 
 LOCATION = "id tenantId name code city isActive"
 CREATE = (
@@ -92,6 +92,13 @@ async def test_every_field(app: FastAPI, client: httpx.AsyncClient) -> None:
     assert _held(assigned) == [("MAIN-001", True), ("SECOND", False)]
     seen = await gql_field(client, USER_LOCATIONS, {"id": member}, token=token)
     assert _held(seen) == [("MAIN-001", True), ("SECOND", False)]
+    listed_for = await gql_field(
+        client,
+        "query($id: ID!) { userLocations(userId: $id) { isPrimary location { code } } }",
+        {"id": member},
+        token=token,
+    )
+    assert _held({"locations": listed_for}) == [("MAIN-001", True), ("SECOND", False)]
 
     removed = await gql_field(
         client, REMOVE, {"user": member, "location": location["id"]}, token=token
@@ -154,3 +161,15 @@ async def test_a_user_sees_their_own_locations(app: FastAPI, client: httpx.Async
     )
 
     assert _held(me) == [("HOME", True)]
+
+
+async def test_members_and_strangers_are_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
+    world = await places(app)
+    variables = {"input": {"name": "Main Office", "code": "MAIN"}}
+
+    member = await gql(client, CREATE, variables, token=world.a.member.token)
+    anonymous = await gql(client, CREATE, variables)
+
+    assert outcome(member, "createLocation") == "PERMISSION_DENIED"
+    assert outcome(anonymous, "createLocation") == "AUTHENTICATION_REQUIRED"
+    assert await stored(app) == ([], [])
