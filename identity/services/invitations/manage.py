@@ -57,6 +57,7 @@ from identity.services.text_rules import identifier_key, optional_text
 
 MAX_PAGE = 100
 NOT_FOUND = "Invitation not found"
+MANAGE = Permission.INVITATIONS_MANAGE
 
 
 def _expiry_days(value: int | None) -> int:
@@ -85,16 +86,14 @@ def _tenant_for(
 
 
 async def _role_of_tenant(
-    session: AsyncSession, principal: Principal, role_id: uuid.UUID, tenant_id: uuid.UUID
+    session: AsyncSession, held: frozenset[str], role_id: uuid.UUID, tenant_id: uuid.UUID
 ) -> Role:
     """A role of the tenant the caller could hand out themself (no escalation)."""
     role = await session.get(Role, role_id)
     if role is None or role.tenant_id != tenant_id:
         raise NotFound("Role not found", field="role_id")
     granted = await access.role_permission_names(session, [role.id])
-    access.no_escalation(
-        await principal.permissions(), granted, "Inviting with this role", field="role_id"
-    )
+    access.no_escalation(held, granted, "Inviting with this role", field="role_id")
     return role
 
 
@@ -110,7 +109,7 @@ async def create_invitation(
 ) -> tuple[InvitationDetails, str]:
     """Store an invitation and queue its mail; returns it and its raw token (for the mail and
     tests only: no answer shows it)."""
-    reach = await tenancy.reach(deps, principal, Permission.INVITATIONS_MANAGE)
+    reach = await tenancy.reach(deps, principal, MANAGE)
     assert principal is not None  # noqa: S101 (reach refused anonymous callers)
     await request_budgets.charge_mailing(deps, Budget.INVITATION, principal.meta)
     address = normalize_email(email)
@@ -123,11 +122,12 @@ async def create_invitation(
     try:
         async with deps.database.unit_of_work() as session:
             tenant = await session.get(Tenant, target)
-            if tenant is None:
+            reach, held = await tenancy.reach_now(session, principal, MANAGE)
+            if tenant is None or not reach.covers(target):
                 raise NotFound("Organization not found", field="tenant_id")
             if not tenant.is_active:
                 raise TenantInactive()
-            role = await _role_of_tenant(session, principal, role_id, target) if role_id else None
+            role = await _role_of_tenant(session, held, role_id, target) if role_id else None
             account = await find_by_email(session, address)
             if account is not None and await is_member(session, target, account.id):
                 raise InviteeAlreadyMember(field="email")
@@ -204,7 +204,7 @@ async def list_invitations(
     limit: int = 50,
 ) -> tuple[list[InvitationDetails], int]:
     """The invitations within reach, newest first, and how many match in all."""
-    reach = await tenancy.reach(deps, principal, Permission.INVITATIONS_MANAGE)
+    reach = await tenancy.reach(deps, principal, MANAGE)
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise ValidationFailed(f"limit must be 1 to {MAX_PAGE}", field="limit")
     now = deps.clock.now()
@@ -231,7 +231,7 @@ async def list_invitations(
 async def get_invitation(
     deps: Deps, *, principal: Principal | None, invitation_id: uuid.UUID
 ) -> InvitationDetails:
-    reach = await tenancy.reach(deps, principal, Permission.INVITATIONS_MANAGE)
+    reach = await tenancy.reach(deps, principal, MANAGE)
     now = deps.clock.now()
     async with deps.database.read() as session:
         found = await details_of(session, invitation_id, now)
@@ -241,12 +241,17 @@ async def get_invitation(
 
 
 async def _locked_in_reach(
-    session: AsyncSession, reach: tenancy.Reach, invitation_id: uuid.UUID
+    session: AsyncSession, principal: Principal, reach: tenancy.Reach, invitation_id: uuid.UUID
 ) -> Invitation:
+    """The invitation, locked, if the caller's permission reaches it as this transaction
+    sees the permission (after the lock); NotFound otherwise."""
     invitation = await session.get(
         Invitation, invitation_id, with_for_update=True, populate_existing=True
     )
     if invitation is None or not reach.covers(invitation.tenant_id):
+        raise NotFound(NOT_FOUND)
+    now_reach, _ = await tenancy.reach_now(session, principal, MANAGE)
+    if not now_reach.covers(invitation.tenant_id):
         raise NotFound(NOT_FOUND)
     return invitation
 
@@ -255,11 +260,11 @@ async def revoke_invitation(
     deps: Deps, *, principal: Principal | None, invitation_id: uuid.UUID
 ) -> InvitationDetails:
     """Revoke a pending invitation: its token stops working at once."""
-    reach = await tenancy.reach(deps, principal, Permission.INVITATIONS_MANAGE)
+    reach = await tenancy.reach(deps, principal, MANAGE)
     assert principal is not None  # noqa: S101 (reach refused anonymous callers)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        invitation = await _locked_in_reach(session, reach, invitation_id)
+        invitation = await _locked_in_reach(session, principal, reach, invitation_id)
         if status_at(invitation, now) is not InvitationStatus.PENDING:
             raise InvitationNotPending(
                 "Only a pending invitation can be revoked",
@@ -292,13 +297,13 @@ async def resend_invitation(
     validity restarted: as many days from now as it was first given. At most
     ``RESENDS_PER_DAY`` resends of one invitation in any 24 hours (409
     ``INVITATION_RESEND_LIMIT``)."""
-    reach = await tenancy.reach(deps, principal, Permission.INVITATIONS_MANAGE)
+    reach = await tenancy.reach(deps, principal, MANAGE)
     assert principal is not None  # noqa: S101 (reach refused anonymous callers)
     await request_budgets.charge_mailing(deps, Budget.INVITATION, principal.meta)
     now = deps.clock.now()
     raw, digest = new_secret()
     async with deps.database.unit_of_work() as session:
-        invitation = await _locked_in_reach(session, reach, invitation_id)
+        invitation = await _locked_in_reach(session, principal, reach, invitation_id)
         if status_at(invitation, now) is not InvitationStatus.PENDING:
             raise InvitationNotPending(
                 "Only a pending, unexpired invitation can be resent",
