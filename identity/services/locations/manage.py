@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from identity.audit_events import EventType
 from identity.errors import LocationCodeTaken, NotFound, TenantRequired
-from identity.models import Location, Tenant, UserLocation
+from identity.models import Location, Tenant, TenantMember, UserLocation
 from identity.permissions import Permission
 from identity.principal import Principal
 from identity.services import audit, text_rules
@@ -243,10 +243,27 @@ async def delete_location(
     deps: Deps, *, principal: Principal | None, location_id: uuid.UUID
 ) -> None:
     """Delete a location and its assignments; a user whose primary location it was gets
-    their earliest assigned remaining location of that tenant as primary."""
+    their earliest assigned remaining location of that tenant as primary.
+
+    The memberships of the users assigned to it are locked first, then the location, the
+    order assignments take them in (membership, then the location's key), so a parallel
+    assignment of one of them waits and then sees the location gone."""
     caller, where = await reach(deps, principal, Permission.LOCATIONS_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
+        location = await location_within(session, where, location_id)
+        holders = await session.scalars(
+            select(col(UserLocation.user_id)).where(col(UserLocation.location_id) == location.id)
+        )
+        await session.execute(
+            select(col(TenantMember.user_id))
+            .where(
+                col(TenantMember.tenant_id) == location.tenant_id,
+                col(TenantMember.user_id).in_(sorted(holders.all())),
+            )
+            .order_by(col(TenantMember.user_id))
+            .with_for_update()
+        )
         location = await location_within(session, where, location_id, lock=True)
         rows = await session.execute(
             select(col(UserLocation.user_id), col(UserLocation.is_primary)).where(

@@ -198,3 +198,28 @@ async def test_lists_filter_search_and_page(app: FastAPI, client: httpx.AsyncCli
     assert too_many.status_code == 422
     member = await client.get("/api/v1/locations", headers=world.a.member.headers)
     assert member.status_code == 403
+
+
+async def test_deleting_a_primary_location_beside_an_assignment_leaves_one_primary(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    world = await places(app)
+    admin, member = world.a.admin, world.a.member
+    doomed, other, third = [
+        (await new_location(client, admin, code))["id"] for code in ("DOOMED", "OTHER", "THIRD")
+    ]
+    await assign(client, admin, member.id, [doomed, other], doomed)
+
+    deleted, assigned = await asyncio.gather(
+        client.delete(f"/api/v1/locations/{doomed}", headers=admin.headers),
+        client.post(
+            "/api/v1/locations/assign",
+            json={"user_id": str(member.id), "location_ids": [third]},
+            headers=admin.headers,
+        ),
+    )
+
+    assert (deleted.status_code, assigned.status_code) == (200, 200), assigned.text
+    _, assignments = await stored(app)
+    assert sorted(row[1] for row in assignments) == sorted([other, third])
+    assert sum(1 for row in assignments if row[2]) == 1
