@@ -85,6 +85,13 @@ STORED_NAMES = {
     "invitation.created",
     "invitation.resent",
     "invitation.revoked",
+    # Tenants
+    "tenant.created",
+    "tenant.deactivated",
+    "tenant.deleted",
+    "tenant.member_added",
+    "tenant.member_removed",
+    "tenant.updated",
 }
 
 
