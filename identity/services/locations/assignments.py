@@ -39,6 +39,7 @@ from identity.services.locations.common import (
     location_within,
     locked_membership,
     reach,
+    reach_now,
 )
 from identity.services.tenancy import Reach
 
@@ -125,6 +126,7 @@ async def assign_locations(
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
+            where = await reach_now(session, caller)
             locations = await _named(session, where, ids)
             if primary_location_id is not None and primary_location_id not in ids:
                 raise ValidationFailed(
@@ -208,6 +210,7 @@ async def remove_user_location(
     caller, where = await reach(deps, principal, Permission.LOCATIONS_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
+        where = await reach_now(session, caller)
         location = await location_within(session, where, location_id)
         await _visible_user(session, where, user_id)
         await locked_membership(session, location.tenant_id, user_id)

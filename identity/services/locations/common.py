@@ -79,6 +79,13 @@ async def reach(
     return principal, await tenancy.reach(deps, principal, permission)
 
 
+async def reach_now(session: AsyncSession, caller: Principal) -> Reach:
+    """Where the caller's locations:write reaches as the write's transaction sees it: every
+    write checks again before it changes anything (a permission revoked meanwhile)."""
+    found, _ = await tenancy.reach_now(session, caller, Permission.LOCATIONS_WRITE)
+    return found
+
+
 def clean_name(value: str) -> str:
     stripped = value.strip()
     if not stripped:

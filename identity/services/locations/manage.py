@@ -26,6 +26,7 @@ from identity.services.locations.common import (
     ensure_primary,
     location_within,
     reach,
+    reach_now,
 )
 
 RESOURCE = "locations"
@@ -139,6 +140,8 @@ async def create_location(
     now = deps.clock.now()
     try:
         async with deps.database.unit_of_work() as session:
+            if not (await reach_now(session, caller)).covers(owner):
+                raise NotFound("Organization not found", field="organization_id")
             if await session.get(Tenant, owner) is None:
                 raise NotFound("Organization not found", field="organization_id")
             taken = await session.scalar(
@@ -207,6 +210,7 @@ async def update_location(
     code = cleaned.get("code")
     try:
         async with deps.database.unit_of_work() as session:
+            where = await reach_now(session, caller)
             location = await location_within(session, where, location_id, lock=True)
             old = snapshot(location)
             if code is not None and code != location.code:
@@ -251,6 +255,7 @@ async def delete_location(
     caller, where = await reach(deps, principal, Permission.LOCATIONS_WRITE)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
+        where = await reach_now(session, caller)
         location = await location_within(session, where, location_id)
         holders = await session.scalars(
             select(col(UserLocation.user_id)).where(col(UserLocation.location_id) == location.id)
