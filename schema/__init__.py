@@ -25,7 +25,7 @@ from identity.config import Settings
 from identity.errors import IdentityError, RateLimited
 from schema.cost import OperationCost
 from schema.execution import execution_context_class
-from schema.extensions import MaxDocumentSize, OperationMetrics
+from schema.extensions import MaxDirectives, MaxDocumentSize, OperationMetrics
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
@@ -96,6 +96,7 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     extensions: list[Callable[[], SchemaExtension]] = [
         partial(MaxDocumentSize, max_chars=settings.graphql_max_document_chars),
         partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
+        MaxDirectives,
         partial(AddValidationRules, _validation_rules(settings)),
         partial(ParserCache, maxsize=1024),
         partial(ValidationCache, maxsize=1024),
