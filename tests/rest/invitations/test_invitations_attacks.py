@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
-from identity.models import Invitation, Tenant, TenantMember, User
+from identity.models import Invitation, PermissionRow, RolePermission, Tenant, TenantMember, User
 from tests.factories import (
     Caller,
     add_user,
@@ -377,3 +377,25 @@ async def test_a_caller_of_no_tenant_must_name_one(app: FastAPI, client: httpx.A
         422,
         "TENANT_REQUIRED",
     )
+
+
+async def test_inviting_with_a_role_beyond_the_inviters_permissions_is_escalation(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    tenant_id = await new_tenant(app)
+    admin = await tenant_admin(app, tenant_id)
+    mighty = await tenant_role(app, tenant_id, "mighty")
+    async with runtime(app).database.unit_of_work() as session:
+        granted = await session.scalar(
+            select(col(PermissionRow.id)).where(col(PermissionRow.name) == "settings:write")
+        )
+        assert granted is not None
+        session.add(RolePermission(role_id=mighty, permission_id=granted))
+
+    answer = await client.post(
+        LIST, json={"email": EMAIL, "role_id": str(mighty)}, headers=admin.headers
+    )
+
+    error = assert_error(answer, 403, "PRIVILEGE_ESCALATION")
+    assert error["details"]["permissions"] == ["settings:write"]
+    assert await count(app, select(func.count()).select_from(Invitation)) == 0
