@@ -27,8 +27,9 @@ SEED_004 = {
     "password": "SecurePassword123!",
     "first_name": "Test",
     "last_name": "User",
-    "organization_id": "org_uuid_here",
 }
+"""Seed 004's example without its ``organization_id`` placeholder: registering into an
+organization is tests/rest/auth/test_seed_004_api_v1.py's and test_register_into_tenant.py's."""
 # Each register route with its seed's own example body.
 REGISTRATIONS = [
     pytest.param("/auth/register", SEED_001, id="seed 001"),

@@ -7,13 +7,11 @@ super-admin token for permissions. Placeholders of the examples (``{role_id}``,
 
 from __future__ import annotations
 
-import uuid
-
 import httpx
 from fastapi import FastAPI
 
 from identity.permissions import Permission
-from tests.factories import add_user, caller, new_role, super_admin
+from tests.factories import add_user, caller, new_role, new_tenant, super_admin
 from tests.support.http import assert_fields
 from tests.support.rows import permission_id
 
@@ -24,7 +22,7 @@ PERMISSION_FIELDS = {"id", "name", "resource", "action", "description"}
 async def test_seed_003_create_role(app: FastAPI, client: httpx.AsyncClient) -> None:
     # given
     admin = await caller(app, role="admin")
-    tenant = str(uuid.uuid4())
+    tenant = str(await new_tenant(app))
 
     # when
     response = await client.post(

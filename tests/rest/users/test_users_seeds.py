@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 from fastapi import FastAPI
 
-from tests.factories import PASSWORD, add_user, root
+from tests.factories import PASSWORD, add_user, new_tenant, root
 from tests.support.app import runtime
 from tests.support.audit import audit_events
 from tests.support.clocks import minutes_from
@@ -428,19 +428,21 @@ async def test_004_list_with_skip_limit_and_is_active(
 
 async def test_004_create_user_with_username(app: FastAPI, client: httpx.AsyncClient) -> None:
     _, token = await root(app)
+    organization = await new_tenant(app)  # the example's org_uuid_here
     body = {
         "email": "newuser@example.com",
         "username": "newuser",
         "password": "SecurePassword123!",
         "first_name": "New",
         "last_name": "User",
-        "organization_id": "org_uuid_here",
+        "organization_id": str(organization),
     }
 
     response = await client.post("/api/v1/users", json=body, headers=bearer(token))
 
     assert response.status_code == 201, response.text
     assert (response.json()["username"], response.json()["first_name"]) == ("newuser", "New")
+    assert response.json()["organization_id"] == str(organization)
 
 
 async def test_004_update_user(app: FastAPI, client: httpx.AsyncClient) -> None:
