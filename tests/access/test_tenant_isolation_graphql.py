@@ -139,13 +139,13 @@ UNAIMED: dict[str, str] = {
             "verifyEmail requestPasswordReset resetPassword requestMagicLink verifyMagicLink "
             "requestEmailChange confirmEmailChange"
         ).split(),
-        "the caller's own account and sessions (switchTenant: tests/graphql/tenancy)",
+        "the caller's own account and sessions (switchTenant: tests/graphql/me)",
     ),
     **dict.fromkeys(
         "createPermission updatePermission deletePermission updateSetting".split(),
         "global: the permission catalogue and runtime settings (not held by a tenant admin)",
     ),
-    "createUser": "creates in the caller's tenant (tests/graphql/tenancy, tests/rest/users)",
+    "createUser": "creates in the caller's tenant (tests/graphql/me, tests/rest/users)",
     "createAdminUser": "creates a global administrator: refused to a tenant admin",
     "bulkUserAction": "one outcome per account: B's answer not found (REST matrix, same service)",
     "setUserPermissions": "direct grants: needs permissions:write everywhere (403 for anyone)",
