@@ -12,11 +12,13 @@ import uuid
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import Field
+from pydantic import ConfigDict, Field
+from pydantic.config import JsonDict
 
 from identity.models import InvitationStatus
 from identity.rest.bodies import EMAIL_FORMAT, Body
 from identity.rest.deps import DepsDep, MetaDep, OptionalPrincipalDep, PrincipalDep
+from identity.rest.openapi.bodies import plain_text_pattern
 from identity.rest.params import Id, Offset
 from identity.rest.responses.invitations import (
     InvitationAcceptedOut,
@@ -32,12 +34,28 @@ from identity.services.invitations import InvitationDetails
 PageSize = Annotated[int, Ge(1), Le(invitations.MAX_PAGE)]
 
 
+TENANT_RULE: JsonDict = {
+    "description": "Name the tenant with `tenant_id` (or `organization_id`); a caller acting "
+    "in one (a tenant admin) may leave both out (else 422 TENANT_REQUIRED).",
+    "anyOf": [
+        {"required": ["tenant_id"], "properties": {"tenant_id": {"type": "string"}}},
+        {"required": ["organization_id"], "properties": {"organization_id": {"type": "string"}}},
+    ],
+}
+
+
 class CreateInvitationBody(Body):
+    model_config = ConfigDict(extra="ignore", json_schema_extra=TENANT_RULE)
+
     email: str = Field(max_length=320, json_schema_extra=EMAIL_FORMAT)
     tenant_id: uuid.UUID | None = None
     organization_id: uuid.UUID | None = None
     role_id: uuid.UUID | None = None
-    message: str | None = Field(None, max_length=invitations.MAX_MESSAGE_LENGTH)
+    message: str | None = Field(
+        None,
+        max_length=invitations.MAX_MESSAGE_LENGTH,
+        json_schema_extra={"pattern": plain_text_pattern()},
+    )
     expires_in_days: int | None = Field(None, ge=1, le=invitations.MAX_DAYS)
 
 
