@@ -86,6 +86,7 @@ STORED_NAMES = {
     "invitation.resent",
     "invitation.revoked",
     # Tenants
+    "session.tenant_switched",
     "tenant.created",
     "tenant.deactivated",
     "tenant.deleted",

@@ -283,7 +283,7 @@ class AuthMutations:
         pair = await auth.switch_tenant(
             info.context.deps,
             principal=principal,
-            tenant_id=parse_id(tenant_id) if tenant_id is not None else None,
+            tenant_id=parse_id(tenant_id, field="tenantId") if tenant_id is not None else None,
         )
         return AuthPayload.from_pair(pair, cookie_mode=False)
 

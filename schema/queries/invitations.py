@@ -5,12 +5,12 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from identity.errors import InvitationInvalid
 from identity.models import InvitationStatus
 from identity.permissions import Permission as PermissionName
 from identity.services import invitations
 from schema.context import Context
 from schema.declare import PUBLIC, needs, query
-from schema.ids import parse_id
 from schema.types.invitations import Invitation, InvitationList, InvitationPreviewType
 from schema.types.pagination import check_list_arguments
 
@@ -26,7 +26,6 @@ class InvitationsQuery:
         self,
         info: Info[Context, None],
         status: InvitationStatus | None = None,
-        tenant_id: strawberry.ID | None = None,
         offset: int = 0,
         limit: int = 50,
     ) -> InvitationList:
@@ -35,19 +34,25 @@ class InvitationsQuery:
             info.context.deps,
             principal=await info.context.principal(),
             status=status,
-            tenant_id=parse_id(tenant_id, field="tenantId") if tenant_id else None,
+            tenant_id=None,
             offset=offset,
             limit=limit,
         )
         return InvitationList(items=[Invitation.from_details(one) for one in found], total=total)
 
     @query(
-        "What an invitation token opens (tenant, inviter, masked address, role, expiry). "
-        "An unknown, used, revoked or expired token is one error: INVITATION_INVALID.",
+        "What an invitation token opens (tenant, inviter, masked address, role, expiry); null "
+        "for an unknown, used, revoked or expired token alike (a lookup; REST answers "
+        "INVITATION_INVALID).",
         access=PUBLIC,
     )
-    async def invitation(self, info: Info[Context, None], token: str) -> InvitationPreviewType:
-        preview = await invitations.validate_invitation(
-            info.context.deps, token=token, meta=info.context.meta
-        )
+    async def invitation(
+        self, info: Info[Context, None], token: str
+    ) -> InvitationPreviewType | None:
+        try:
+            preview = await invitations.validate_invitation(
+                info.context.deps, token=token, meta=info.context.meta
+            )
+        except InvitationInvalid:
+            return None
         return InvitationPreviewType.from_preview(preview)

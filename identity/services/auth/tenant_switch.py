@@ -45,7 +45,7 @@ async def switch_tenant(
         if tenant_id is not None:
             found = await member_tenant(session, user_id=principal.user_id, tenant_id=tenant_id)
             if found is None:
-                raise NotFound("Organization not found", field="tenant_id")
+                raise NotFound("Organization not found", field="tenantId")
         auth_session = await session.get(
             AuthSession, principal.session_id, with_for_update=True, populate_existing=True
         )

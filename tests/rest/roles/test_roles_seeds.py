@@ -355,6 +355,7 @@ async def test_seed_004_grouped_filters(app: FastAPI, client: httpx.AsyncClient)
     assert by_resource.json() == {"roles": by_resource.json()["roles"]}
     assert [p["name"] for p in by_resource.json()["roles"]] == ["roles:read", "roles:write"]
     assert sorted(by_action.json()) == [
+        "locations",
         "permissions",
         "roles",
         "settings",
