@@ -131,8 +131,7 @@ TEMPLATES: dict[str, MailTemplate] = {
 
 
 _INVITED = (
-    "You were invited to join an organization. Open this link to see who invited you and "
-    "to accept:"
+    "You were invited to join an organization. Open this link to see who invited you and to accept:"
 )
 _INVITED_NEXT = "If you do not expect an invitation, you can ignore this message."
 # No text the inviter chose (the organization's name, their name, their message): the
