@@ -40,6 +40,20 @@ class Budget(StrEnum):
     GRAPHQL_COST = "graphql.cost"
 
 
+FIXED_WINDOW: frozenset[Budget] = frozenset(
+    {
+        Budget.AUTHENTICATION,
+        Budget.USER_MANAGEMENT,
+        Budget.GENERAL,
+        Budget.PLAN_FREE,
+        Budget.PLAN_PRO,
+        Budget.PLAN_ENTERPRISE,
+        Budget.GRAPHQL_COST,
+    }
+)
+"""The budgets every request spends, counted in fixed windows (from the first spend);
+every other budget is a moving window (``identity.ratelimit.limiter``)."""
+
 DEFAULTS: Mapping[Budget, tuple[str, str]] = {
     Budget.REGISTER: ("5/hour", "Registrations per client address."),
     Budget.LOGIN: ("10/15 minutes", "Login attempts per client address."),

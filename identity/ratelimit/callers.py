@@ -23,6 +23,14 @@ class Caller:
     plan: str | None = None
 
 
+# Tokens already verified, with their expiry: the same token comes with every request of a
+# client, and its budget key is all that is read from it. A token whose signing key was
+# retired meanwhile is still counted for its user until it expires: it is a budget key only,
+# it grants nothing (every route verifies the token itself).
+_KNOWN: dict[str, tuple[float, Caller]] = {}
+KNOWN_TOKENS = 4096
+
+
 async def caller_of(deps: Deps, scope: Scope) -> Caller:
     client = scope.get("client")
     anonymous = Caller(key=f"address:{client[0] if client else 'unknown'}", signed_in=False)
@@ -35,6 +43,9 @@ async def caller_of(deps: Deps, scope: Scope) -> Caller:
             break
     if token is None:
         return anonymous
+    known = _KNOWN.get(token)
+    if known is not None and known[0] > deps.clock.now().timestamp():
+        return known[1]
     try:
         claims = verify_access_token(
             token,
@@ -46,9 +57,13 @@ async def caller_of(deps: Deps, scope: Scope) -> Caller:
     except (TokenExpired, TokenInvalid):
         return anonymous
     plan = claims.get("plan")
-    return Caller(
+    caller = Caller(
         key=f"user:{claims['sub']}", signed_in=True, plan=plan if isinstance(plan, str) else None
     )
+    if len(_KNOWN) >= KNOWN_TOKENS:
+        _KNOWN.clear()
+    _KNOWN[token] = (float(claims["exp"]), caller)
+    return caller
 
 
 async def budget_key(deps: Deps, scope: Scope) -> str:

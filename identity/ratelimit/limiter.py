@@ -1,9 +1,15 @@
 """Spending rate budgets in Redis, shared by every replica, or in memory for one process.
 
-Moving windows from the ``limits`` library. With a Redis URL the counters live in Redis; if
-Redis stops answering, the limiter keeps counting in this process's memory, logs once, and
-tries Redis again after ``retry_seconds``: a Redis outage makes limits per-replica for a while,
-it never turns them off and never fails a request.
+Windows from the ``limits`` library: a moving window for the operation budgets (logins,
+registrations, mail: few requests, where a burst at a window's edge matters), a fixed
+window for the budgets every request spends (category, plan, GraphQL cost: the hot path,
+where a moving window keeps one entry per unit spent, a 13,000-point GraphQL page included,
+and ``limits``' memory storage hops to a thread per key on every spend to expire them).
+
+With a Redis URL the counters live in Redis; if Redis stops answering, the limiter keeps
+counting in this process's memory, logs once, and tries Redis again after
+``retry_seconds``: a Redis outage makes limits per-replica for a while, it never turns them
+off and never fails a request.
 """
 
 from __future__ import annotations
@@ -19,13 +25,17 @@ from typing import TYPE_CHECKING, TypeVar
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+)
 from limits.errors import StorageError
 
 from identity.errors import RateLimited
 from identity.networks import Network, parse_address, parse_networks, within
 from identity.observability.metrics import RATE_LIMITED
-from identity.ratelimit.budgets import Budget, resolve
+from identity.ratelimit.budgets import FIXED_WINDOW, Budget, resolve
 
 if TYPE_CHECKING:
     from identity.config import Settings
@@ -37,6 +47,10 @@ KEY_PREFIX = "identity-rl"
 # The verdicts of the request being served, for its limit headers: the limiting middleware
 # starts the list, every spend during the request (middleware, routes, services) joins it.
 request_verdicts: ContextVar[list[Verdict] | None] = ContextVar("request_verdicts", default=None)
+
+
+Strategies = tuple[RateLimiter, RateLimiter]
+"""The moving and the fixed window over one storage."""
 
 
 class Backend(StrEnum):
@@ -91,8 +105,13 @@ class Limiter:
         self.exempt = exempt
         self._overrides: Mapping[str, str] | None = None
         self.retry_seconds = retry_seconds
-        self._memory = MovingWindowRateLimiter(MemoryStorage())
-        self._redis: MovingWindowRateLimiter | None = None
+        # Two memory storages: one spend expires every key of its storage, and the moving
+        # windows' expiry hops to a thread per key; the hot path's fixed windows stay clear.
+        self._memory: Strategies = (
+            MovingWindowRateLimiter(MemoryStorage()),
+            FixedWindowRateLimiter(MemoryStorage()),
+        )
+        self._redis: Strategies | None = None
         self._redis_storage: Storage | None = None
         self._down_until = 0.0
         if redis_url:
@@ -104,7 +123,10 @@ class Limiter:
                 socket_timeout=redis_timeout_seconds,
                 socket_connect_timeout=redis_timeout_seconds,
             )
-            self._redis = MovingWindowRateLimiter(self._redis_storage)
+            self._redis = (
+                MovingWindowRateLimiter(self._redis_storage),
+                FixedWindowRateLimiter(self._redis_storage),
+            )
 
     @property
     def backend(self) -> Backend:
@@ -114,7 +136,9 @@ class Limiter:
 
     def exempts(self, address: str | None) -> bool:
         """Whether ``address`` is one the operator exempted (it spends no budget at all)."""
-        parsed = parse_address(address) if address else None
+        if not self.exempt or not address:
+            return False
+        parsed = parse_address(address)
         return parsed is not None and within(parsed, self.exempt)
 
     def use(self, overrides: Mapping[str, str]) -> None:
@@ -133,12 +157,12 @@ class Limiter:
         if not self.enabled:
             return _unlimited(item)
 
-        async def run(strategy: MovingWindowRateLimiter) -> Verdict:
+        async def run(strategy: RateLimiter) -> Verdict:
             allowed = await strategy.hit(item, budget.value, key, cost=cost)
             stats = await strategy.get_window_stats(item, budget.value, key)
             return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
 
-        verdict = await self._run(run)
+        verdict = await self._run(budget, run)
         if not verdict.allowed:
             RATE_LIMITED.labels(budget.value).inc()
         collected = request_verdicts.get()
@@ -159,33 +183,34 @@ class Limiter:
         if not self.enabled:
             return _unlimited(item)
 
-        async def run(strategy: MovingWindowRateLimiter) -> Verdict:
+        async def run(strategy: RateLimiter) -> Verdict:
             allowed = await strategy.test(item, budget.value, key, cost=cost)
             stats = await strategy.get_window_stats(item, budget.value, key)
             return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
 
-        return await self._run(run)
+        return await self._run(budget, run)
 
     async def clear(self, budget: Budget, key: str) -> None:
         """Forget what ``key`` spent of ``budget`` (an operator's unlock)."""
         item = self.items[budget]
 
-        async def run(strategy: MovingWindowRateLimiter) -> None:
+        async def run(strategy: RateLimiter) -> None:
             await strategy.clear(item, budget.value, key)
 
-        await self._run(run)
+        await self._run(budget, run)
 
-    async def _run(self, operation: Callable[[MovingWindowRateLimiter], Awaitable[T]]) -> T:
+    async def _run(self, budget: Budget, operation: Callable[[RateLimiter], Awaitable[T]]) -> T:
+        kind = 1 if budget in FIXED_WINDOW else 0
         redis = self._redis
         if redis is None or time.monotonic() < self._down_until:
-            return await operation(self._memory)
+            return await operation(self._memory[kind])
         try:
-            result = await operation(redis)
+            result = await operation(redis[kind])
         except StorageError as error:
             if not self._down_until:
                 log.warning("rate limits: Redis unreachable, counting in memory: %s", error)
             self._down_until = time.monotonic() + self.retry_seconds
-            return await operation(self._memory)
+            return await operation(self._memory[kind])
         if self._down_until:
             log.warning("rate limits: Redis reachable again, counting there")
             self._down_until = 0.0

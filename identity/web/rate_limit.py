@@ -20,7 +20,6 @@ budget spent (and ``X-RateLimit-Window`` on seed 000's ``/api/v1`` paths); a ref
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from identity.errors import RateLimited
@@ -86,9 +85,15 @@ class RateLimitMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in headers_for(tightest(verdicts), path).items():
-                    headers[name] = value
+                ours = [
+                    (name.lower().encode("latin-1"), value.encode("latin-1"))
+                    for name, value in headers_for(tightest(verdicts), path).items()
+                ]
+                names = {name for name, _ in ours}
+                message["headers"] = [
+                    *(pair for pair in message.get("headers", ()) if pair[0].lower() not in names),
+                    *ours,
+                ]
             await send(message)
 
         reset = request_verdicts.set(verdicts)
