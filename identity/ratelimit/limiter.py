@@ -21,15 +21,11 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import (
-    FixedWindowRateLimiter,
-    MovingWindowRateLimiter,
-    RateLimiter,
-)
+from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from identity.errors import RateLimited
@@ -47,10 +43,6 @@ KEY_PREFIX = "identity-rl"
 # The verdicts of the request being served, for its limit headers: the limiting middleware
 # starts the list, every spend during the request (middleware, routes, services) joins it.
 request_verdicts: ContextVar[list[Verdict] | None] = ContextVar("request_verdicts", default=None)
-
-
-Strategies = tuple[RateLimiter, RateLimiter]
-"""The moving and the fixed window over one storage."""
 
 
 class Backend(StrEnum):
@@ -76,6 +68,67 @@ class Verdict:
 def tightest(verdicts: Sequence[Verdict]) -> Verdict:
     """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
     return min(verdicts, key=lambda v: (v.allowed, v.remaining, v.reset_at))
+
+
+class Window(Protocol):
+    """One way of counting a budget over one storage."""
+
+    async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict: ...
+    async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict: ...
+    async def clear(self, item: RateLimitItem, name: str, key: str) -> None: ...
+
+
+class _Moving:
+    """``limits``' moving window: a refusal spends nothing, no burst at a window's edge."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._limiter = MovingWindowRateLimiter(storage)
+
+    async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
+        allowed = await self._limiter.hit(item, name, key, cost=cost)
+        stats = await self._limiter.get_window_stats(item, name, key)
+        return _verdict(item, allowed, stats.reset_time, stats.remaining)
+
+    async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
+        allowed = await self._limiter.test(item, name, key, cost=cost)
+        stats = await self._limiter.get_window_stats(item, name, key)
+        return _verdict(item, allowed, stats.reset_time, stats.remaining)
+
+    async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
+        await self._limiter.clear(item, name, key)
+
+
+class _Fixed:
+    """Fixed windows on the clock (window n covers [n·w, (n+1)·w)), over ``limits``' storage:
+    spending is one increment-with-expiry whose answer says what remains, and the reset is
+    the window's end, so a spend is one round trip to Redis (``limits``' own fixed window
+    starts at the first spend and needs a second one for its expiry). A refused spend counts."""
+
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    @staticmethod
+    def _counter(item: RateLimitItem, name: str, key: str) -> tuple[str, float]:
+        length = item.get_expiry()
+        number = int(time.time() // length)
+        return item.key_for(name, key, str(number)), float((number + 1) * length)
+
+    async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
+        counter, reset = self._counter(item, name, key)
+        count = await self._storage.incr(counter, item.get_expiry(), amount=cost)
+        return _verdict(item, count <= item.amount, reset, item.amount - count)
+
+    async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
+        counter, reset = self._counter(item, name, key)
+        count = await self._storage.get(counter)
+        return _verdict(item, count + cost <= item.amount, reset, item.amount - count)
+
+    async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
+        await self._storage.clear(self._counter(item, name, key)[0])
+
+
+Windows = tuple[Window, Window]
+"""The moving and the fixed window over one storage."""
 
 
 class Limiter:
@@ -107,11 +160,8 @@ class Limiter:
         self.retry_seconds = retry_seconds
         # Two memory storages: one spend expires every key of its storage, and the moving
         # windows' expiry hops to a thread per key; the hot path's fixed windows stay clear.
-        self._memory: Strategies = (
-            MovingWindowRateLimiter(MemoryStorage()),
-            FixedWindowRateLimiter(MemoryStorage()),
-        )
-        self._redis: Strategies | None = None
+        self._memory: Windows = (_Moving(MemoryStorage()), _Fixed(MemoryStorage()))
+        self._redis: Windows | None = None
         self._redis_storage: Storage | None = None
         self._down_until = 0.0
         if redis_url:
@@ -123,10 +173,7 @@ class Limiter:
                 socket_timeout=redis_timeout_seconds,
                 socket_connect_timeout=redis_timeout_seconds,
             )
-            self._redis = (
-                MovingWindowRateLimiter(self._redis_storage),
-                FixedWindowRateLimiter(self._redis_storage),
-            )
+            self._redis = (_Moving(self._redis_storage), _Fixed(self._redis_storage))
 
     @property
     def backend(self) -> Backend:
@@ -157,10 +204,8 @@ class Limiter:
         if not self.enabled:
             return _unlimited(item)
 
-        async def run(strategy: RateLimiter) -> Verdict:
-            allowed = await strategy.hit(item, budget.value, key, cost=cost)
-            stats = await strategy.get_window_stats(item, budget.value, key)
-            return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
+        async def run(window: Window) -> Verdict:
+            return await window.spend(item, budget.value, key, cost)
 
         verdict = await self._run(budget, run)
         if not verdict.allowed:
@@ -183,10 +228,8 @@ class Limiter:
         if not self.enabled:
             return _unlimited(item)
 
-        async def run(strategy: RateLimiter) -> Verdict:
-            allowed = await strategy.test(item, budget.value, key, cost=cost)
-            stats = await strategy.get_window_stats(item, budget.value, key)
-            return _verdict(item, allowed, stats.reset_time, stats.remaining, cost)
+        async def run(window: Window) -> Verdict:
+            return await window.peek(item, budget.value, key, cost)
 
         return await self._run(budget, run)
 
@@ -194,12 +237,12 @@ class Limiter:
         """Forget what ``key`` spent of ``budget`` (an operator's unlock)."""
         item = self.items[budget]
 
-        async def run(strategy: RateLimiter) -> None:
-            await strategy.clear(item, budget.value, key)
+        async def run(window: Window) -> None:
+            await window.clear(item, budget.value, key)
 
         await self._run(budget, run)
 
-    async def _run(self, budget: Budget, operation: Callable[[RateLimiter], Awaitable[T]]) -> T:
+    async def _run(self, budget: Budget, operation: Callable[[Window], Awaitable[T]]) -> T:
         kind = 1 if budget in FIXED_WINDOW else 0
         redis = self._redis
         if redis is None or time.monotonic() < self._down_until:
@@ -246,9 +289,7 @@ def _unlimited(item: RateLimitItem) -> Verdict:
     return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
 
 
-def _verdict(
-    item: RateLimitItem, allowed: bool, reset_time: float, remaining: int, cost: int
-) -> Verdict:
+def _verdict(item: RateLimitItem, allowed: bool, reset_time: float, remaining: int) -> Verdict:
     now = time.time()
     reset_at = math.ceil(reset_time) if reset_time > now else math.ceil(now)
     return Verdict(
