@@ -168,6 +168,7 @@ async def test_without_a_private_module_it_starts_on_graphql_cores_executor(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An upgrade that moves a private module: importing the short path fails."""
+    monkeypatch.setattr("schema._SCHEMAS", {})  # a schema built afresh, not this process's
     monkeypatch.delitem(sys.modules, SHORT_PATH_MODULE)
     monkeypatch.setitem(sys.modules, gone, None)
     caplog.set_level(logging.WARNING)
@@ -193,6 +194,7 @@ async def test_with_a_changed_executor_it_starts_on_graphql_cores_executor(
         return super(stock, self).complete_value(*args, **kwargs)
 
     monkeypatch.setattr(stock, "complete_value", complete_value)
+    monkeypatch.setattr("schema._SCHEMAS", {})
     caplog.set_level(logging.WARNING)
 
     app = create_app(make_settings())
