@@ -198,8 +198,8 @@ class Limiter:
         self._overrides = dict(overrides)
 
     async def spend(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
-        """Spend ``cost`` of ``budget`` for ``key``; a refusal spends nothing. Disabled: every
-        spend is allowed and nothing is counted."""
+        """Spend ``cost`` of ``budget`` for ``key`` (a refusal spends nothing in a moving
+        window, and counts in a fixed one). Disabled: every spend is allowed, none counted."""
         item = self.items[budget]
         if not self.enabled:
             return _unlimited(item)
