@@ -48,16 +48,16 @@ def budget_headers(response: httpx.Response) -> tuple[int, int, int]:
 
 
 async def test_headers_count_down_then_429_with_retry_after(make_client: MakeClient) -> None:
-    client = await make_client(rate_limits={"category.general": "3/minute"})
+    client = await make_client(rate_limits={"category.general": "3/hour"})
     answers = [await client.get(JWKS) for _ in range(4)]
     assert [r.status_code for r in answers] == [200, 200, 200, 429]
     assert [budget_headers(r)[:2] for r in answers[:3]] == [(3, 2), (3, 1), (3, 0)]
     refused = answers[-1]
     error = refused.json()["error"]
     assert error["code"] == "RATE_LIMIT_EXCEEDED"
-    # A fixed window on the clock: it ends at the next whole minute.
-    assert 1 <= error["retry_after"] <= 60
-    assert int(refused.headers["x-ratelimit-reset"]) % 60 == 0
+    # A fixed window on the clock: it ends at the next whole hour.
+    assert 1 <= error["retry_after"] <= 3600
+    assert int(refused.headers["x-ratelimit-reset"]) % 3600 == 0
     assert error["details"]["retry_after"] == error["retry_after"]
     assert refused.headers["retry-after"] == str(error["retry_after"])
     assert budget_headers(refused)[1] == 0
@@ -65,14 +65,14 @@ async def test_headers_count_down_then_429_with_retry_after(make_client: MakeCli
 
 
 async def test_seed_000_paths_name_the_window(make_client: MakeClient) -> None:
-    client = await make_client(rate_limits={"category.general": "3/minute"})
+    client = await make_client(rate_limits={"category.general": "3/hour"})
     response = await client.get(ME_000)
     assert response.status_code == 401
-    assert response.headers["x-ratelimit-window"] == "60"
+    assert response.headers["x-ratelimit-window"] == "3600"
 
 
 async def test_parallel_requests_never_exceed_the_budget(make_client: MakeClient) -> None:
-    client = await make_client(rate_limits={"category.general": "5/minute"})
+    client = await make_client(rate_limits={"category.general": "5/hour"})
     answers = await asyncio.gather(*(client.get(JWKS) for _ in range(20)))
     assert sum(r.status_code == 200 for r in answers) == 5
     assert sum(r.status_code == 429 for r in answers) == 15
@@ -80,7 +80,7 @@ async def test_parallel_requests_never_exceed_the_budget(make_client: MakeClient
 
 async def test_signed_in_users_spend_their_own_plan_budget(make_client: MakeClient) -> None:
     client = await make_client(
-        rate_limits={"plan.free": "2/minute", "category.authentication": "100/minute"}
+        rate_limits={"plan.free": "2/hour", "category.authentication": "100/hour"}
     )
     alice = await sign_in(client, "alice@example.com")
     bob = await sign_in(client, "bob@example.com")
@@ -93,7 +93,7 @@ async def test_signed_in_users_spend_their_own_plan_budget(make_client: MakeClie
 
 
 async def test_a_forged_token_is_charged_to_the_address(make_client: MakeClient) -> None:
-    client = await make_client(rate_limits={"category.general": "3/minute"})
+    client = await make_client(rate_limits={"category.general": "3/hour"})
     answers = [
         await client.get(JWKS, headers={"Authorization": f"Bearer forged.{n}.token"})
         for n in range(4)
@@ -102,7 +102,7 @@ async def test_a_forged_token_is_charged_to_the_address(make_client: MakeClient)
 
 
 async def test_authentication_posts_have_their_own_category(make_client: MakeClient) -> None:
-    client = await make_client(rate_limits={"category.authentication": "2/minute"})
+    client = await make_client(rate_limits={"category.authentication": "2/hour"})
     body = {"email": "nobody@example.com", "password": "wrong-password"}
     answers = [await client.post("/v1/auth/login", json=body) for _ in range(3)]
     assert [r.status_code for r in answers] == [401, 401, 429]
@@ -110,7 +110,7 @@ async def test_authentication_posts_have_their_own_category(make_client: MakeCli
 
 
 async def test_graphql_refusals_speak_graphql(make_client: MakeClient) -> None:
-    client = await make_client(rate_limits={"category.general": "1/minute"})
+    client = await make_client(rate_limits={"category.general": "1/hour"})
     query = {"query": "{ __typename }"}
     assert (await client.post("/graphql", json=query)).status_code == 200
     refused = await client.post("/graphql", json=query)
@@ -122,7 +122,7 @@ async def test_graphql_refusals_speak_graphql(make_client: MakeClient) -> None:
 
 async def test_exempt_addresses_spend_nothing(make_client: MakeClient) -> None:
     client = await make_client(
-        rate_limits={"category.general": "1/minute"}, rate_limit_exempt="127.0.0.0/8"
+        rate_limits={"category.general": "1/hour"}, rate_limit_exempt="127.0.0.0/8"
     )
     answers = [await client.get(JWKS) for _ in range(3)]
     assert [r.status_code for r in answers] == [200, 200, 200]
@@ -131,7 +131,7 @@ async def test_exempt_addresses_spend_nothing(make_client: MakeClient) -> None:
 
 async def test_disabled_limits_neither_refuse_nor_report(make_client: MakeClient) -> None:
     client = await make_client(
-        rate_limits_enabled=False, rate_limits={"category.general": "1/minute"}
+        rate_limits_enabled=False, rate_limits={"category.general": "1/hour"}
     )
     answers = [await client.get(JWKS) for _ in range(3)]
     assert [r.status_code for r in answers] == [200, 200, 200]
@@ -140,7 +140,7 @@ async def test_disabled_limits_neither_refuse_nor_report(make_client: MakeClient
 
 async def test_behind_a_trusted_proxy_each_client_has_its_budget(make_client: MakeClient) -> None:
     client = await make_client(
-        rate_limits={"category.general": "1/minute"}, trusted_proxies="127.0.0.1"
+        rate_limits={"category.general": "1/hour"}, trusted_proxies="127.0.0.1"
     )
     first = {"X-Forwarded-For": "198.51.100.1"}
     second = {"X-Forwarded-For": "6.6.6.6, 198.51.100.2"}
@@ -154,7 +154,7 @@ async def test_behind_a_trusted_proxy_each_client_has_its_budget(make_client: Ma
 async def test_a_spoofed_header_from_an_untrusted_peer_changes_nothing(
     make_client: MakeClient,
 ) -> None:
-    client = await make_client(rate_limits={"category.general": "1/minute"})
+    client = await make_client(rate_limits={"category.general": "1/hour"})
     assert (await client.get(JWKS, headers={"X-Forwarded-For": "198.51.100.1"})).status_code == 200
     again = await client.get(JWKS, headers={"X-Forwarded-For": "198.51.100.2"})
     assert again.status_code == 429
@@ -169,7 +169,7 @@ def test_the_client_address_middleware_is_outermost() -> None:
 
 async def test_refusals_and_the_backend_are_on_metrics(make_client: MakeClient) -> None:
     client = await make_client(
-        rate_limits={"category.general": "1/minute"},
+        rate_limits={"category.general": "1/hour"},
         rate_limit_exempt="10.0.0.0/8",
         trusted_proxies="127.0.0.1",
     )
@@ -183,9 +183,9 @@ async def test_refusals_and_the_backend_are_on_metrics(make_client: MakeClient) 
 async def test_the_plan_in_the_token_picks_the_budget(limited: Limited) -> None:
     client, app = await limited(
         rate_limits={
-            "plan.free": "1/minute",
-            "plan.pro": "3/minute",
-            "category.authentication": "100/minute",
+            "plan.free": "1/hour",
+            "plan.pro": "3/hour",
+            "category.authentication": "100/hour",
         }
     )
     await sign_in(client, "pro@example.com")

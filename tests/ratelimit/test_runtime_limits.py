@@ -24,13 +24,13 @@ async def test_a_runtime_budget_applies_at_once_and_reverts(limited: Limited) ->
 
     changed = await client.patch(
         SETTING,
-        json={"value": {"category.general": "2/minute", "category.user_management": "50/minute"}},
+        json={"value": {"category.general": "2/hour", "category.user_management": "50/hour"}},
         headers=admin.headers,
     )
     assert changed.status_code == 200, changed.text
     assert changed.json()["value"] == {
-        "category.general": "2/minute",
-        "category.user_management": "50/minute",
+        "category.general": "2/hour",
+        "category.user_management": "50/hour",
     }
     answers = [await client.get(JWKS) for _ in range(3)]
     assert [r.status_code for r in answers] == [200, 200, 429]

@@ -88,7 +88,7 @@ def replicas(
         "IDENTITY_RATE_LIMITS_ENABLED": "true",
         "IDENTITY_RATE_LIMITS": json.dumps(
             {
-                "category.general": "40/minute",
+                "category.general": "40/hour",
                 "category.authentication": "1000/minute",
                 "category.user_management": "1000/minute",
                 "plan.free": "1000/minute",
