@@ -6,6 +6,7 @@ import dataclasses
 import unicodedata
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -198,6 +199,25 @@ async def get_user(session: AsyncSession, user_id: uuid.UUID) -> User:
     return await get_or_404(session, User, user_id, message="User not found")
 
 
+def new_account(
+    *, email: str, primary: Role, now: datetime, username: str | None = None, **fields: Any
+) -> User:
+    """A new account's row (not added to the session): its folded identifier keys, its
+    primary role, created and updated ``now``; ``fields`` are any other columns."""
+    user = User(
+        email=email,
+        email_key=identifier_key(email),
+        username=username,
+        username_key=identifier_key(username) if username else None,
+        role_id=primary.id,
+        created_at=now,
+        updated_at=now,
+        **fields,
+    )
+    set_primary_role(user, primary)
+    return user
+
+
 async def _ensure_unique(
     session: AsyncSession,
     *,
@@ -275,10 +295,6 @@ async def register(
     password_hash = await deps.hasher.hash(password)
     now = deps.clock.now()
     fields: dict[str, Any] = {
-        "email": email,
-        "email_key": identifier_key(email),
-        "username": username,
-        "username_key": identifier_key(username) if username else None,
         "first_name": profile.first_name,
         "last_name": profile.last_name,
         "display_name": profile.display_name,
@@ -288,16 +304,13 @@ async def register(
         "status": UserStatus.ACTIVE,
         "password_hash": password_hash,
         "password_changed_at": now,
-        "created_at": now,
-        "updated_at": now,
     }
     conceal = self_service and not values.registration_reveals_existing
     user: User | None = None
     try:
         async with deps.database.unit_of_work() as session:
             primary = await _global_role(session, role)
-            user = User(role_id=primary.id, **fields)
-            set_primary_role(user, primary)
+            user = new_account(email=email, username=username, primary=primary, now=now, **fields)
             if conceal and await _told_the_owner(session, deps, user=user, meta=meta):
                 return _unsaved(user)
             await _ensure_unique(

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from identity.audit_events import EventType
 from identity.errors import AccountNotFound, FeatureDisabled, TokenInvalid
-from identity.models import OneTimeToken, TokenPurpose, User, UserStatus, set_primary_role
+from identity.models import OneTimeToken, TokenPurpose, User, UserStatus
 from identity.permissions import USER
 from identity.principal import RequestMeta
 from identity.ratelimit import Budget
 from identity.services import after_answer, audit, one_time, request_budgets, runtime_settings
-from identity.services.accounts import find_by_email, normalize_email
+from identity.services.accounts import find_by_email, new_account, normalize_email
 from identity.services.auth import begin_session, ensure_active
 from identity.services.deps import Deps
 from identity.services.held import global_role
@@ -131,17 +131,14 @@ async def _sign_up(session: AsyncSession, deps: Deps, *, email: str, meta: Reque
     now = deps.clock.now()
     primary = await global_role(session, USER)
     assert primary is not None  # noqa: S101 (a system role: never deleted)
-    user = User(
+    user = new_account(
         email=email,
-        email_key=identifier_key(email),
-        role_id=primary.id,
+        primary=primary,
+        now=now,
         status=UserStatus.ACTIVE,
         email_verified=True,
         email_verified_at=now,
-        created_at=now,
-        updated_at=now,
     )
-    set_primary_role(user, primary)
     session.add(user)
     await session.flush()
     audit.record(

@@ -44,13 +44,12 @@ from identity.models import (
     User,
     UserRole,
     UserStatus,
-    set_primary_role,
 )
 from identity.permissions import USER
 from identity.principal import Principal, RequestMeta
 from identity.ratelimit import Budget
 from identity.services import audit, request_budgets, runtime_settings
-from identity.services.accounts import Profile, checked_profile, find_by_email
+from identity.services.accounts import Profile, checked_profile, find_by_email, new_account
 from identity.services.auth import begin_session
 from identity.services.deps import Deps
 from identity.services.held import global_role
@@ -338,23 +337,19 @@ async def _new_user(
         raise Conflict("Username already taken", field="username")
     primary = await global_role(session, USER)
     assert primary is not None  # noqa: S101 (a system role: never deleted)
-    user = User(
+    user = new_account(
         email=email,
-        email_key=identifier_key(email),
         username=profile.username,
-        username_key=username_key,
+        primary=primary,
+        now=now,
         first_name=profile.first_name,
         last_name=profile.last_name,
-        role_id=primary.id,
         status=UserStatus.ACTIVE,
         password_hash=password_hash,
         password_changed_at=now,
         email_verified=True,
         email_verified_at=now,
-        created_at=now,
-        updated_at=now,
     )
-    set_primary_role(user, primary)
     session.add(user)
     await session.flush()
     return user

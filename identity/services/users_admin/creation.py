@@ -7,11 +7,16 @@ from sqlalchemy.exc import IntegrityError
 
 from identity.audit_events import EventType
 from identity.errors import Conflict, NotFound, TenantInactive, ValidationFailed
-from identity.models import Tenant, User, UserPermission, UserStatus, set_primary_role
+from identity.models import Tenant, User, UserPermission, UserStatus
 from identity.permissions import USER, Permission
 from identity.principal import Principal
 from identity.services import runtime_settings
-from identity.services.accounts import _ensure_unique, normalize_email, normalize_username
+from identity.services.accounts import (
+    _ensure_unique,
+    new_account,
+    normalize_email,
+    normalize_username,
+)
 from identity.services.deps import Deps
 from identity.services.password_rules import check_new_password
 from identity.services.tenants import membership
@@ -95,12 +100,11 @@ async def create_user(
                 username_key=identifier_key(username) if username else None,
                 exclude=None,
             )
-            user = User(
-                role_id=primary.id,
+            user = new_account(
                 email=email,
-                email_key=identifier_key(email),
                 username=username,
-                username_key=identifier_key(username) if username else None,
+                primary=primary,
+                now=now,
                 status=status,
                 is_active=is_active,
                 email_verified=new.email_verified,
@@ -109,13 +113,10 @@ async def create_user(
                 password_changed_at=now,
                 must_change_password=new.must_change_password,
                 locked_at=now if status == UserStatus.LOCKED else None,
-                created_at=now,
-                updated_at=now,
                 first_name=first_name,
                 last_name=last_name,
                 display_name=display_name,
             )
-            set_primary_role(user, primary)
             session.add(user)
             await session.flush()
             session.add_all(
