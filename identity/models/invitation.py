@@ -17,7 +17,8 @@ class InvitationStatus(StrEnum):
     ACCEPTED = "accepted"
     REVOKED = "revoked"
     EXPIRED = "expired"
-    """Never stored: a pending invitation past ``expires_at`` is answered as expired."""
+    """A pending invitation past ``expires_at`` is answered as expired; it is stored so only
+    when a new invitation to the same address replaces it (the one-pending index)."""
 
 
 class Invitation(SQLModel, table=True):

@@ -63,13 +63,18 @@ def tenant_of(scope: Scope) -> uuid.UUID | None:
     return scope.tenant_id if isinstance(scope, Principal) else scope
 
 
+def _tenant_column(model: type[SQLModel]) -> Any:
+    """``model.tenant_id``; NotTenantOwned for a model not registered in ``TENANT_OWNED``."""
+    if model not in TENANT_OWNED:
+        raise NotTenantOwned(f"{model.__name__} is not registered in tenancy.TENANT_OWNED")
+    return getattr(model, "tenant_id")  # noqa: B009 (``model`` is any registered model)
+
+
 def in_scope(
     model: type[SQLModel], scope: Scope, *, with_global: bool = False
 ) -> ColumnElement[bool]:
     """The condition a row of ``model`` meets when ``scope`` may see it."""
-    if model not in TENANT_OWNED:
-        raise NotTenantOwned(f"{model.__name__} is not registered in tenancy.TENANT_OWNED")
-    column: Any = getattr(model, "tenant_id")  # noqa: B009 (``model`` is any registered model)
+    column = _tenant_column(model)
     tenant = tenant_of(scope)
     if tenant is None:
         condition: ColumnElement[bool] = column.is_(None)
@@ -102,11 +107,9 @@ class Reach:
 
     def rows(self, model: type[SQLModel]) -> ColumnElement[bool]:
         """The rows of a tenant-owned ``model`` within reach (every row when everywhere)."""
-        if model not in TENANT_OWNED:
-            raise NotTenantOwned(f"{model.__name__} is not registered in tenancy.TENANT_OWNED")
+        column = _tenant_column(model)
         if self.tenant_id is None:
             return true()
-        column: Any = getattr(model, "tenant_id")  # noqa: B009 (any registered model)
         condition: ColumnElement[bool] = column == self.tenant_id
         return condition
 
