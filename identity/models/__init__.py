@@ -6,6 +6,15 @@ from identity.models.audit import AuditEvent
 from identity.models.invitation import Invitation, InvitationStatus
 from identity.models.location import Location, UserLocation
 from identity.models.mail_quota import MailQuota
+from identity.models.mfa import (
+    BackupCode,
+    ChallengeKind,
+    MfaChallenge,
+    MfaMethod,
+    TrustedDevice,
+    UserMfa,
+    WebauthnCredential,
+)
 from identity.models.one_time_token import OneTimeToken, TokenPurpose
 from identity.models.outbox import MailAttempt, MailStatus, OutboxMail
 from identity.models.rbac import PermissionRow, Role, RolePermission, UserPermission, UserRole
@@ -21,6 +30,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "AuditEvent",
     "AuthSession",
+    "BackupCode",
+    "ChallengeKind",
     "Invitation",
     "InvitationStatus",
     "Location",
@@ -28,6 +39,8 @@ __all__ = [
     "MailAttempt",
     "MailQuota",
     "MailStatus",
+    "MfaChallenge",
+    "MfaMethod",
     "OneTimeToken",
     "OutboxMail",
     "PermissionRow",
@@ -39,11 +52,14 @@ __all__ = [
     "Tenant",
     "TenantMember",
     "TokenPurpose",
+    "TrustedDevice",
     "User",
     "UserLocation",
+    "UserMfa",
     "UserPermission",
     "UserRole",
     "UserStatus",
+    "WebauthnCredential",
     "metadata",
     "set_primary_role",
 ]

@@ -26,6 +26,12 @@ class AuthSession(SQLModel, table=True):
     ip_address: str | None = Field(default=None, max_length=64)
     user_agent: str | None = Field(default=None, max_length=1000)
     auth_method: str = Field(default="password", max_length=50)
+    amr: list[str] = Field(default_factory=list, sa_column=Column(JSON))
+    """How the user proved who they are (RFC 8176 values: ``pwd``, ``otp``, ``hwk``, ``swk``,
+    ``mfa``...), the access token's ``amr`` claim."""
+    authenticated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    """The last proof of identity in this session (the login, then each re-authentication):
+    what "recent authentication" is measured from."""
     tenant_id: uuid.UUID | None = Field(
         default=None,
         sa_column=Column(
