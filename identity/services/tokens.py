@@ -151,6 +151,7 @@ def open_session(
         tenant_id=tenant_id,
         created_at=now,
         last_used_at=now,
+        authenticated_at=now,
         expires_at=now + timedelta(days=deps.settings.session_ttl_days),
     )
     session.add(auth_session)
@@ -170,6 +171,8 @@ async def access_token(
     claims: dict[str, Any] = {"email": user.email, "role": user.role}
     if auth_session.tenant_id is not None:
         claims["tid"] = str(auth_session.tenant_id)
+    if auth_session.amr:
+        claims["amr"] = list(auth_session.amr)
     if user.subscription_plan:
         claims["plan"] = user.subscription_plan  # the rate limiter picks the plan budget by it
     if scope is None:
