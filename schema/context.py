@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
-from identity.errors import AuthenticationRequired
+from identity.errors import AuthenticationRequired, IdentityError
 from identity.principal import Principal, RequestMeta
 from identity.runtime import Runtime
 from identity.services import health as health_service
@@ -32,7 +33,7 @@ class Context:
 
     def __post_init__(self) -> None:
         self.meta = request_meta(self.request)
-        self.loaders = Loaders(self.runtime.database, self.runtime.clock)
+        self.loaders = Loaders(self.runtime.database, self.runtime.clock, self.acting_tenant)
 
     @property
     def deps(self) -> Deps:
@@ -44,6 +45,15 @@ class Context:
             self._principal = await principal_from(self.request, self.deps, self.meta)
             self._authenticated = True
         return self._principal
+
+    async def acting_tenant(self) -> uuid.UUID | None:
+        """The tenant the caller acts in; None when they act in none, are anonymous or their
+        credential is refused (the refusal is the fields' to report)."""
+        try:
+            principal = await self.principal()
+        except IdentityError:
+            return None
+        return principal.tenant_id if principal is not None else None
 
     async def require_principal(self) -> Principal:
         principal = await self.principal()

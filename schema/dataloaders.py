@@ -108,12 +108,27 @@ class ActiveSessionsByUser(RowLoader[uuid.UUID, list[AuthSession]]):
         return [found[user_id] for user_id in user_ids]
 
 
+ViewerTenant = Callable[[], Awaitable[uuid.UUID | None]]
+"""The tenant the request's caller acts in (None: none, or anonymous), asked when a batch
+runs: by then the caller is known."""
+
+
+async def no_tenant() -> uuid.UUID | None:
+    return None
+
+
 class RolesByUser(RowLoader[uuid.UUID, list[Role]]):
-    """Every role held: the primary role first, then the others by name."""
+    """The roles held that count where the caller acts (the global ones and those of the
+    caller's active tenant): the primary role first, then the others by name."""
+
+    def __init__(self, database: Database, tenant: ViewerTenant = no_tenant) -> None:
+        super().__init__(database)
+        self.tenant = tenant
 
     async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[Role]]:
+        tenant_id = await self.tenant()
         async with self.database.read() as session:
-            found = await roles.held_roles(session, user_ids)
+            found = await roles.held_roles(session, user_ids, tenant_id=tenant_id)
         return [found.get(user_id, []) for user_id in user_ids]
 
 
@@ -127,11 +142,18 @@ class PermissionsByRole(RowLoader[uuid.UUID, list[PermissionRow]]):
 
 
 class PermissionsByUser(RowLoader[uuid.UUID, list[str]]):
-    """Effective permission names, sorted, as the authorization service computes them."""
+    """Effective permission names, sorted, as the authorization service computes them for
+    the tenant the caller acts in (each user's global permissions and those of their roles
+    of that tenant)."""
+
+    def __init__(self, database: Database, tenant: ViewerTenant = no_tenant) -> None:
+        super().__init__(database)
+        self.tenant = tenant
 
     async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[list[str]]:
+        tenant_id = await self.tenant()
         async with self.database.read() as session:
-            found = await authorization.grants(session, user_ids)
+            found = await authorization.grants(session, user_ids, tenant_id=tenant_id)
         return [found[user_id].ordered for user_id in user_ids]
 
 
@@ -195,13 +217,15 @@ class StatsByTenant(RowLoader[uuid.UUID, tenant_stats.TenantStats]):
 
 
 class Loaders:
-    """One set per request: caches never outlive the request that filled them."""
+    """One set per request: caches never outlive the request that filled them. ``tenant``
+    tells the tenant the caller acts in: a user's roles and permissions are those that count
+    there."""
 
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, tenant: ViewerTenant = no_tenant) -> None:
         self.active_sessions_by_user = ActiveSessionsByUser(database, clock)
-        self.roles_by_user = RolesByUser(database)
+        self.roles_by_user = RolesByUser(database, tenant)
         self.permissions_by_role = PermissionsByRole(database)
-        self.permissions_by_user = PermissionsByUser(database)
+        self.permissions_by_user = PermissionsByUser(database, tenant)
         self.holders_by_role = HoldersByRole(database)
         self.members_by_tenant = MembersByTenant(database)
         self.roles_by_tenant = RolesByTenant(database)

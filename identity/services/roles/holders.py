@@ -8,21 +8,30 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from identity.models import Role, User
+from identity.models import Role, TenantMember, User
 from identity.services._kit import Page
 from identity.services.held import held_pairs
 
 
 async def held_roles(
-    session: AsyncSession, user_ids: Sequence[uuid.UUID], *, include_inactive: bool = True
+    session: AsyncSession,
+    user_ids: Sequence[uuid.UUID],
+    *,
+    include_inactive: bool = True,
+    tenant_id: uuid.UUID | None = None,
+    every_tenant: bool = False,
 ) -> dict[uuid.UUID, list[Role]]:
     """Each user's roles in one statement: the primary role first, then the others by name,
     each once. Inactive roles are included unless ``include_inactive`` is False (what
-    GraphQL's ``User.roles`` and REST's user roles show: every role held)."""
+    GraphQL's ``User.roles`` and REST's user roles show: every role held).
+
+    The roles that count acting in ``tenant_id``, as ``authorization.grants`` counts them:
+    the global ones and those of that tenant the user is still a member of (global ones
+    only when it is None); ``every_tenant`` lists the roles of every tenant."""
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
@@ -32,6 +41,15 @@ async def held_roles(
         .join(Role, col(Role.id) == held.c.role_id)
         .order_by(held.c.user_id, held.c.kind, col(Role.name), col(Role.id))
     )
+    if not every_tenant:
+        member = exists().where(
+            col(TenantMember.tenant_id) == col(Role.tenant_id),
+            col(TenantMember.user_id) == held.c.user_id,
+        )
+        in_tenant = (
+            and_(col(Role.tenant_id) == tenant_id, member) if tenant_id is not None else false()
+        )
+        statement = statement.where(or_(col(Role.tenant_id).is_(None), in_tenant))
     if not include_inactive:
         statement = statement.where(col(Role.is_active))
     found: dict[uuid.UUID, list[Role]] = {user_id: [] for user_id in ids}
