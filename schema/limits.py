@@ -161,8 +161,13 @@ CREDENTIAL_FIELDS = frozenset(
         "requestPasswordReset",
         "requestMagicLink",
         "resendVerificationEmail",
+        "acceptInvitation",
+        "Query.invitation",
     }
 )
+"""Root fields that check a credential (a password, a mailed token) or mail someone: by
+name, or as ``Type.field`` where the name is used elsewhere too (``Query.invitation`` looks a
+token up; the payloads' ``invitation`` fields are not credentials)."""
 
 
 def single_use_fields_rule(names: frozenset[str]) -> type[ASTValidationRule]:
@@ -176,7 +181,9 @@ def single_use_fields_rule(names: frozenset[str]) -> type[ASTValidationRule]:
         def enter_field(self, node: FieldNode, *_args: object) -> None:
             name = node.name.value
             if name not in names:
-                return
+                parent = self.context.get_parent_type()
+                if parent is None or f"{parent.name}.{name}" not in names:
+                    return
             self.seen[name] = self.seen.get(name, 0) + 1
             if self.seen[name] == 2:
                 self.report_error(
