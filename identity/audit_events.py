@@ -187,3 +187,14 @@ class EventType(StrEnum):
         "tenant.member_removed",
         "An administrator removed a member from a tenant (their sessions in it ended).",
     )
+
+    # MFA: trusted devices
+    MFA_DEVICE_TRUSTED = (
+        "mfa.device.trusted",
+        "A device was trusted: its logins skip the second factor until the trust expires.",
+    )
+    MFA_DEVICE_TRUST_REVOKED = (
+        "mfa.device.trust_revoked",
+        "A device's trust was revoked (by its user, its removal, a password change or reset, "
+        "or MFA turned off).",
+    )
