@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 import strawberry
@@ -9,7 +10,7 @@ from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.types import Info
 
-from identity.errors import AuthenticationRequired, IdentityError
+from identity.errors import AuthenticationRequired, IdentityError, SelfRegistrationClosed
 from identity.principal import Principal
 from identity.services import accounts, auth, sessions
 from identity.services.accounts import Profile
@@ -26,6 +27,7 @@ from schema.errors import (
     EmailNotVerified,
     InvalidCredentials,
     NotFound,
+    PermissionDenied,
     TokenExpired,
     TokenInvalid,
     TokenReused,
@@ -53,7 +55,7 @@ from schema.types.user import User
 COOKIE_PATH = "/graphql"
 
 RegisterResult = Annotated[
-    RegisterPayload | ValidationError | Conflict,
+    RegisterPayload | ValidationError | Conflict | PermissionDenied,
     strawberry.union("RegisterResult", description="A new account, or why not."),
 ]
 LoginResult = Annotated[
@@ -145,6 +147,17 @@ def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
     )
 
 
+def _organization(value: strawberry.ID | None) -> uuid.UUID | None:
+    """Seed 004's ``organization_id`` as REST reads it: a malformed id is refused like any
+    tenant that takes no self-registrations."""
+    if not value:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise SelfRegistrationClosed() from None
+
+
 @strawberry.type
 class AuthMutations:
     @mutation("Create an account.", access=PUBLIC)
@@ -155,6 +168,7 @@ class AuthMutations:
             password=input.password,
             profile=_profile(input),
             meta=info.context.meta,
+            tenant_id=_organization(input.organization_id),
         )
         return RegisterPayload(user=User.from_model(user))
 

@@ -81,6 +81,12 @@ class RegisterInput:
         description="None (the default plan) or a plan the runtime setting "
         "self_selectable_plans lists.",
     )
+    organization_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="A tenant (seed 004's organization) to join: it must be active and accept "
+        "self-registration, else SELF_REGISTRATION_NOT_ALLOWED (an unknown or malformed id "
+        "alike); TENANT_FULL when it has no room.",
+    )
 
 
 @strawberry.input(description="Log in with an email or username and a password.")
