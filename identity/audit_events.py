@@ -198,3 +198,31 @@ class EventType(StrEnum):
         "A device's trust was revoked (by its user, its removal, a password change or reset, "
         "or MFA turned off).",
     )
+
+    # MFA: factors and their management
+    MFA_TOTP_SETUP = (
+        "mfa.totp.setup",
+        "A TOTP secret was issued for enrolment (nothing enabled until a code proves it).",
+    )
+    MFA_ENABLED = "mfa.enabled", "A second factor (TOTP) was enabled; backup codes were issued."
+    MFA_DISABLED = (
+        "mfa.disabled",
+        "MFA was turned off by its user: every factor, backup code and device trust removed.",
+    )
+    MFA_RESET = (
+        "mfa.reset",
+        "An administrator reset a user's MFA: every factor, backup code and device trust removed.",
+    )
+    MFA_BACKUP_CODES_REPLACED = (
+        "mfa.backup_codes.replaced",
+        "A user's backup codes were replaced by a new set of ten.",
+    )
+    MFA_BACKUP_CODE_USED = "mfa.backup_code.used", "A single-use backup code was spent."
+    MFA_PREFERRED_CHANGED = (
+        "mfa.preferred_changed",
+        "A user chose the second factor offered first at login.",
+    )
+    REAUTHENTICATED = (
+        "session.reauthenticated",
+        "A session proved its user again (password or second factor): recent authentication.",
+    )

@@ -202,6 +202,19 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is "
         "believed, read from the right; unset: the socket peer is the client.",
     )
+    mfa_issuer: str = Field(
+        "identity",
+        min_length=1,
+        max_length=100,
+        description="The issuer authenticator apps show beside a TOTP account (otpauth URL).",
+    )
+    recent_auth_minutes: int = Field(
+        5,
+        ge=1,
+        le=60,
+        description="How long after a login or re-authentication a session may disable MFA, "
+        "replace backup codes or remove a factor.",
+    )
 
     @field_validator("smtp_url")
     @classmethod

@@ -274,3 +274,39 @@ class SelfRegistrationClosed(PermissionDenied):
 
     code = "SELF_REGISTRATION_NOT_ALLOWED"
     default_message = "This organization does not accept self-registration"
+
+
+class ReauthenticationRequired(PermissionDenied):
+    """A sensitive change needs a password or second-factor check within the last minutes of
+    this session (``POST /v1/auth/reauthenticate``)."""
+
+    code = "REAUTHENTICATION_REQUIRED"
+    default_message = "Confirm your identity again (re-authenticate) to do this"
+
+
+class MfaCodeInvalid(InvalidCredentials):
+    """A second-factor code that is wrong, used already, expired or malformed."""
+
+    code = "MFA_CODE_INVALID"
+    default_message = "The code is not valid"
+
+
+class MfaNotEnabled(Conflict):
+    """A change that needs MFA on, for an account without it."""
+
+    code = "MFA_NOT_ENABLED"
+    default_message = "Multi-factor authentication is not enabled"
+
+
+class MfaAlreadyEnabled(Conflict):
+    """Enrolling TOTP again while it is enabled."""
+
+    code = "MFA_ALREADY_ENABLED"
+    default_message = "This factor is enabled already"
+
+
+class MfaSetupRequired(Conflict):
+    """Enabling TOTP without a setup in progress (``POST /v1/auth/mfa/setup`` first)."""
+
+    code = "MFA_SETUP_REQUIRED"
+    default_message = "Start the setup first: no TOTP secret is waiting to be confirmed"
