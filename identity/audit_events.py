@@ -226,3 +226,18 @@ class EventType(StrEnum):
         "session.reauthenticated",
         "A session proved its user again (password or second factor): recent authentication.",
     )
+
+    # MFA: WebAuthn and passkeys
+    MFA_WEBAUTHN_REGISTERED = (
+        "mfa.webauthn.registered",
+        "A security key or passkey was registered to an account.",
+    )
+    MFA_WEBAUTHN_REMOVED = (
+        "mfa.webauthn.removed",
+        "A security key or passkey was removed from an account by its user.",
+    )
+    MFA_WEBAUTHN_CLONE_SUSPECTED = (
+        "mfa.webauthn.clone_suspected",
+        "A WebAuthn assertion with a valid signature and a sign counter that did not advance "
+        "was refused: the authenticator may have been cloned.",
+    )

@@ -202,6 +202,26 @@ class Settings(BaseSettings):
         description="Comma-separated addresses or CIDRs of proxies whose X-Forwarded-For is "
         "believed, read from the right; unset: the socket peer is the client.",
     )
+    webauthn_rp_id: str = Field(
+        "localhost",
+        min_length=1,
+        max_length=253,
+        description="The WebAuthn relying-party id: the registrable domain passkeys are bound "
+        "to (auth.example.com or example.com); never changes once credentials exist.",
+    )
+    webauthn_rp_name: str = Field(
+        "identity",
+        min_length=1,
+        max_length=100,
+        description="The name browsers show when a security key or passkey is registered.",
+    )
+    webauthn_origins: list[str] = Field(
+        default_factory=lambda: ["http://localhost:8080"],
+        min_length=1,
+        description="Origins WebAuthn ceremonies may come from, as JSON: "
+        '["https://app.example.com"] (the web app\'s scheme, host and port, within the '
+        "relying-party id's domain).",
+    )
     mfa_issuer: str = Field(
         "identity",
         min_length=1,

@@ -310,3 +310,26 @@ class MfaSetupRequired(Conflict):
 
     code = "MFA_SETUP_REQUIRED"
     default_message = "Start the setup first: no TOTP secret is waiting to be confirmed"
+
+
+class WebauthnVerificationFailed(InvalidCredentials):
+    """A WebAuthn response that does not prove the ceremony: malformed, wrong origin or relying
+    party, a bad signature, an unknown or another user's credential, a used or expired
+    challenge, a sign counter that went back."""
+
+    code = "WEBAUTHN_VERIFICATION_FAILED"
+    default_message = "The security key or passkey response could not be verified"
+
+
+class WebauthnCredentialExists(Conflict):
+    """Registering an authenticator already registered (to this account or another)."""
+
+    code = "WEBAUTHN_CREDENTIAL_EXISTS"
+    default_message = "This security key or passkey is registered already"
+
+
+class LastFactorRequired(Conflict):
+    """Removing the last second factor of an account that must have MFA."""
+
+    code = "MFA_LAST_FACTOR_REQUIRED"
+    default_message = "This is your last second factor and MFA is required: add another first"

@@ -25,6 +25,7 @@ from identity.rest import (
     tenants,
     user_roles,
     users,
+    webauthn,
     well_known,
 )
 from identity.rest.not_served import NOT_SERVED
@@ -47,6 +48,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "health": health.ROUTES,
     "well-known": well_known.ROUTES,
     "auth": auth.ROUTES,
+    "webauthn": webauthn.ROUTES,
     "sessions": sessions.ROUTES,
     "users": users.ROUTES,
     "user roles": user_roles.ROUTES,
