@@ -31,6 +31,7 @@ from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
 from schema.mutations.invitations import InvitationsMutations
 from schema.mutations.locations import LocationsMutations
+from schema.mutations.mfa_login import MfaLoginMutations
 from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
 from schema.mutations.tenants import TenantsMutations
@@ -62,6 +63,7 @@ class Query(
 @strawberry.type(description="Everything that changes state.")
 class Mutation(
     AuthMutations,
+    MfaLoginMutations,
     EmailFlowMutations,
     RbacMutations,
     SettingsMutations,

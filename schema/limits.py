@@ -163,6 +163,9 @@ CREDENTIAL_FIELDS = frozenset(
         "resendVerificationEmail",
         "acceptInvitation",
         "Query.invitation",
+        "completeMfaLogin",
+        "sendEmailMfaCode",
+        "finishPasskeyLogin",
     }
 )
 """Root fields that check a credential (a password, a mailed token) or mail someone: by

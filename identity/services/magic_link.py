@@ -16,8 +16,12 @@ from identity.ratelimit import Budget
 from identity.services import after_answer, audit, one_time, request_budgets, runtime_settings
 from identity.services.accounts import find_by_email, new_account, normalize_email
 from identity.services.auth import begin_session, ensure_active
+from identity.services.auth.session_start import default_tenant
 from identity.services.deps import Deps
 from identity.services.held import global_role
+from identity.services.mfa import login_step
+from identity.services.mfa.enrollment import MfaEnrollmentRequired
+from identity.services.mfa.pending import MfaRequired
 from identity.services.text_rules import identifier_key
 from identity.services.tokens import TokenPair, check_device_info, pair
 from identity.services.verification import claim_unproven_account
@@ -77,9 +81,13 @@ async def verify_magic_link(
     allow_registration: bool,
     meta: RequestMeta,
     device_info: dict[str, Any] | None = None,
-) -> TokenPair:
+    device_token: str | None = None,
+    cookie_path: str | None = None,
+) -> TokenPair | MfaRequired | MfaEnrollmentRequired:
     """Redeem a sign-in link and open a session, as a password login would (and on its
-    budget)."""
+    budget). A link is a first factor only: an account with MFA gets a pending login
+    (``MfaRequired``), one that must have MFA and has none an enrolment token, as after a
+    password (``identity.services.mfa.login_step``)."""
     check_device_info(device_info)
     await request_budgets.charge(deps, Budget.LOGIN, meta)
     await _enabled(deps)
@@ -97,6 +105,19 @@ async def verify_magic_link(
         ensure_active(user, now)
         if not user.email_verified:
             await claim_unproven_account(session, user=user, now=now, meta=meta, via="magic_link")
+        step = await login_step.second_step(
+            session,
+            deps,
+            user=user,
+            first_factor="magic_link",
+            meta=meta,
+            device_token=device_token,
+            device_info=device_info,
+            tenant_id=await default_tenant(session, user),
+            cookie_path=cookie_path,
+        )
+        if step is not None:
+            return step
         auth_session, refresh = await begin_session(
             session, deps, user=user, meta=meta, device_info=device_info, method="magic_link"
         )

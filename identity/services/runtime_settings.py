@@ -37,8 +37,8 @@ from identity.services.deps import Deps
 
 log = logging.getLogger(__name__)
 
-Value = bool | int | list[str] | dict[str, str]
-Kind = Literal["bool", "int", "names", "limits"]
+Value = bool | int | str | list[str] | dict[str, str]
+Kind = Literal["bool", "int", "names", "limits", "choice"]
 _TRUE = ("true", "1", "yes", "on")
 _FALSE = ("false", "0", "no", "off")
 _WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
@@ -57,6 +57,7 @@ class Definition:
     default_from: Callable[[Settings], Value]
     minimum: int | None = None
     maximum: int | None = None
+    choices: tuple[str, ...] = ()
 
     def parse(self, raw: object) -> Value:
         """The typed value, or ValidationFailed saying what this setting accepts.
@@ -74,6 +75,15 @@ class Definition:
             return self._names(raw)
         if self.kind == "limits":
             return _limits(raw)
+        if self.kind == "choice":
+            choice = raw.strip().lower() if isinstance(raw, str) else None
+            if choice not in self.choices:
+                raise ValidationFailed(
+                    f"{self.key} must be one of {', '.join(self.choices)}",
+                    field="value",
+                    details={"choices": list(self.choices)},
+                )
+            return choice
         number: int | None = None
         if isinstance(raw, int) and not isinstance(raw, bool):
             number = raw
@@ -241,6 +251,15 @@ DEFINITIONS: dict[str, Definition] = {
             public=False,
             default_from=lambda settings: dict(settings.rate_limits),
         ),
+        Definition(
+            "mfa_required_for",
+            "choice",
+            "Who must have a second factor: none, admins (every account whose primary role is "
+            "not 'user') or all. One who has none enrols right after the password.",
+            public=True,
+            default_from=lambda _settings: "none",
+            choices=("none", "admins", "all"),
+        ),
     )
 }
 
@@ -280,6 +299,7 @@ class RuntimeValues:
     refresh_reuse_interval_seconds: int
     self_selectable_plans: tuple[str, ...]
     rate_limits: dict[str, str]
+    mfa_required_for: str = "none"
 
 
 def definition(key: str) -> Definition:
@@ -342,6 +362,7 @@ def _typed(typed: dict[str, Value]) -> RuntimeValues:
         refresh_reuse_interval_seconds=_int_of(typed["refresh_reuse_interval_seconds"]),
         self_selectable_plans=tuple(_names_of(typed["self_selectable_plans"])),
         rate_limits=_limits_of(typed["rate_limits"]),
+        mfa_required_for=str(typed["mfa_required_for"]),
     )
 
 

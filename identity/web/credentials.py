@@ -23,9 +23,11 @@ from enum import StrEnum
 
 from starlette.requests import HTTPConnection
 
+from identity.errors import TokenInvalid
 from identity.principal import Principal, RequestMeta
 from identity.services import auth
 from identity.services.deps import Deps
+from identity.services.mfa import enrollment
 from identity.web.cookies import cookie_refresh_token
 from identity.web.request import bearer_token
 
@@ -64,16 +66,23 @@ async def principal_from(
     meta: RequestMeta,
     *,
     for_password_change: bool = False,
+    for_mfa_enrollment: bool = False,
 ) -> Principal | None:
     """The caller, or None when the request carries no credential; a credential that does not
     hold raises its ``IdentityError`` (TOKEN_INVALID, TOKEN_EXPIRED, PASSWORD_CHANGE_REQUIRED).
 
-    ``for_password_change`` also accepts a token that may only change the password.
+    ``for_password_change`` also accepts a token that may only change the password;
+    ``for_mfa_enrollment`` also an enrolment token (``identity.services.mfa.enrollment``:
+    TOTP setup and enable, email codes on), which every other caller refuses.
     """
     credential = presented(connection)
     if credential is None:
         return None
     match credential.transport:
+        case Transport.BEARER if enrollment.is_enrollment_token(credential.secret):
+            if not for_mfa_enrollment:
+                raise TokenInvalid("An enrolment token may only set up a second factor")
+            return await enrollment.principal(deps, token=credential.secret, meta=meta)
         case Transport.BEARER:
             return await auth.authenticate(
                 deps,

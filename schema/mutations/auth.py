@@ -14,7 +14,10 @@ from identity.errors import AuthenticationRequired, IdentityError, SelfRegistrat
 from identity.principal import Principal
 from identity.services import accounts, auth, sessions
 from identity.services.accounts import Profile
-from identity.services.tokens import PasswordChangeToken
+from identity.services.mfa.enrollment import MfaEnrollmentRequired as EnrollmentStep
+from identity.services.mfa.pending import MfaRequired as PendingStep
+from identity.services.mfa.trusted import COOKIE_NAME
+from identity.services.tokens import PasswordChangeToken, TokenPair
 from identity.web.cookies import clear_auth_cookies, set_auth_cookies
 from identity.web.credentials import principal_from, refresh_credential
 from schema.context import Context
@@ -41,6 +44,8 @@ from schema.types.auth import (
     ChangePasswordInput,
     LoginInput,
     LogoutInput,
+    MfaEnrollmentRequired,
+    MfaRequired,
     PasswordChanged,
     PasswordChangeRequired,
     RefreshTokenInput,
@@ -61,12 +66,18 @@ RegisterResult = Annotated[
 LoginResult = Annotated[
     AuthPayload
     | PasswordChangeRequired
+    | MfaRequired
+    | MfaEnrollmentRequired
     | InvalidCredentials
     | AccountLocked
     | AccountDisabled
     | EmailNotVerified
     | ValidationError,
-    strawberry.union("LoginResult", description="Tokens, or why the login failed."),
+    strawberry.union(
+        "LoginResult",
+        description="Tokens, a second step due (MfaRequired, MfaEnrollmentRequired), or why "
+        "the login failed.",
+    ),
 ]
 RefreshTokenResult = Annotated[
     AuthPayload
@@ -135,6 +146,19 @@ async def _password_changer(info: Info[Context, None]) -> Principal:
     return principal
 
 
+def login_payload_of(
+    info: Info[Context, None], tokens: TokenPair | PasswordChangeToken, *, cookie_mode: bool
+) -> AuthPayload | PasswordChangeRequired:
+    """What login answers for the session it opened (cookies set in cookie mode)."""
+    if isinstance(tokens, PasswordChangeToken):
+        return PasswordChangeRequired.from_token(tokens)
+    if cookie_mode:
+        set_auth_cookies(
+            _http_response(info), tokens, settings=info.context.deps.settings, path=COOKIE_PATH
+        )
+    return AuthPayload.from_pair(tokens, cookie_mode=cookie_mode)
+
+
 def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
     return Profile(
         first_name=data.first_name,
@@ -178,24 +202,21 @@ class AuthMutations:
     )
     async def login(self, info: Info[Context, None], input: LoginInput) -> LoginResult:
         device: Any = input.device
-        pair = await auth.login(
+        outcome = await auth.login(
             info.context.deps,
             identifier=input.identifier,
             password=input.password,
             meta=info.context.meta,
             device_info=device if isinstance(device, dict) else None,
             tenant_slug=input.organization_slug,
+            device_token=input.device_token or info.context.request.cookies.get(COOKIE_NAME),
+            cookie_path=COOKIE_PATH if input.use_cookie else None,
         )
-        if isinstance(pair, PasswordChangeToken):
-            return PasswordChangeRequired.from_token(pair)
-        if input.use_cookie:
-            set_auth_cookies(
-                _http_response(info),
-                pair,
-                settings=info.context.deps.settings,
-                path=COOKIE_PATH,
-            )
-        return AuthPayload.from_pair(pair, cookie_mode=input.use_cookie)
+        if isinstance(outcome, PendingStep):
+            return MfaRequired.from_step(outcome)
+        if isinstance(outcome, EnrollmentStep):
+            return MfaEnrollmentRequired.from_step(outcome)
+        return login_payload_of(info, outcome, cookie_mode=input.use_cookie)
 
     @mutation(
         "Rotate a refresh token, from the input or (with X-CSRF-Token) the cookie. Replaying "

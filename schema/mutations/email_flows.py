@@ -9,6 +9,8 @@ from strawberry.types import Info
 
 from identity.errors import IdentityError
 from identity.services import email_change, magic_link, password_reset, verification
+from identity.services.mfa.enrollment import MfaEnrollmentRequired as EnrollmentStep
+from identity.services.mfa.pending import MfaRequired as PendingStep
 from schema.context import Context
 from schema.declare import PUBLIC, SIGNED_IN, mutation
 from schema.errors import (
@@ -23,7 +25,13 @@ from schema.errors import (
     TooManyAttempts,
     ValidationError,
 )
-from schema.types.auth import AuthPayload, SessionsRevoked, UserPayload
+from schema.types.auth import (
+    AuthPayload,
+    MfaEnrollmentRequired,
+    MfaRequired,
+    SessionsRevoked,
+    UserPayload,
+)
 from schema.types.email_flows import (
     Accepted,
     RequestEmailChangeInput,
@@ -64,6 +72,8 @@ ResetPasswordResult = Annotated[
 ]
 VerifyMagicLinkResult = Annotated[
     AuthPayload
+    | MfaRequired
+    | MfaEnrollmentRequired
     | TokenInvalid
     | TokenExpired
     | AccountNotFound
@@ -153,14 +163,18 @@ class EmailFlowMutations:
         self, info: Info[Context, None], input: VerifyMagicLinkInput
     ) -> VerifyMagicLinkResult:
         device: Any = input.device
-        pair = await magic_link.verify_magic_link(
+        outcome = await magic_link.verify_magic_link(
             info.context.deps,
             token=input.token,
             allow_registration=input.allow_registration,
             meta=info.context.meta,
             device_info=device if isinstance(device, dict) else None,
         )
-        return AuthPayload.from_pair(pair, cookie_mode=False)
+        if isinstance(outcome, PendingStep):  # a link is a first factor only
+            return MfaRequired.from_step(outcome)
+        if isinstance(outcome, EnrollmentStep):
+            return MfaEnrollmentRequired.from_step(outcome)
+        return AuthPayload.from_pair(outcome, cookie_mode=False)
 
     @mutation(
         "Move the account to a new address: needs the current password; a link "

@@ -5,6 +5,8 @@ from __future__ import annotations
 import strawberry
 from strawberry.scalars import JSON
 
+from identity.services.mfa.enrollment import MfaEnrollmentRequired as EnrollmentStep
+from identity.services.mfa.pending import MfaRequired as PendingStep
 from identity.services.tokens import PasswordChangeToken, TokenPair
 from schema.types.user import Session, User
 
@@ -61,6 +63,50 @@ class PasswordChangeRequired:
         )
 
 
+@strawberry.type(
+    description="The first factor was right and the account has MFA: no tokens yet. Complete "
+    "the login with completeMfaLogin (mfaToken and a second factor) within expiresIn seconds."
+)
+class MfaRequired:
+    mfa_token: str = strawberry.field(description="Names this pending login in completeMfaLogin.")
+    user_id: strawberry.ID = strawberry.field(description="The account logging in.")
+    methods: list[str] = strawberry.field(
+        description="Second factors the account has: totp, webauthn, email, backup_code; the "
+        "preferred one first."
+    )
+    preferred: str | None = strawberry.field(description="The method to offer first.")
+    expires_in: int = strawberry.field(description="Seconds the pending login lives.")
+
+    @classmethod
+    def from_step(cls, step: PendingStep) -> MfaRequired:
+        return cls(
+            mfa_token=step.mfa_token,
+            user_id=strawberry.ID(str(step.user_id)),
+            methods=[one.value for one in step.methods],
+            preferred=step.preferred.value if step.preferred else None,
+            expires_in=step.expires_in,
+        )
+
+
+@strawberry.type(
+    description="The first factor was right, but the account must have MFA and has none: the "
+    "enrollment token (as a bearer token) may only set up and enable a second factor "
+    "(setupTotp, enableTotp, enableEmailMfa); then log in again."
+)
+class MfaEnrollmentRequired:
+    enrollment_token: str = strawberry.field(description="Good for enrolling a factor only.")
+    user_id: strawberry.ID = strawberry.field(description="The account that must enrol.")
+    expires_in: int = strawberry.field(description="Seconds the token lives.")
+
+    @classmethod
+    def from_step(cls, step: EnrollmentStep) -> MfaEnrollmentRequired:
+        return cls(
+            enrollment_token=step.enrollment_token,
+            user_id=strawberry.ID(step.user_id),
+            expires_in=step.expires_in,
+        )
+
+
 @strawberry.input(description="Create an account.")
 class RegisterInput:
     email: str = strawberry.field(description="Email address; unique after NFKC case folding.")
@@ -105,6 +151,11 @@ class LoginInput:
         default=None,
         description="The slug of the tenant (organization) the session acts in; by default "
         "the primary tenant. One the account is not a member of fails like a wrong password.",
+    )
+    device_token: str | None = strawberry.field(
+        default=None,
+        description="A trusted device's token (trustDevice): the second factor is skipped while "
+        "it is live. Browsers send its HttpOnly cookie instead.",
     )
 
 

@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
+from pydantic import Field
 
 from identity.errors import (
     AuthenticationRequired,
@@ -25,7 +26,10 @@ from identity.rest.deps import DepsDep, MetaDep
 from identity.rest.shapes import login_json, password_change_json, user_json
 from identity.services import accounts, auth
 from identity.services.deps import Deps
-from identity.services.tokens import PasswordChangeToken
+from identity.services.mfa import trusted
+from identity.services.mfa.enrollment import MfaEnrollmentRequired
+from identity.services.mfa.pending import MfaRequired
+from identity.services.tokens import PasswordChangeToken, TokenPair
 from identity.web.cookies import clear_auth_cookies, set_auth_cookies
 from identity.web.credentials import principal_from, refresh_credential
 
@@ -97,36 +101,100 @@ async def change_password(
     }
 
 
+class DeviceLoginBody(LoginBody):
+    """A login body; ``device_token`` is a trusted device's token (else its cookie is read)."""
+
+    device_token: str | None = Field(None, max_length=200)
+
+
+async def mfa_enroller(request: Request, deps: DepsDep, meta: MetaDep) -> Principal:
+    """The caller of the routes an enrolment token may reach (setting up a second factor):
+    a signed-in user, or the holder of an enrolment token."""
+    principal = await principal_from(request, deps, meta, for_mfa_enrollment=True)
+    if principal is None:
+        raise AuthenticationRequired(
+            "Authentication required: send 'Authorization: Bearer <token>'"
+        )
+    return principal
+
+
+MfaEnrollerDep = Annotated[Principal, Depends(mfa_enroller)]
+
+
+def device_token_of(request: Request, sent: str | None) -> str | None:
+    """The trusted device's token from the body, else from its HttpOnly cookie."""
+    return sent or request.cookies.get(trusted.COOKIE_NAME) or None
+
+
+def mfa_required_json(step: MfaRequired | MfaEnrollmentRequired) -> dict[str, Any]:
+    """A first factor's answer when a second step is due (200, no tokens, no session)."""
+    if isinstance(step, MfaEnrollmentRequired):
+        return {
+            "mfa_enrollment_required": True,
+            "user_id": step.user_id,
+            "enrollment_token": step.enrollment_token,
+            "expires_in": step.expires_in,
+            "message": "Set up a second factor to continue: this token may only do that",
+        }
+    return {
+        "mfa_required": True,
+        "user_id": str(step.user_id),
+        "mfa_token": step.mfa_token,
+        "methods": [one.value for one in step.methods],
+        "preferred": step.preferred.value if step.preferred else None,
+        "expires_in": step.expires_in,
+        "message": "Enter a second factor to finish logging in",
+    }
+
+
+def tokens_answer(
+    deps: Deps,
+    tokens: TokenPair | PasswordChangeToken,
+    response: Response,
+    *,
+    cookie_path: str | None,
+) -> dict[str, Any]:
+    """A login's tokens as the login routes answer them; with ``cookie_path`` the refresh
+    token goes in a cookie (and a CSRF token in the body), not the body."""
+    if isinstance(tokens, PasswordChangeToken):
+        return password_change_json(tokens)
+    if cookie_path is None:
+        return {**login_json(tokens), "password_change_required": False}
+    set_auth_cookies(response, tokens, settings=deps.settings, path=cookie_path)
+    return {
+        **login_json(tokens, include_refresh=False),
+        "password_change_required": False,
+        "csrf_token": tokens.csrf_token,
+    }
+
+
 async def login(
     deps: Deps,
-    body: LoginBody,
+    body: DeviceLoginBody,
     meta: RequestMeta,
+    request: Request,
     response: Response,
     *,
     cookie_path: str | None = None,
 ) -> dict[str, Any]:
-    """Log in; with ``cookie_path`` the refresh token goes in a cookie, not the body."""
+    """Log in; with ``cookie_path`` the refresh token goes in a cookie, not the body. An
+    account with MFA answers ``mfa_required`` (no tokens) instead."""
     identifier = body.identifier()
     if not identifier:
         raise ValidationFailed("Email or username is required", field="email")
-    pair = await auth.login(
+    outcome = await auth.login(
         deps,
         identifier=identifier,
         password=body.password,
         meta=meta,
         device_info=body.device_info,
         tenant_slug=body.organization_slug,
+        device_token=device_token_of(request, body.device_token),
+        cookie_path=cookie_path,
     )
-    if isinstance(pair, PasswordChangeToken):
-        return password_change_json(pair)
-    if cookie_path is None:
-        return {**login_json(pair), "password_change_required": False}
-    set_auth_cookies(response, pair, settings=deps.settings, path=cookie_path)
-    return {
-        **login_json(pair, include_refresh=False),
-        "password_change_required": False,
-        "csrf_token": pair.csrf_token,
-    }
+    if isinstance(outcome, MfaRequired | MfaEnrollmentRequired):
+        return mfa_required_json(outcome)
+    return tokens_answer(deps, outcome, response, cookie_path=cookie_path)
 
 
 async def refresh(

@@ -17,12 +17,15 @@ from pydantic import Field
 
 from identity.errors import IdentityError
 from identity.principal import Principal
+from identity.rest.auth.flows import device_token_of, mfa_required_json
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
 from identity.rest.responses.account import LoginOut, Message, SessionsEndedOut, VerifiedOut
 from identity.rest.routing import row
 from identity.rest.shapes import login_json, user_json
 from identity.services import magic_link, password_reset, verification
+from identity.services.mfa.enrollment import MfaEnrollmentRequired
+from identity.services.mfa.pending import MfaRequired
 from identity.web.credentials import principal_from
 
 RESET_SENT = "If an account uses this address, password reset instructions were sent to it"
@@ -46,6 +49,7 @@ class ResetBody(TokenBody):
 class MagicLinkBody(TokenBody):
     allow_registration: bool = False
     device_info: dict[str, Any] | None = None
+    device_token: str | None = Field(None, max_length=200)
 
 
 async def forgot_password(body: EmailBody, deps: DepsDep, meta: MetaDep) -> dict[str, str]:
@@ -106,15 +110,21 @@ async def send_magic_link(body: EmailBody, deps: DepsDep, meta: MetaDep) -> dict
     return {"message": LINK_SENT}
 
 
-async def verify_magic_link(body: MagicLinkBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
-    pair = await magic_link.verify_magic_link(
+async def verify_magic_link(
+    body: MagicLinkBody, deps: DepsDep, meta: MetaDep, request: Request
+) -> dict[str, Any]:
+    """A link is a first factor only: an account with MFA answers ``mfa_required``."""
+    outcome = await magic_link.verify_magic_link(
         deps,
         token=body.token,
         allow_registration=body.allow_registration,
         meta=meta,
         device_info=body.device_info,
+        device_token=device_token_of(request, body.device_token),
     )
-    return login_json(pair)
+    if isinstance(outcome, MfaRequired | MfaEnrollmentRequired):
+        return mfa_required_json(outcome)
+    return login_json(outcome)
 
 
 FORGOT = "Request a password reset mail"

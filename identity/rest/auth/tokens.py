@@ -12,7 +12,8 @@ from typing import Any
 from fastapi import Request, Response
 
 from identity.rest.auth import flows as auth_flows
-from identity.rest.bodies import LoginBody, RefreshBody
+from identity.rest.auth.flows import DeviceLoginBody
+from identity.rest.bodies import RefreshBody
 from identity.rest.deps import DepsDep, MetaDep
 from identity.rest.responses.account import LoginOut, Message
 from identity.rest.routing import row
@@ -28,15 +29,17 @@ def cookie_path(request: Request) -> str:
 
 
 async def login(
-    body: LoginBody, deps: DepsDep, meta: MetaDep, response: Response
+    body: DeviceLoginBody, deps: DepsDep, meta: MetaDep, request: Request, response: Response
 ) -> dict[str, Any]:
-    return await auth_flows.login(deps, body, meta, response)
+    return await auth_flows.login(deps, body, meta, request, response)
 
 
 async def cookie_login(
-    body: LoginBody, deps: DepsDep, meta: MetaDep, response: Response
+    body: DeviceLoginBody, deps: DepsDep, meta: MetaDep, request: Request, response: Response
 ) -> dict[str, Any]:
-    return await auth_flows.login(deps, body, meta, response, cookie_path=LEGACY_COOKIE_PATH)
+    return await auth_flows.login(
+        deps, body, meta, request, response, cookie_path=LEGACY_COOKIE_PATH
+    )
 
 
 async def refresh(

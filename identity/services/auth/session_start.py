@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +15,7 @@ from identity.audit_events import EventType
 from identity.clock import isoformat_z
 from identity.errors import AccountDisabled, AccountLocked, EmailNotVerified, InvalidCredentials
 from identity.models import AuthSession, Tenant, TenantMember, User, UserStatus
+from identity.models.mfa import MfaChallenge
 from identity.principal import RequestMeta
 from identity.ratelimit import Budget
 from identity.security.passwords import PasswordCheck
@@ -33,6 +34,17 @@ from identity.services.tokens import (
     password_change_token,
 )
 
+if TYPE_CHECKING:
+    from identity.services.mfa.enrollment import MfaEnrollmentRequired
+    from identity.services.mfa.pending import MfaRequired
+
+Opened = tuple[AuthSession, str | None, User]
+"""A session just opened, its refresh token (None while the password must change), its user."""
+
+
+MAX_PENDING_FAILURES = 5
+"""Wrong second factors a pending login survives (``identity.services.mfa.pending``)."""
+
 
 def _locked(until: Any) -> AccountLocked:
     return AccountLocked(
@@ -49,7 +61,9 @@ async def login(
     meta: RequestMeta,
     device_info: dict[str, Any] | None = None,
     tenant_slug: str | None = None,
-) -> TokenPair | PasswordChangeToken:
+    device_token: str | None = None,
+    cookie_path: str | None = None,
+) -> TokenPair | PasswordChangeToken | MfaRequired | MfaEnrollmentRequired:
     """Check a password and open a session; wrong and unknown accounts fail alike.
 
     Spends the address's login budget; refused while the address has failed too many logins
@@ -61,6 +75,11 @@ async def login(
     is still verified, the attempt counted, the same error raised.
 
     An account that must change its password gets a token good for that alone.
+
+    An account with MFA gets a pending login instead (``MfaRequired``), unless
+    ``device_token`` is a live trust of its; one that must have MFA and has none an
+    enrolment token (``MfaEnrollmentRequired``). ``cookie_path`` is where the completed
+    login sets its cookies (the login answers in cookie mode), kept by the pending login.
     """
     check_device_info(device_info)  # a body we would refuse later must not count as an attempt
     await request_budgets.charge(deps, Budget.LOGIN, meta)
@@ -109,7 +128,7 @@ async def login(
     user_id = user.id
     try:
         async with deps.database.unit_of_work() as session:
-            auth_session, refresh, user = await _log_in(
+            outcome = await _log_in(
                 session,
                 deps,
                 user_id=user_id,
@@ -118,11 +137,21 @@ async def login(
                 meta=meta,
                 device_info=device_info,
                 tenant_id=tenant_id,
+                device_token=device_token,
+                cookie_path=cookie_path,
             )
     except (AccountLocked, AccountDisabled) as refusal:
         reason = "locked" if isinstance(refusal, AccountLocked) else refusal.code.lower()
         await _login_refused(deps, subject_id=user_id, meta=meta, reason=reason)
         raise
+    if not isinstance(outcome, tuple):
+        return outcome
+    return await tokens_of(deps, outcome)
+
+
+async def tokens_of(deps: Deps, opened: Opened) -> TokenPair | PasswordChangeToken:
+    """What a login answers for the session it opened."""
+    auth_session, refresh, user = opened
     if refresh is None:
         return await password_change_token(deps, user=user, auth_session=auth_session)
     return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
@@ -161,8 +190,14 @@ async def _log_in(
     meta: RequestMeta,
     device_info: dict[str, Any] | None,
     tenant_id: uuid.UUID | None = None,
-) -> tuple[AuthSession, str | None, User]:
-    """The session of a correct password; no refresh token while the password must change."""
+    device_token: str | None = None,
+    cookie_path: str | None = None,
+) -> Opened | MfaRequired | MfaEnrollmentRequired:
+    """The session of a correct password (no refresh token while the password must change),
+    or the second step it is due."""
+    # Imported here: the MFA modules import this package.
+    from identity.services.mfa import login_step
+
     now = deps.clock.now()
     await throttle.clear(session, attempt=attempt)
     user = await get_user(session, user_id)
@@ -170,6 +205,44 @@ async def _log_in(
     if new_hash is not None:
         user.password_hash = new_hash
     user.failed_login_attempts = 0
+    step = await login_step.second_step(
+        session,
+        deps,
+        user=user,
+        first_factor="password",
+        meta=meta,
+        device_token=device_token,
+        device_info=device_info,
+        tenant_id=tenant_id,
+        cookie_path=cookie_path,
+        enrol=not user.must_change_password,
+    )
+    if step is not None:
+        return step
+    return await _opened(
+        session,
+        deps,
+        user=user,
+        meta=meta,
+        device_info=device_info,
+        method="password",
+        tenant_id=tenant_id,
+        amr=["pwd"],
+    )
+
+
+async def _opened(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user: User,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    method: str,
+    tenant_id: uuid.UUID | None,
+    amr: list[str],
+    details: dict[str, Any] | None = None,
+) -> Opened:
     if user.must_change_password:
         auth_session = await _open(
             session,
@@ -177,8 +250,10 @@ async def _log_in(
             user=user,
             meta=meta,
             device_info=device_info,
-            method="password",
+            method=method,
             tenant_id=tenant_id,
+            amr=amr,
+            details=details,
         )
         return auth_session, None, user
     auth_session, refresh = await begin_session(
@@ -187,10 +262,57 @@ async def _log_in(
         user=user,
         meta=meta,
         device_info=device_info,
-        method="password",
+        method=method,
         tenant_id=tenant_id,
+        amr=amr,
+        details=details,
     )
     return auth_session, refresh, user
+
+
+async def resume_login(
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user_id: uuid.UUID,
+    meta: RequestMeta,
+    first_factor: str,
+    second_factor: str,
+    amr: list[str],
+    device_info: dict[str, Any] | None,
+    tenant_id: uuid.UUID | None,
+) -> Opened:
+    """Open the session a login left pending for its second factor: the account is checked
+    again (locked or disabled meanwhile: refused), and the tenant it chose still has to
+    be an active one it is a member of (else the default one)."""
+    user = await get_user(session, user_id)
+    _ensure_may_log_in(user, deps.clock.now())
+    if tenant_id is not None and not await _still_member(session, user, tenant_id):
+        tenant_id = await default_tenant(session, user)
+    return await _opened(
+        session,
+        deps,
+        user=user,
+        meta=meta,
+        device_info=device_info,
+        method=first_factor,
+        tenant_id=tenant_id,
+        amr=amr,
+        details={"second_factor": second_factor, "amr": amr},
+    )
+
+
+async def _still_member(session: AsyncSession, user: User, tenant_id: uuid.UUID) -> bool:
+    found = await session.scalar(
+        select(col(Tenant.id))
+        .join(TenantMember, col(TenantMember.tenant_id) == col(Tenant.id))
+        .where(
+            col(Tenant.id) == tenant_id,
+            col(Tenant.is_active).is_(True),
+            col(TenantMember.user_id) == user.id,
+        )
+    )
+    return found is not None
 
 
 def _audit_login_refused(
@@ -230,10 +352,13 @@ async def begin_session(
     device_info: dict[str, Any] | None,
     method: str,
     tenant_id: uuid.UUID | Unset | None = UNSET,
+    amr: list[str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> tuple[AuthSession, str]:
     """Open a session for a user who just proved who they are; returns it and its refresh
     token. It acts in ``tenant_id`` (checked by the caller), by default in the user's
-    primary tenant when that is active."""
+    primary tenant when that is active. ``amr`` (RFC 8176) names the proofs, ``details``
+    go into the login's audit row."""
     if isinstance(tenant_id, Unset):
         tenant_id = await default_tenant(session, user)
     auth_session = await _open(
@@ -244,6 +369,8 @@ async def begin_session(
         device_info=device_info,
         method=method,
         tenant_id=tenant_id,
+        amr=amr,
+        details=details,
     )
     refresh = new_refresh_token(session, deps, auth_session_id=auth_session.id, parent_id=None)
     return auth_session, refresh
@@ -258,6 +385,8 @@ async def _open(
     device_info: dict[str, Any] | None,
     method: str,
     tenant_id: uuid.UUID | None,
+    amr: list[str] | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AuthSession:
     now = deps.clock.now()
     user.last_login = now
@@ -271,8 +400,9 @@ async def _open(
         auth_method=method,
         tenant_id=tenant_id,
     )
+    auth_session.amr = list(amr or [])
     await session.flush()
-    details: dict[str, Any] = {"method": method, "device": auth_session.device_info}
+    details = {"method": method, "device": auth_session.device_info, **(details or {})}
     if user.must_change_password:
         details["password_change_required"] = True
     audit.record(
@@ -317,6 +447,8 @@ async def _record_failure(
     meta: RequestMeta,
     lock_until: Any,
     threshold: int,
+    event_type: EventType = EventType.LOGIN_FAILED,
+    details: dict[str, Any] | None = None,
 ) -> None:
     now = deps.clock.now()
     locks = attempt.number >= threshold
@@ -335,11 +467,15 @@ async def _record_failure(
         subject = user.id if user else None
         audit.record(
             session,
-            event_type=EventType.LOGIN_FAILED,
+            event_type=event_type,
             now=now,
             meta=meta,
             subject_id=subject,
-            details={"attempt": attempt.number, "known_account": user is not None},
+            details={
+                "attempt": attempt.number,
+                "known_account": user is not None,
+                **(details or {}),
+            },
         )
         if locks:
             audit.record(
@@ -350,3 +486,39 @@ async def _record_failure(
                 subject_id=subject,
                 details={"locked_until": isoformat_z(lock_until), "reason": "failed_logins"},
             )
+
+
+async def count_second_factor_failure(
+    deps: Deps,
+    *,
+    user_id: uuid.UUID,
+    meta: RequestMeta,
+    method: str,
+    challenge_id: uuid.UUID,
+) -> None:
+    """A wrong second factor at login counts toward the account's lockout as a wrong
+    password does (the same counter), audited as ``mfa.challenge.failed``."""
+    now = deps.clock.now()
+    rules = await runtime_settings.current(deps)
+    async with deps.database.unit_of_work() as session:
+        attempt = await throttle.reserve_attempt(
+            session, key=throttle.login_key("", user_id), now=now
+        )
+        user = await session.get(User, user_id)
+        failures = await session.scalar(
+            select(col(MfaChallenge.failures)).where(col(MfaChallenge.id) == challenge_id)
+        )
+    await _record_failure(
+        deps,
+        attempt=attempt,
+        user=user,
+        meta=meta,
+        lock_until=now + timedelta(minutes=rules.lockout_minutes),
+        threshold=rules.lockout_threshold,
+        event_type=EventType.MFA_CHALLENGE_FAILED,
+        details={
+            "method": method,
+            "failures": failures,
+            "pending_login_ended": (failures or 0) >= MAX_PENDING_FAILURES,
+        },
+    )
