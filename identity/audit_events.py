@@ -241,3 +241,22 @@ class EventType(StrEnum):
         "A WebAuthn assertion with a valid signature and a sign counter that did not advance "
         "was refused: the authenticator may have been cloned.",
     )
+
+    # MFA: the login step
+    MFA_CHALLENGE_ISSUED = (
+        "mfa.challenge.issued",
+        "A first factor succeeded for an account with MFA: a pending login waits for the second.",
+    )
+    MFA_CHALLENGE_FAILED = (
+        "mfa.challenge.failed",
+        "A wrong second factor at login (counted toward the account's lockout; the fifth kills "
+        "the pending login).",
+    )
+    MFA_EMAIL_CODE_SENT = "mfa.email_code.sent", "A login code was mailed for a pending login."
+    MFA_EMAIL_ENABLED = "mfa.email.enabled", "Mailed login codes were enabled as a second factor."
+    MFA_EMAIL_DISABLED = "mfa.email.disabled", "Mailed login codes were turned off."
+    MFA_ENROLLMENT_REQUIRED = (
+        "mfa.enrollment.required",
+        "A first factor succeeded for an account that must have MFA and has none: an enrolment "
+        "token was issued instead of a session.",
+    )

@@ -17,15 +17,9 @@ LATER: Final = "later"
 NOT_SERVED: dict[tuple[str, str], str] = {
     # Tenants, organizations, locations, invitations: issue 13
     # Multi-factor authentication and trusted devices: issue 14
-    ("POST", "/v1/auth/login/mfa"): MFA,
-    ("POST", "/v1/auth/login/mfa/backup"): MFA,
-    ("POST", "/v1/auth/login/mfa/email"): MFA,
-    ("POST", "/v1/auth/login/mfa/email/send"): MFA,
     ("POST", "/v1/auth/mfa/backup-codes"): MFA,
     ("GET", "/v1/auth/mfa/backup-codes/count"): MFA,
     ("POST", "/v1/auth/mfa/disable"): MFA,
-    ("POST", "/v1/auth/mfa/email/disable"): MFA,
-    ("POST", "/v1/auth/mfa/email/enable"): MFA,
     ("POST", "/v1/auth/mfa/enable"): MFA,
     ("POST", "/v1/auth/mfa/preferred"): MFA,
     ("POST", "/v1/auth/mfa/revoke-trust"): MFA,
