@@ -36,6 +36,7 @@ from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
 from schema.mutations.tenants import TenantsMutations
 from schema.mutations.users import UsersMutations
+from schema.mutations.webauthn import WebauthnMutations
 from schema.queries.health import HealthQuery
 from schema.queries.invitations import InvitationsQuery
 from schema.queries.locations import LocationsQuery
@@ -68,6 +69,7 @@ class Mutation(
     RbacMutations,
     SettingsMutations,
     UsersMutations,
+    WebauthnMutations,
     InvitationsMutations,
     LocationsMutations,
     TenantsMutations,

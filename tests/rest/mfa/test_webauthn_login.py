@@ -12,6 +12,7 @@ import jwt
 import pytest
 from fastapi import FastAPI
 
+from identity.services import after_answer
 from tests.factories import login_token, register
 from tests.rest.mfa.webauthn_steps import (
     LOGIN_BEGIN,
@@ -24,7 +25,7 @@ from tests.support.audit import audit_events
 from tests.support.authenticator import Credential, SoftAuthenticator
 from tests.support.clocks import install_clock
 
-PASSWORD = "correct horse battery staple"  # noqa: S105 (a test account's)
+PASSWORD = "correct horse battery staple"
 
 
 async def _account(
@@ -138,14 +139,14 @@ async def test_a_sign_counter_that_goes_back_is_a_suspected_clone(
     user_id, credential = await _account(client, "clone@example.com", authenticator)
     pending = await _pending(client, "clone@example.com")
     options = (await _begin(client, pending)).json()
-    assert (await _finish(client, pending, authenticator.get(options, sign_count=7))).status_code == 200
+    assert (
+        await _finish(client, pending, authenticator.get(options, sign_count=7))
+    ).status_code == 200
 
     second = await _pending(client, "clone@example.com")
     options = (await _begin(client, second)).json()
     response = await _finish(client, second, authenticator.get(options, sign_count=7))
     assert response.status_code == 401, response.text
-    from identity.services import after_answer
-
     await after_answer.settle()
     events = await audit_events(app, "mfa.webauthn.clone_suspected")
     assert [(str(one.subject_id), one.resource_id) for one in events] == [(user_id, credential.id)]
@@ -164,9 +165,7 @@ async def test_authenticators_that_do_not_count_are_accepted(
         assert (await _finish(client, pending, authenticator.get(options))).status_code == 200
 
 
-async def test_another_users_credential_is_refused(
-    app: FastAPI, client: httpx.AsyncClient
-) -> None:
+async def test_another_users_credential_is_refused(app: FastAPI, client: httpx.AsyncClient) -> None:
     mine, theirs = SoftAuthenticator(), SoftAuthenticator()
     await _account(client, "mine@example.com", mine)
     _, their_key = await _account(client, "theirs@example.com", theirs)
@@ -211,7 +210,7 @@ async def test_malformed_and_oversized_assertions(
 
 async def test_passkey_login_without_a_password(app: FastAPI, client: httpx.AsyncClient) -> None:
     authenticator = SoftAuthenticator()
-    user_id, credential = await _account(client, "passkey@example.com", authenticator)
+    user_id, _ = await _account(client, "passkey@example.com", authenticator)
     options = await passkey_options(client)
     assert "allowCredentials" not in options or options["allowCredentials"] == []
     assert options["userVerification"] == "required"

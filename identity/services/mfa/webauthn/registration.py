@@ -26,6 +26,7 @@ from identity.models.mfa import ChallengeKind, WebauthnCredential
 from identity.principal import Principal
 from identity.services import audit
 from identity.services.deps import Deps
+from identity.services.mfa import notices
 from identity.services.mfa.webauthn.ceremony import (
     TIMEOUT_MS,
     b64url,
@@ -46,6 +47,7 @@ from identity.services.mfa.webauthn.ceremony import (
 from identity.services.text_rules import optional_text
 
 DEFAULT_NAME = "Security key"
+FACTOR_NAME = "a security key or passkey"
 MAX_NAME_CHARS = 100
 
 
@@ -169,4 +171,5 @@ async def _store(
             resource_id=credential_id,
             details={"name": name, "discoverable": row.discoverable, "aaguid": row.aaguid},
         )
+        notices.factor_added(session, user=principal.user, now=now, factor=FACTOR_NAME)
     return row
