@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -18,8 +19,9 @@ from sqlmodel import col
 
 from identity.models import AuthSession, User
 from identity.models.mfa import BackupCode, UserMfa
-from identity.principal import Principal, RequestMeta
+from identity.principal import HeldPermissions, Principal, RequestMeta
 from identity.security import otp
+from identity.services import authorization
 from identity.services.mfa import totp
 from identity.services.tokens import access_token, open_session
 from tests.factories import ACCOUNT_PASSWORD, add_user
@@ -57,6 +59,7 @@ async def principal_of(app: FastAPI, user_id: uuid.UUID, session_id: uuid.UUID) 
         role=user.role,
         token_id="test",
         meta=RequestMeta(ip_address="203.0.113.7"),
+        held=HeldPermissions(partial(authorization.holding_of, runtime(app).deps, user.id, None)),
     )
 
 

@@ -19,6 +19,7 @@ from sqlmodel import col
 
 from identity.models.mfa import BackupCode, MfaMethod, UserMfa, WebauthnCredential
 from identity.principal import Principal
+from identity.services import runtime_settings
 from identity.services.deps import Deps
 from identity.services.mfa import trusted
 
@@ -53,7 +54,22 @@ class MfaStatus:
     trusted_device: bool
 
 
+@dataclass(frozen=True, slots=True)
+class MfaOffer:
+    """What the service offers anyone (``GET /v1/auth/settings``): every method, and whom
+    the runtime setting ``mfa_required_for`` obliges to enrol (none, admins, all)."""
+
+    enabled: bool
+    methods: list[MfaMethod]
+    required_for: str
+
+
 NO_MFA = MfaSummary(methods=[], preferred=None, backup_codes_remaining=0)
+
+
+async def offer(deps: Deps) -> MfaOffer:
+    rules = await runtime_settings.current(deps)
+    return MfaOffer(enabled=True, methods=list(ORDER), required_for=rules.mfa_required_for)
 
 
 def _summary(row: UserMfa | None, webauthn: bool, codes: int) -> MfaSummary:
@@ -150,27 +166,23 @@ async def status(deps: Deps, *, principal: Principal, device_token: str | None) 
     )
 
 
-async def mfa_of_users(deps: Deps, user_ids: Sequence[uuid.UUID]) -> list[MfaSummary]:
-    """Batch reader for GraphQL's ``User.mfa`` loader: one summary per id, in order."""
-    async with deps.database.read() as session:
-        found = await summaries(session, user_ids)
-    return [found[user_id] for user_id in user_ids]
+KeysOfUser = list[WebauthnCredential]
+"""One user's security keys and passkeys, oldest first."""
 
 
-async def webauthn_of_users(
-    deps: Deps, user_ids: Sequence[uuid.UUID]
-) -> list[list[WebauthnCredential]]:
-    """Batch reader for ``User.mfa.webauthnCredentials``: each user's credentials, oldest
-    first, in the order of ``user_ids``."""
-    by_user: dict[uuid.UUID, list[WebauthnCredential]] = defaultdict(list)
+async def webauthn_credentials_of(
+    session: AsyncSession, user_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, KeysOfUser]:
+    """Every user's WebAuthn credentials in one query (GraphQL's ``mfa.webauthnCredentials``
+    loader); users without any get an empty list."""
     wanted = list(dict.fromkeys(user_ids))
+    by_user: dict[uuid.UUID, KeysOfUser] = {user_id: [] for user_id in wanted}
     if wanted:
-        async with deps.database.read() as session:
-            rows = await session.scalars(
-                select(WebauthnCredential)
-                .where(col(WebauthnCredential.user_id).in_(wanted))
-                .order_by(col(WebauthnCredential.created_at), col(WebauthnCredential.id))
-            )
-            for row in rows.all():
-                by_user[row.user_id].append(row)
-    return [by_user[user_id] for user_id in user_ids]
+        rows = await session.scalars(
+            select(WebauthnCredential)
+            .where(col(WebauthnCredential.user_id).in_(wanted))
+            .order_by(col(WebauthnCredential.created_at), col(WebauthnCredential.id))
+        )
+        for row in rows.all():
+            by_user[row.user_id].append(row)
+    return by_user
