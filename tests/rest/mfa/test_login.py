@@ -5,6 +5,7 @@ answers exactly what the login would have: tokens, or in cookie mode cookies and
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -16,9 +17,11 @@ from fastapi import FastAPI
 from identity.models import TokenPurpose
 from identity.services import one_time
 from identity.web.cookies import CSRF_COOKIE, REFRESH_COOKIE
+from tests.factories import ACCOUNT_PASSWORD
 from tests.support.app import runtime
 from tests.support.clocks import install_clock
 from tests.support.jwt import jwt_parts
+from tests.support.mfa_factors import signed_in
 from tests.support.mfa_login import COMPLETE, challenges, mfa_user, password_login, steady
 
 SEED_LOGINS = ["/api/v1/auth/login", "/v1/auth/login", "/auth/token"]
@@ -185,3 +188,57 @@ async def test_oversized_input_is_refused_before_anything(
 def _error(response: httpx.Response) -> dict[str, Any]:
     error: dict[str, Any] = response.json()["error"]
     return {key: value for key, value in error.items() if key not in ("timestamp", "request_id")}
+
+
+async def test_fifty_parallel_wrong_codes_kill_the_pending_login_and_lock_the_account(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await mfa_user(app)
+    answer = await password_login(client, user.email)
+    body = {"user_id": answer["user_id"], "code": "000000"}
+    responses = await asyncio.gather(*(client.post(COMPLETE, json=body) for _ in range(50)))
+    assert {one.status_code for one in responses} == {401}
+    [row] = await challenges(app, user.id)
+    assert row.failures == 5
+    locked = await client.post(
+        "/v1/auth/login", json={"email": user.email, "password": ACCOUNT_PASSWORD}
+    )
+    assert locked.status_code == 423, locked.text
+
+
+async def test_a_password_that_must_change_is_changed_after_the_second_factor(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    user = await mfa_user(app, must_change_password=True)
+    answer = await password_login(client, user.email)
+    assert answer["mfa_required"] is True
+    response = await client.post(
+        f"{COMPLETE}/backup", json={"user_id": answer["user_id"], "code": user.backup_codes[1]}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["password_change_required"] is True
+    assert body["refresh_token"] is None
+
+
+async def test_login_codes_by_email_over_rest(app: FastAPI, client: httpx.AsyncClient) -> None:
+    account = await signed_in(app, email_verified=True)
+    enabled = await client.post("/v1/auth/mfa/email/enable", headers=account.headers)
+    assert enabled.status_code == 200, enabled.text
+    twice = await client.post("/v1/auth/mfa/email/enable", headers=account.headers)
+    assert (twice.status_code, twice.json()["error"]["code"]) == (409, "MFA_ALREADY_ENABLED")
+    answer = await password_login(client, account.principal.email)
+    assert answer["methods"] == ["email"]
+    sent = await client.post(f"{COMPLETE}/email/send", json={"user_id": answer["user_id"]})
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["expires_in"] == 600
+    wrong = await client.post(
+        f"{COMPLETE}/email", json={"user_id": answer["user_id"], "code": "12345x"}
+    )
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (401, "MFA_CODE_INVALID")
+    nobody = await client.post(f"{COMPLETE}/email/send", json={"user_id": str(uuid.uuid4())})
+    assert (nobody.status_code, nobody.json()["error"]["code"]) == (401, "MFA_CODE_INVALID")
+    anonymous = await client.post("/v1/auth/mfa/email/disable")
+    assert anonymous.status_code == 401
+    disabled = await client.post("/v1/auth/mfa/email/disable", headers=account.headers)
+    assert disabled.status_code == 200, disabled.text
