@@ -222,7 +222,7 @@ class EventType(StrEnum):
         "mfa.preferred_changed",
         "A user chose the second factor offered first at login.",
     )
-    REAUTHENTICATED = (
+    SESSION_REAUTHENTICATED = (
         "session.reauthenticated",
         "A session proved its user again (password or second factor): recent authentication.",
     )

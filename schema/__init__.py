@@ -31,6 +31,7 @@ from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
 from schema.mutations.invitations import InvitationsMutations
 from schema.mutations.locations import LocationsMutations
+from schema.mutations.mfa import MfaMutations
 from schema.mutations.mfa_login import MfaLoginMutations
 from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
@@ -65,6 +66,7 @@ class Query(
 class Mutation(
     AuthMutations,
     MfaLoginMutations,
+    MfaMutations,
     EmailFlowMutations,
     RbacMutations,
     SettingsMutations,

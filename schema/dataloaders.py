@@ -28,6 +28,7 @@ from identity.db import Database
 from identity.models import AuthSession, PermissionRow, Role
 from identity.services import authorization, locations, roles, sessions
 from identity.services._kit import Page
+from identity.services.mfa import state as mfa_state
 from identity.services.tenancy import Reach
 from identity.services.tenants import members as tenant_members
 from identity.services.tenants import readers as tenant_readers
@@ -216,6 +217,24 @@ class StatsByTenant(RowLoader[uuid.UUID, tenant_stats.TenantStats]):
         return [found[tenant_id] for tenant_id in tenant_ids]
 
 
+class MfaByUser(RowLoader[uuid.UUID, mfa_state.MfaSummary]):
+    """Users' second factors (User.mfa), every user of a request in three statements."""
+
+    async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[mfa_state.MfaSummary]:
+        async with self.database.read() as session:
+            found = await mfa_state.summaries(session, user_ids)
+        return [found[user_id] for user_id in user_ids]
+
+
+class WebauthnByUser(RowLoader[uuid.UUID, mfa_state.KeysOfUser]):
+    """Users' security keys and passkeys (Mfa.webauthnCredentials), in one statement."""
+
+    async def batch_load_fn(self, user_ids: Sequence[uuid.UUID]) -> list[mfa_state.KeysOfUser]:
+        async with self.database.read() as session:
+            found = await mfa_state.webauthn_credentials_of(session, user_ids)
+        return [found[user_id] for user_id in user_ids]
+
+
 class Loaders:
     """One set per request: caches never outlive the request that filled them. ``tenant``
     tells the tenant the caller acts in: a user's roles and permissions are those that count
@@ -231,6 +250,8 @@ class Loaders:
         self.roles_by_tenant = RolesByTenant(database)
         self.stats_by_tenant = StatsByTenant(database, clock)
         self.locations_by_user = LocationsByUser(database)
+        self.mfa_by_user = MfaByUser(database)
+        self.webauthn_by_user = WebauthnByUser(database)
 
     async def prime_users(self, user_ids: list[uuid.UUID], node: list[Selection]) -> None:
         """Load what ``node`` (a User's selection) asks for, for every user of a page, before

@@ -166,6 +166,10 @@ CREDENTIAL_FIELDS = frozenset(
         "completeMfaLogin",
         "sendEmailMfaCode",
         "finishPasskeyLogin",
+        "enableTotp",
+        "reauthenticate",
+        "disableMfa",
+        "regenerateBackupCodes",
     }
 )
 """Root fields that check a credential (a password, a mailed token) or mail someone: by

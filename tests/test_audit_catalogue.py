@@ -93,6 +93,15 @@ STORED_NAMES = {
     "tenant.member_added",
     "tenant.member_removed",
     "tenant.updated",
+    # MFA: factors and their management
+    "mfa.totp.setup",
+    "mfa.enabled",
+    "mfa.disabled",
+    "mfa.reset",
+    "mfa.backup_codes.replaced",
+    "mfa.backup_code.used",
+    "mfa.preferred_changed",
+    "session.reauthenticated",
 }
 
 

@@ -17,14 +17,7 @@ LATER: Final = "later"
 NOT_SERVED: dict[tuple[str, str], str] = {
     # Tenants, organizations, locations, invitations: issue 13
     # Multi-factor authentication and trusted devices: issue 14
-    ("POST", "/v1/auth/mfa/backup-codes"): MFA,
-    ("GET", "/v1/auth/mfa/backup-codes/count"): MFA,
-    ("POST", "/v1/auth/mfa/disable"): MFA,
-    ("POST", "/v1/auth/mfa/enable"): MFA,
-    ("POST", "/v1/auth/mfa/preferred"): MFA,
     ("POST", "/v1/auth/mfa/revoke-trust"): MFA,
-    ("POST", "/v1/auth/mfa/setup"): MFA,
-    ("GET", "/v1/auth/mfa/status"): MFA,
     ("POST", "/v1/auth/mfa/trust-device"): MFA,
     ("DELETE", "/v1/devices/{id}/trust"): MFA,
     ("POST", "/v1/devices/{id}/trust"): MFA,

@@ -19,6 +19,7 @@ from identity.rest.responses.account import PublicSettingsOut
 from identity.rest.responses.admin import ServicesOut, SettingOut, SettingsOut
 from identity.rest.routing import row
 from identity.services import runtime_settings, service_status
+from identity.services.mfa import state
 
 
 class SettingBody(Body):
@@ -26,8 +27,13 @@ class SettingBody(Body):
 
 
 async def public_settings(deps: DepsDep) -> dict[str, Any]:
-    # The runtime settings' public part; MFA is not offered yet.
-    return {**await runtime_settings.public_settings(deps), "mfa_enabled": False}
+    offered = await state.offer(deps)
+    return {
+        **await runtime_settings.public_settings(deps),
+        "mfa_enabled": offered.enabled,
+        "mfa_methods": [one.value for one in offered.methods],
+        "mfa_required_for": offered.required_for,
+    }
 
 
 async def list_settings(deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:

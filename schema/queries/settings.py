@@ -7,6 +7,7 @@ from strawberry.types import Info
 
 from identity.permissions import Permission as PermissionName
 from identity.services import runtime_settings, service_status
+from identity.services.mfa import state
 from schema.context import Context
 from schema.declare import PUBLIC, needs, query
 from schema.types.settings import PublicSettings, RuntimeSetting, ServiceStatus
@@ -27,6 +28,7 @@ class SettingsQuery:
     @query("What sign-up and login pages need to know.", access=PUBLIC)
     async def public_settings(self, info: Info[Context, None]) -> PublicSettings:
         values = await runtime_settings.current(info.context.deps)
+        offered = await state.offer(info.context.deps)
         return PublicSettings(
             registration_enabled=values.registration_enabled,
             email_verification_required=values.email_verification_required,
@@ -34,7 +36,9 @@ class SettingsQuery:
             access_token_ttl_seconds=values.access_token_ttl_seconds,
             magic_link_enabled=values.magic_link_enabled,
             self_selectable_plans=list(values.self_selectable_plans),
-            mfa_enabled=False,
+            mfa_enabled=offered.enabled,
+            mfa_methods=[one.value for one in offered.methods],
+            mfa_required_for=offered.required_for,
         )
 
     @query(

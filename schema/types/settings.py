@@ -60,7 +60,16 @@ class PublicSettings:
     self_selectable_plans: list[str] = strawberry.field(
         description="Subscription plans a user may pick at registration (besides the default)."
     )
-    mfa_enabled: bool = strawberry.field(description="Whether MFA is offered (not yet).")
+    mfa_enabled: bool = strawberry.field(
+        description="Whether second factors may be enrolled (always: TOTP, WebAuthn, email "
+        "codes, backup codes)."
+    )
+    mfa_methods: list[str] = strawberry.field(
+        description="The second factors offered: totp, webauthn, email, backup_code."
+    )
+    mfa_required_for: str = strawberry.field(
+        description="Who must enrol a second factor before getting a session: none, admins or all."
+    )
 
 
 @strawberry.type(description="The changed setting.")

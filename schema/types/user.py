@@ -19,6 +19,7 @@ from schema.context import Context
 from schema.dataloaders import as_loaded, ready
 from schema.execution import replayable
 from schema.types.locations import AssignedLocation, locations_of
+from schema.types.mfa import Mfa
 from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Role, roles_of
 from schema.types.tenants import Tenant
@@ -168,6 +169,17 @@ class User:
             return []
         rows = await info.context.loaders.active_sessions_by_user.load(principal.user_id)
         return [Session.from_model(row, current_id=principal.session_id) for row in rows]
+
+    @strawberry.field(
+        description="Second factors: enabled methods, the preferred one, backup codes left, "
+        "security keys. Only the user themself sees them."
+    )
+    async def mfa(self, info: Info[Context, None]) -> Mfa | None:
+        principal = await info.context.principal()
+        if principal is None or principal.user_id != self.key:
+            return None
+        found = await info.context.loaders.mfa_by_user.load(principal.user_id)
+        return Mfa.from_summary(principal.user_id, found)
 
     @strawberry.field(
         description="Recent logins, failures and logouts, `limit` 1 to 100. Only for the user "

@@ -593,7 +593,20 @@ LOCATIONS = [
     ),
 ]
 
-OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS, *TENANTS, *LOCATIONS]
+MFA = [
+    Operation(
+        (P.USERS_WRITE,),
+        rest=(rest("POST", "/v1/admin/users/{user}/mfa/reset"),),
+        graphql=Graphql(
+            f"mutation($id: ID!) {{ resetUserMfa(userId: $id) {{ {ERROR} }} }}",
+            "resetUserMfa",
+            _user_id,
+            "MfaDisabled",
+        ),
+    ),
+]
+
+OPERATIONS = [*USERS, *ROLES, *PERMISSIONS, *SETTINGS, *INVITATIONS, *TENANTS, *LOCATIONS, *MFA]
 
 REST_CASES = [(operation, route) for operation in OPERATIONS for route in operation.rest]
 GRAPHQL_CASES = [

@@ -33,6 +33,7 @@ TENANT_SCOPED = (
     "my organization",
     "locations",
     "invitations",
+    "mfa",
 )
 """The route tables whose objects belong to a tenant (or are its members)."""
 
@@ -94,6 +95,7 @@ AIMED: dict[tuple[str, str], Any] = {
     ("DELETE", "/v1/invitations/{invitation_id}"): None,
     ("POST", "/v1/invitations/{invitation_id}/resend"): None,
     ("POST", "/v1/invitations"): {"email": "spy@example.com", "tenant_id": "{tenant_id}"},
+    ("POST", "/v1/admin/users/{user_id}/mfa/reset"): None,
 }
 """Each tenant-scoped route aimed at tenant B's objects (``{…}``: B's user, role, location,
 invitation, tenant; ``own_…``: A's), with its body."""
@@ -123,6 +125,19 @@ UNAIMED: dict[tuple[str, str], str] = {
     ("GET", "/v1/invitations"): "a list: test_lists_hold_their_own_only",
     ("POST", "/v1/invitations/public/validate"): "public, by token",
     ("POST", "/v1/invitations/public/accept"): "public, by token",
+    **dict.fromkeys(
+        [
+            ("GET", "/v1/auth/mfa/status"),
+            ("POST", "/v1/auth/mfa/setup"),
+            ("POST", "/v1/auth/mfa/enable"),
+            ("POST", "/v1/auth/mfa/disable"),
+            ("POST", "/v1/auth/mfa/backup-codes"),
+            ("GET", "/v1/auth/mfa/backup-codes/count"),
+            ("POST", "/v1/auth/mfa/preferred"),
+            ("POST", "/v1/auth/reauthenticate"),
+        ],
+        "the caller's own second factors and session",
+    ),
 }
 
 

@@ -128,6 +128,10 @@ AIMED: dict[str, tuple[str, dict[str, Any]]] = {
         doc("$t: ID!, $u: ID!", "removeTenantMember(tenantId: $t, userId: $u)"),
         {"t": "{tenant_id}", "u": "{user_id}"},
     ),
+    "resetUserMfa": (
+        doc("$u: ID!", "resetUserMfa(userId: $u)"),
+        {"u": "{user_id}"},
+    ),
 }
 """Each mutation aimed at tenant B's objects (names as in the REST matrix's world)."""
 
@@ -151,6 +155,13 @@ UNAIMED: dict[str, str] = {
     "setUserPermissions": "direct grants: needs permissions:write everywhere (403 for anyone)",
     "acceptInvitation": "public, by token",
     "createTenant": "creating a tenant names no other tenant's object",
+    **dict.fromkeys(
+        (
+            "setupTotp enableTotp disableMfa regenerateBackupCodes setPreferredMfaMethod "
+            "reauthenticate"
+        ).split(),
+        "the caller's own second factors and session",
+    ),
 }
 
 LOOKUPS = {

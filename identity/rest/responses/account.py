@@ -152,6 +152,10 @@ class VerifiedOut(Message):
 
 
 class PublicSettingsOut(TypedDict):
-    """The runtime settings anyone may read, by key, and ``mfa_enabled``."""
+    """The runtime settings anyone may read, by key, and what MFA offers: ``mfa_enabled``
+    (second factors may be enrolled), ``mfa_methods`` (totp, webauthn, email, backup_code) and
+    ``mfa_required_for`` (none, admins or all: who must enrol before getting a session)."""
 
     mfa_enabled: bool
+    mfa_methods: list[str]
+    mfa_required_for: str

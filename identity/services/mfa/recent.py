@@ -161,7 +161,7 @@ async def reauthenticate(
         auth_session.authenticated_at = now
         audit.record(
             session,
-            event_type=EventType.REAUTHENTICATED,
+            event_type=EventType.SESSION_REAUTHENTICATED,
             now=now,
             meta=principal.meta,
             actor_id=principal.user_id,

@@ -143,7 +143,8 @@ async def test_settings_are_public(client: httpx.AsyncClient) -> None:
     body = response.json()
     assert body["registration_enabled"] is True
     assert body["password_min_length"] == 8
-    assert body["mfa_enabled"] is False
+    assert body["mfa_enabled"] is True
+    assert body["mfa_required_for"] == "none"
 
 
 async def test_change_password_ends_the_other_sessions(client: httpx.AsyncClient) -> None:

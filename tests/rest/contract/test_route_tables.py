@@ -145,11 +145,11 @@ def test_a_row_naming_the_wrong_seed_or_a_documented_path_served_nowhere_is_foun
     wrong = Row("POST", login.path, ("000",), login.handler, login.summary)
     rows = [wrong if one is login else one for one in rows]
     not_served = dict(rest.NOT_SERVED)
-    del not_served["GET", "/v1/auth/mfa/status"]
+    del not_served["GET", "/v1/admin/stats"]
 
     assert problems(app.routes, rows, not_served, documented()) == [
         "('POST', '/api/v1/auth/login'): row names seeds ['000'], documented by ['000', '004']",
-        "('GET', '/v1/auth/mfa/status'): documented by ['003'], neither served nor listed",
+        "('GET', '/v1/admin/stats'): documented by ['003'], neither served nor listed",
     ]
 
 

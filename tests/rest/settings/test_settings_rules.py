@@ -287,12 +287,14 @@ async def test_public_settings_show_the_public_part(
         "access_token_ttl_seconds": 900,
         "magic_link_enabled": False,
         "self_selectable_plans": [],
-        "mfa_enabled": False,
+        "mfa_required_for": "none",
+        "mfa_enabled": True,
+        "mfa_methods": ["totp", "webauthn", "email", "backup_code"],
     }
     assert graphql["data"]["publicSettings"] == {
         "magicLinkEnabled": False,
         "passwordMinLength": 8,
-        "mfaEnabled": False,
+        "mfaEnabled": True,
     }
 
 
