@@ -235,6 +235,20 @@ class Settings(BaseSettings):
         description="How long after a login or re-authentication a session may disable MFA, "
         "replace backup codes or remove a factor.",
     )
+    trusted_device_days: int = Field(
+        30,
+        ge=1,
+        le=90,
+        description="How long a trusted device skips the second factor when the request names "
+        "no number of days (at most trusted_device_max_days).",
+    )
+    trusted_device_max_days: int = Field(
+        90,
+        ge=1,
+        le=90,
+        description="The longest a device may be trusted (at most 90): a request for more days "
+        "is refused.",
+    )
 
     @field_validator("smtp_url")
     @classmethod

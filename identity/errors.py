@@ -333,3 +333,21 @@ class LastFactorRequired(Conflict):
 
     code = "MFA_LAST_FACTOR_REQUIRED"
     default_message = "This is your last second factor and MFA is required: add another first"
+
+
+class DeviceNotCurrent(Conflict):
+    """Trusting a device from another device's session: the device token must reach the device
+    it trusts, so a device is trusted only from a session on it."""
+
+    code = "DEVICE_NOT_CURRENT"
+    default_message = (
+        "A device can only be trusted from itself: sign in on that device and trust it there"
+    )
+
+
+class SecondFactorRequired(PermissionDenied):
+    """Trusting a device from a session that did not sign in with a second factor (a password
+    alone, or a trusted device's skip, must not make a device trusted)."""
+
+    code = "MFA_SECOND_FACTOR_REQUIRED"
+    default_message = "Trust a device from a session that signed in with a second factor"

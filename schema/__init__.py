@@ -36,6 +36,7 @@ from schema.mutations.mfa_login import MfaLoginMutations
 from schema.mutations.rbac import RbacMutations
 from schema.mutations.settings import SettingsMutations
 from schema.mutations.tenants import TenantsMutations
+from schema.mutations.trusted_devices import TrustedDevicesMutations
 from schema.mutations.users import UsersMutations
 from schema.mutations.webauthn import WebauthnMutations
 from schema.queries.health import HealthQuery
@@ -75,6 +76,7 @@ class Mutation(
     InvitationsMutations,
     LocationsMutations,
     TenantsMutations,
+    TrustedDevicesMutations,
 ):
     pass
 

@@ -93,6 +93,9 @@ STORED_NAMES = {
     "tenant.member_added",
     "tenant.member_removed",
     "tenant.updated",
+    # MFA: trusted devices
+    "mfa.device.trusted",
+    "mfa.device.trust_revoked",
     # MFA: factors and their management
     "mfa.totp.setup",
     "mfa.enabled",

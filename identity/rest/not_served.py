@@ -17,10 +17,6 @@ LATER: Final = "later"
 NOT_SERVED: dict[tuple[str, str], str] = {
     # Tenants, organizations, locations, invitations: issue 13
     # Multi-factor authentication and trusted devices: issue 14
-    ("POST", "/v1/auth/mfa/revoke-trust"): MFA,
-    ("POST", "/v1/auth/mfa/trust-device"): MFA,
-    ("DELETE", "/v1/devices/{id}/trust"): MFA,
-    ("POST", "/v1/devices/{id}/trust"): MFA,
     # Audit query and export: later (no issue yet)
     ("GET", "/api/v1/audit/export"): LATER,
     ("GET", "/api/v1/audit/logs"): LATER,

@@ -118,6 +118,8 @@ def device_json(device: Device, *, current_id: object = None) -> dict[str, Any]:
         "last_used_at": when(device.last_used_at),
         "current": any(one.id == current_id for one in device.sessions),
         "sessions": [session_json(one, current_id=current_id) for one in device.sessions],
+        "trusted": device.trusted,
+        "trusted_until": when(device.trusted_until),
     }
 
 

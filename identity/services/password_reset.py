@@ -12,6 +12,7 @@ from identity.ratelimit import Budget
 from identity.services import after_answer, audit, one_time, request_budgets, throttle
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
+from identity.services.mfa import trusted
 from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.text_rules import identifier_key
@@ -119,6 +120,9 @@ async def _set_password(
             email=user.email,
         )
         ended = await revoke_sessions(session, user_id=user.id, now=now, reason="password_reset")
+        await trusted.revoke_all(
+            session, user_id=user.id, now=now, reason="password_reset", meta=meta, actor_id=user.id
+        )
         audit.record(
             session,
             event_type=EventType.PASSWORD_RESET,

@@ -16,9 +16,11 @@ from sqlmodel import col
 from identity.audit_events import EventType
 from identity.errors import NotFound
 from identity.models import AuditEvent, AuthSession, RefreshToken, TokenPurpose
+from identity.models.mfa import TrustedDevice
 from identity.principal import Principal
 from identity.services import audit, one_time
 from identity.services.deps import Deps
+from identity.services.mfa import trusted
 
 LOGIN_EVENTS = (
     EventType.LOGIN_SUCCEEDED,
@@ -114,11 +116,22 @@ async def _revoke(
     ids: Sequence[uuid.UUID] | None = None,
     keep: uuid.UUID | None = None,
     one_time_tokens: bool = False,
+    trusted_devices: Sequence[str] = (),
 ) -> int:
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         count = await revoke_sessions(
             session, now=now, reason=reason, ids=ids, user_id=principal.user_id, keep=keep
+        )
+        await trusted.revoke_matching(
+            session,
+            user_id=principal.user_id,
+            now=now,
+            reason=reason,
+            device_keys=trusted_devices,
+            meta=principal.meta,
+            actor_id=principal.user_id,
+            session_id=principal.session_id,
         )
         if one_time_tokens:
             await one_time.revoke_for_user(
@@ -190,7 +203,9 @@ async def login_history(deps: Deps, *, user_id: uuid.UUID, limit: int = 50) -> l
 
 @dataclass(slots=True)
 class Device:
-    """A device is the sessions that share a client-sent ``device_id`` (or one session)."""
+    """A device is the sessions that share a client-sent ``device_id`` (or one session), or a
+    live trust whose sessions all ended: until it expires, it can still skip the second
+    factor, so it is listed (and removable)."""
 
     id: str
     device_info: dict[str, Any]
@@ -199,15 +214,40 @@ class Device:
     first_seen_at: datetime
     last_used_at: datetime
     sessions: list[AuthSession] = field(default_factory=list)
+    trusted_until: datetime | None = None
+    """When the device's live trust expires; None: not trusted."""
+
+    @property
+    def trusted(self) -> bool:
+        return self.trusted_until is not None
 
 
-def _device_key(auth_session: AuthSession) -> str:
-    return auth_session.device_id or str(auth_session.id)
+_device_key = trusted.device_key_of
+
+
+def _trust_only(row: TrustedDevice) -> Device:
+    return Device(
+        id=row.device_key,
+        device_info=row.device_info,
+        user_agent=None,
+        ip_address=None,
+        first_seen_at=row.created_at,
+        last_used_at=row.last_used_at or row.created_at,
+    )
 
 
 async def devices(deps: Deps, *, principal: Principal) -> list[Device]:
+    """The caller's devices, last used first, each with its trust."""
+    now = deps.clock.now()
+    async with deps.database.read() as session:
+        opened = (await active_sessions_of(session, [principal.user_id], now=now))[
+            principal.user_id
+        ]
+        trusts = (await trusted.live_trusts(session, [principal.user_id], now=now))[
+            principal.user_id
+        ]
     found: dict[str, Device] = {}
-    for auth_session in await active_sessions(deps, user_id=principal.user_id):
+    for auth_session in opened:
         key = _device_key(auth_session)
         device = found.get(key)
         if device is None:
@@ -221,7 +261,12 @@ async def devices(deps: Deps, *, principal: Principal) -> list[Device]:
             )
         device.sessions.append(auth_session)
         device.first_seen_at = min(device.first_seen_at, auth_session.created_at)
-    return list(found.values())
+    for key, row in trusts.items():
+        device = found.get(key)
+        if device is None:
+            device = found[key] = _trust_only(row)
+        device.trusted_until = row.expires_at
+    return sorted(found.values(), key=lambda one: one.last_used_at, reverse=True)
 
 
 async def device(deps: Deps, *, principal: Principal, device_id: str) -> Device:
@@ -232,6 +277,7 @@ async def device(deps: Deps, *, principal: Principal, device_id: str) -> Device:
 
 
 async def remove_device(deps: Deps, *, principal: Principal, device_id: str) -> int:
+    """End a device's sessions and revoke its trust, in one transaction."""
     found = await device(deps, principal=principal, device_id=device_id)
     return await _revoke(
         deps,
@@ -239,4 +285,5 @@ async def remove_device(deps: Deps, *, principal: Principal, device_id: str) -> 
         event_type=EventType.DEVICE_REMOVED,
         reason="device_removed",
         ids=[one.id for one in found.sessions],
+        trusted_devices=[found.id],
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from asyncio import Future
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -23,6 +23,9 @@ from schema.types.mfa import Mfa
 from schema.types.pagination import check_list_arguments
 from schema.types.rbac import Role, roles_of
 from schema.types.tenants import Tenant
+
+if TYPE_CHECKING:
+    from schema.types.devices import Device
 
 MAX_HISTORY = 100
 
@@ -169,6 +172,21 @@ class User:
             return []
         rows = await info.context.loaders.active_sessions_by_user.load(principal.user_id)
         return [Session.from_model(row, current_id=principal.session_id) for row in rows]
+
+    @strawberry.field(
+        description="Devices: the sessions sharing a device id, and trusted devices signed out "
+        "everywhere, each with its trust. Only the user themself sees them."
+    )
+    async def devices(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Device, strawberry.lazy("schema.types.devices")]]:
+        from schema.types.devices import Device
+
+        principal = await info.context.principal()
+        if principal is None or principal.user_id != self.key:
+            return []
+        found = await sessions_service.devices(info.context.deps, principal=principal)
+        return [Device.from_model(one, current_id=principal.session_id) for one in found]
 
     @strawberry.field(
         description="Second factors: enabled methods, the preferred one, backup codes left, "

@@ -134,6 +134,8 @@ class DeviceOut(TypedDict):
     last_used_at: str | None
     current: bool
     sessions: list[SessionOut]
+    trusted: bool
+    trusted_until: str | None
 
 
 class DevicesOut(TypedDict):

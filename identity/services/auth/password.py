@@ -16,6 +16,7 @@ from identity.principal import Principal, RequestMeta
 from identity.services import audit, one_time, runtime_settings, throttle
 from identity.services.accounts import get_user
 from identity.services.deps import Deps
+from identity.services.mfa import trusted
 from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.tokens import TokenPair, pair, replace_refresh_tokens
@@ -146,6 +147,14 @@ async def change_password(
         user.updated_at = now
         ended = await revoke_sessions(
             session, user_id=user.id, now=now, reason="password_changed", keep=principal.session_id
+        )
+        await trusted.revoke_all(
+            session,
+            user_id=user.id,
+            now=now,
+            reason="password_changed",
+            meta=principal.meta,
+            actor_id=user.id,
         )
         # Every mailed link dies with the password: one sent before must not outlive it.
         await one_time.revoke_for_user(

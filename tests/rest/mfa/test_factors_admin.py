@@ -78,3 +78,16 @@ async def test_without_users_write_or_out_of_reach_nothing_changes(
     assert reset.status_code == 200, reset.text
     assert await unused_codes(app, member.id) == 0
     assert await unused_codes(app, outsider.id) == 10
+
+
+async def test_an_admin_cannot_reset_a_super_admins_mfa(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    boss = await signed_in(app, role="superadmin")
+    await with_totp(app, boss)
+    admin = await caller(app, role="admin")
+
+    response = await client.post(reset_path(boss.id), headers=admin.headers)
+
+    assert response.status_code == 403, response.text
+    assert await unused_codes(app, boss.id) == 10
