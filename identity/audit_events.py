@@ -258,5 +258,5 @@ class EventType(StrEnum):
     MFA_ENROLLMENT_REQUIRED = (
         "mfa.enrollment.required",
         "A first factor succeeded for an account that must have MFA and has none: an enrolment "
-        "token was issued instead of a session.",
+        "token instead of a session.",
     )

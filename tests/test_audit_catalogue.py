@@ -105,6 +105,13 @@ STORED_NAMES = {
     "mfa.backup_code.used",
     "mfa.preferred_changed",
     "session.reauthenticated",
+    # MFA: the login step
+    "mfa.challenge.issued",
+    "mfa.challenge.failed",
+    "mfa.email_code.sent",
+    "mfa.email.enabled",
+    "mfa.email.disabled",
+    "mfa.enrollment.required",
 }
 
 
