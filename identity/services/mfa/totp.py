@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import segno
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -56,18 +57,30 @@ async def mfa_row(session: AsyncSession, user_id: uuid.UUID, *, lock: bool) -> U
     return (await session.scalars(statement)).first()
 
 
+async def ensured_row(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> UserMfa:
+    """The user's row, created if missing (one statement, so two first setups racing do not
+    both insert), then locked."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(UserMfa.__table__)  # type: ignore[attr-defined]
+        .values(user_id=user_id, updated_at=now)
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
+    row = await mfa_row(session, user_id, lock=True)
+    assert row is not None  # noqa: S101 (inserted above or there already)
+    return row
+
+
 async def setup(deps: Deps, *, principal: Principal) -> TotpSetup:
     """A new secret waiting to be proved (any earlier one is replaced); enables nothing."""
     now = deps.clock.now()
     secret = otp.new_totp_secret()
     sealed = otp.secret_sealer(deps.settings).seal(secret)
     async with deps.database.unit_of_work() as session:
-        row = await mfa_row(session, principal.user_id, lock=True)
-        if row is not None and row.totp_enabled_at is not None:
+        row = await ensured_row(session, principal.user_id, now=now)
+        if row.totp_enabled_at is not None:
             raise MfaAlreadyEnabled("TOTP is enabled already; disable MFA to enrol again")
-        if row is None:
-            row = UserMfa(user_id=principal.user_id, updated_at=now)
-            session.add(row)
         row.totp_pending_secret = sealed
         row.totp_pending_at = now
         row.updated_at = now

@@ -164,3 +164,17 @@ async def test_another_users_code_checks_nothing(app: FastAPI, client: httpx.Asy
 
     assert not await check(app, john.id, code_at(enrolled.secret, clock.now()))
     assert await check(app, jane.id, code_at(enrolled.secret, clock.now()))
+
+
+async def test_parallel_first_setups_leave_one_row(app: FastAPI, client: httpx.AsyncClient) -> None:
+    deps = runtime(app).deps
+    account = await signed_in(app)
+
+    setups = await asyncio.gather(
+        *(totp.setup(deps, principal=account.principal) for _ in range(5))
+    )
+
+    assert len({one.secret for one in setups}) == 5
+    row = await mfa_row(app, account.id)
+    assert row is not None
+    assert row.totp_pending_secret is not None
