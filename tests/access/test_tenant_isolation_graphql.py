@@ -162,6 +162,10 @@ UNAIMED: dict[str, str] = {
         ).split(),
         "the caller's own second factors and session",
     ),
+    **dict.fromkeys(
+        "completeMfaLogin sendEmailMfaCode enableEmailMfa disableEmailMfa".split(),
+        "the login step: a pending login by its token, the caller's own email codes",
+    ),
 }
 
 LOOKUPS = {
