@@ -8,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from identity.services.mfa import trusted
+from tests.factories import ACCOUNT_PASSWORD
 from tests.support.app import runtime
 from tests.support.graphql import gql, gql_data
 from tests.support.trusted_devices import mfa_account, sign_in, trust_rows
@@ -142,3 +143,26 @@ async def test_refusals_are_data_and_change_nothing(
     assert not await _recognizes(app, laptop.user_id, victim_token)
     body = await gql(client, TRUST)
     assert body["errors"][0]["extensions"]["code"] == "AUTHENTICATION_REQUIRED"
+
+
+LOGIN = """
+mutation Login($input: LoginInput!) {
+  login(input: $input) { __typename ... on Error { code } }
+}
+"""
+
+
+async def test_login_with_the_device_token_skips_the_second_factor(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    me = await mfa_account(app, "gql-trusted@example.com")
+    token = (await gql_data(client, TRUST, token=me.token))["trustDevice"]["deviceToken"]
+    credentials = {"identifier": "gql-trusted@example.com", "password": ACCOUNT_PASSWORD}
+    with_token = {"input": {**credentials, "deviceToken": token}}
+    assert (await gql_data(client, LOGIN, with_token))["login"]["__typename"] == "AuthPayload"
+    without = {"input": credentials}
+    assert (await gql_data(client, LOGIN, without))["login"]["__typename"] == "MfaRequired"
+    assert (await gql_data(client, REVOKE, {"deviceToken": token}, token=me.token))[
+        "revokeDeviceTrust"
+    ]["revoked"] == 1
+    assert (await gql_data(client, LOGIN, with_token))["login"]["__typename"] == "MfaRequired"

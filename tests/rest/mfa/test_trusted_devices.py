@@ -302,3 +302,51 @@ async def test_forged_and_revoked_tokens_are_not_recognised(
     assert not await _recognizes(app, me.user_id, token)
     response = await client.post(REVOKE, json={"device_token": token}, headers=me.headers)
     assert response.json()["revoked"] == 0
+
+
+async def test_a_trusted_device_skips_the_second_factor_until_its_trust_is_revoked(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    me = await mfa_account(app, "trusted-skip@example.com", device_id="laptop")
+    token = await _trust(client, me)
+    other = await mfa_account(app, "trusted-other@example.com")
+    foreign = await _trust(client, other)
+
+    async def login(**extra: object) -> dict[str, object]:
+        body = {"email": "trusted-skip@example.com", "password": ACCOUNT_PASSWORD, **extra}
+        response = await client.post("/v1/auth/login", json=body)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    skipped = await login(device_token=token)
+    assert "access_token" in skipped
+    assert skipped.get("mfa_required") is not True
+    assert (await login())["mfa_required"] is True
+    assert (await login(device_token=foreign))["mfa_required"] is True
+    assert (await login(device_token=new_token()))["mfa_required"] is True
+
+    # A session that skipped the second factor cannot make or extend a trust.
+    response = await client.post(
+        TRUST, headers={"Authorization": f"Bearer {skipped['access_token']}"}
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "MFA_SECOND_FACTOR_REQUIRED"
+
+    response = await client.delete("/v1/devices/laptop/trust", headers=me.headers)
+    assert response.json()["revoked"] == 1
+    assert (await login(device_token=token))["mfa_required"] is True
+
+
+async def test_the_trust_cookie_skips_the_second_factor_in_the_browser(
+    app: FastAPI, browser: httpx.AsyncClient
+) -> None:
+    me = await mfa_account(app, "trusted-cookie@example.com")
+    browser.cookies.set(CSRF_COOKIE, "csrf")
+    assert (await browser.post(TRUST, headers=me.headers)).status_code == 200
+    body = {"email": "trusted-cookie@example.com", "password": ACCOUNT_PASSWORD}
+    response = await browser.post("/v1/auth/login", json=body)
+    assert response.status_code == 200, response.text
+    assert "access_token" in response.json()
+    browser.cookies.delete(trusted.COOKIE_NAME)
+    response = await browser.post("/v1/auth/login", json=body)
+    assert response.json()["mfa_required"] is True
