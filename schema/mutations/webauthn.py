@@ -22,6 +22,7 @@ from schema.errors import (
     PermissionDenied,
     ValidationError,
 )
+from schema.ids import parse_id
 from schema.mutations.auth import COOKIE_PATH, _http_response
 from schema.types.auth import AuthPayload
 from schema.types.webauthn import (
@@ -58,11 +59,11 @@ DeleteWebauthnCredentialResult = Annotated[
     ),
 ]
 BeginWebauthnLoginResult = Annotated[
-    WebauthnOptions | InvalidCredentials | ValidationError,
+    WebauthnOptions | InvalidCredentials | NotFound | ValidationError,
     strawberry.union(
         "BeginWebauthnLoginResult",
         description="Request options for the pending login, or why not (no pending login "
-        "answers like a wrong code: MFA_CODE_INVALID).",
+        "answers like a wrong code: MFA_CODE_INVALID; a malformed userId: NotFound).",
     ),
 ]
 BeginPasskeyLoginResult = Annotated[
@@ -135,7 +136,7 @@ class WebauthnMutations:
         return _options(
             await assertion.begin_login(
                 info.context.deps,
-                user_id=str(input.user_id) if input.user_id is not None else None,
+                user_id=parse_id(input.user_id, field="userId") if input.user_id else None,
                 mfa_token=input.mfa_token,
             )
         )
