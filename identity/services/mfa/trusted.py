@@ -235,8 +235,12 @@ async def _has_second_factor(session: AsyncSession, user_id: uuid.UUID) -> bool:
     return credential is not None
 
 
-async def _current_session(session: AsyncSession, principal: Principal) -> AuthSession:
-    current = await session.get(AuthSession, principal.session_id)
+async def _current_session(
+    session: AsyncSession, principal: Principal, *, lock: bool = False
+) -> AuthSession:
+    """The caller's session row; ``lock``: held until commit, so parallel trusts of one
+    session run one after the other and each replaces the one before."""
+    current = await session.get(AuthSession, principal.session_id, with_for_update=lock)
     if current is None or current.user_id != principal.user_id:
         raise TokenInvalid("The session has ended")
     return current
@@ -292,7 +296,7 @@ async def trust_device(
     length = allowed_days(deps.settings, days)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        current = await _current_session(session, principal)
+        current = await _current_session(session, principal, lock=True)
         key = device_key_of(current)
         if device_id is not None and device_id != key:
             if await _is_my_device(

@@ -4,6 +4,7 @@ user, by removing the device, and by a password change or reset."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -350,3 +351,28 @@ async def test_the_trust_cookie_skips_the_second_factor_in_the_browser(
     browser.cookies.delete(trusted.COOKIE_NAME)
     response = await browser.post("/v1/auth/login", json=body)
     assert response.json()["mfa_required"] is True
+
+
+async def test_another_users_token_in_a_body_replaces_or_revokes_nothing(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    victim = await mfa_account(app)
+    token = await _trust(client, victim)
+    attacker = await mfa_account(app)
+    await _trust(client, attacker, device_token=token)
+    response = await client.post(REVOKE, json={"device_token": token}, headers=attacker.headers)
+    assert response.json()["revoked"] == 1  # the attacker's own device trust, not the victim's
+    assert await _recognizes(app, victim.user_id, token)
+    [row] = await trust_rows(app, victim.user_id)
+    assert row.revoked_at is None
+
+
+async def test_parallel_trusts_of_one_session_leave_one_live_trust(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    me = await mfa_account(app)
+    responses = await asyncio.gather(*(client.post(TRUST, headers=me.headers) for _ in range(5)))
+    assert [one.status_code for one in responses] == [200] * 5
+    rows = await trust_rows(app, me.user_id)
+    assert len(rows) == 5
+    assert len([row for row in rows if row.revoked_at is None]) == 1
