@@ -4,7 +4,8 @@
 Each ``begin`` answers the options for the browser (WebAuthn's JSON form, plus
 ``expires_in``); each ``finish`` takes the browser's ``PublicKeyCredential.toJSON()`` as
 ``credential`` (``assertion`` is accepted as its other name at login), either as an object or
-as a JSON string.
+as a JSON string. Registration also takes an enrolment token (``mfa_enrollment_required``): a
+security key is a factor an account that must enrol may set up.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi import Response
 from pydantic import Field
 
 from identity.models.mfa import WebauthnCredential
-from identity.rest.auth.flows import tokens_answer
+from identity.rest.auth.flows import MfaEnrollerDep, tokens_answer
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
 from identity.rest.responses.account import LoginOut, Message
@@ -87,12 +88,12 @@ def credential_json(row: WebauthnCredential) -> dict[str, Any]:
     }
 
 
-async def register_begin(deps: DepsDep, principal: PrincipalDep) -> dict[str, Any]:
+async def register_begin(deps: DepsDep, principal: MfaEnrollerDep) -> dict[str, Any]:
     return _options_json(await registration.begin_registration(deps, principal=principal))
 
 
 async def register_finish(
-    body: RegisterFinishBody, deps: DepsDep, principal: PrincipalDep
+    body: RegisterFinishBody, deps: DepsDep, principal: MfaEnrollerDep
 ) -> dict[str, Any]:
     row = await registration.finish_registration(
         deps, principal=principal, credential=_sent(body.credential), name=body.name

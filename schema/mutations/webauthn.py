@@ -24,6 +24,7 @@ from schema.errors import (
 )
 from schema.ids import parse_id
 from schema.mutations.auth import COOKIE_PATH, _http_response
+from schema.mutations.mfa_login import ENROLLER, _enroller
 from schema.types.auth import AuthPayload
 from schema.types.webauthn import (
     BeginWebauthnLoginInput,
@@ -89,23 +90,23 @@ class WebauthnMutations:
     @mutation(
         "Begin registering a security key or passkey: options for "
         "navigator.credentials.create (5 minutes, this session only).",
-        access=SIGNED_IN,
+        access=ENROLLER,
     )
     async def begin_webauthn_registration(
         self, info: Info[Context, None]
     ) -> BeginWebauthnRegistrationResult:
-        principal = await info.context.require_principal()
+        principal = await _enroller(info)
         return _options(
             await registration.begin_registration(info.context.deps, principal=principal)
         )
 
     @mutation(
-        "Finish registering: the browser's credential is verified and stored.", access=SIGNED_IN
+        "Finish registering: the browser's credential is verified and stored.", access=ENROLLER
     )
     async def finish_webauthn_registration(
         self, info: Info[Context, None], input: FinishWebauthnRegistrationInput
     ) -> FinishWebauthnRegistrationResult:
-        principal = await info.context.require_principal()
+        principal = await _enroller(info)
         row = await registration.finish_registration(
             info.context.deps, principal=principal, credential=input.credential, name=input.name
         )

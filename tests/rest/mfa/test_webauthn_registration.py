@@ -11,17 +11,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.factories import caller
+from tests.factories import caller, register, set_setting
 from tests.rest.mfa.webauthn_steps import (
     CREDENTIALS,
+    LOGIN_BEGIN,
     REGISTER_FINISH,
     begin_registration,
-    register,
 )
+from tests.rest.mfa.webauthn_steps import register as register_key
 from tests.support.audit import audit_events
 from tests.support.authenticator import SoftAuthenticator, b64url
 from tests.support.clocks import install_clock
 from tests.support.http import bearer
+
+PASSWORD = "correct horse battery staple"
 
 
 async def _credentials(client: httpx.AsyncClient, token: str) -> list[dict[str, object]]:
@@ -63,7 +66,7 @@ async def test_begin_excludes_the_registered_credentials(
 ) -> None:
     user = await caller(app)
     authenticator = SoftAuthenticator()
-    first = await register(client, user.token, authenticator)
+    first = await register_key(client, user.token, authenticator)
     options = await begin_registration(client, user.token)
     assert [one["id"] for one in options["excludeCredentials"]] == [first.id]
     assert options["excludeCredentials"][0]["transports"] == ["usb", "internal"]
@@ -199,3 +202,22 @@ async def test_registration_needs_a_signed_in_caller(client: httpx.AsyncClient) 
     response = await client.post("/v1/auth/mfa/webauthn/register/begin")
     assert response.status_code == 401
     assert (await client.get(CREDENTIALS)).status_code == 401
+
+
+async def test_an_enrolment_token_may_register_a_security_key(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """An account that must have MFA enrols with a security key, then logs in with it."""
+    await register(client, "enrol@example.com", password=PASSWORD)
+    await set_setting(app, client, "mfa_required_for", "all")
+    login = {"email": "enrol@example.com", "password": PASSWORD}
+    first = (await client.post("/v1/auth/login", json=login)).json()
+    assert first["mfa_enrollment_required"] is True, first
+    token = first["enrollment_token"]
+    assert (await client.get(CREDENTIALS, headers=bearer(token))).status_code == 401
+    key = await register_key(client, token, SoftAuthenticator())
+    second = (await client.post("/v1/auth/login", json=login)).json()
+    assert second["mfa_required"] is True, second
+    assert second["methods"][0] == "webauthn"
+    begun = await client.post(LOGIN_BEGIN, json={"mfa_token": second["mfa_token"]})
+    assert [one["id"] for one in begun.json()["allowCredentials"]] == [key.id]
