@@ -5,6 +5,7 @@ expiry at the second, malformed and oversized assertions."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from identity.services import after_answer
-from tests.factories import login_token, register
+from tests.factories import caller, login_token, register
 from tests.rest.mfa.webauthn_steps import (
     LOGIN_BEGIN,
     LOGIN_FINISH,
@@ -209,18 +210,34 @@ async def test_malformed_and_oversized_assertions(
 
 
 async def test_passkey_login_without_a_password(app: FastAPI, client: httpx.AsyncClient) -> None:
+    """An account that has no password at all signs in with its passkey alone."""
+    account = await caller(app)
     authenticator = SoftAuthenticator()
-    user_id, _ = await _account(client, "passkey@example.com", authenticator)
+    await register_key(client, account.token, authenticator)
     options = await passkey_options(client)
     assert "allowCredentials" not in options or options["allowCredentials"] == []
     assert options["userVerification"] == "required"
     response = await client.post(PASSKEY_FINISH, json={"credential": authenticator.get(options)})
     assert response.status_code == 200, response.text
     answer = response.json()
-    assert answer["user"]["id"] == user_id
+    assert answer["user"]["id"] == str(account.id)
     assert _amr(answer) == ["hwk", "user", "mfa"]
     events = await audit_events(app, "login.succeeded")
     assert events[-1].details["method"] == "passkey"
+    synced = SoftAuthenticator(backed_up=True)
+    await register_key(client, account.token, synced)
+    options = await passkey_options(client)
+    again = await client.post(PASSKEY_FINISH, json={"credential": synced.get(options)})
+    assert _amr(again.json()) == ["swk", "user", "mfa"]
+
+
+async def test_parallel_finishes_complete_once(app: FastAPI, client: httpx.AsyncClient) -> None:
+    authenticator = SoftAuthenticator()
+    await _account(client, "parallel@example.com", authenticator)
+    pending = await _pending(client, "parallel@example.com")
+    assertion = authenticator.get((await _begin(client, pending)).json())
+    answers = await asyncio.gather(*(_finish(client, pending, assertion) for _ in range(5)))
+    assert sorted(one.status_code for one in answers) == [200, 401, 401, 401, 401]
 
 
 async def test_passkey_needs_user_verification(app: FastAPI, client: httpx.AsyncClient) -> None:
