@@ -25,9 +25,11 @@ from strawberry.types.nodes import Selection
 
 from identity.clock import Clock
 from identity.db import Database
-from identity.models import AuthSession, PermissionRow, Role
+from identity.models import AuthSession, Location, PermissionRow, Role
 from identity.services import authorization, locations, roles, sessions
 from identity.services._kit import Page
+from identity.services.invitations import readers as invitation_readers
+from identity.services.locations import readers as location_readers
 from identity.services.mfa import state as mfa_state
 from identity.services.tenancy import Reach
 from identity.services.tenants import members as tenant_members
@@ -217,6 +219,46 @@ class StatsByTenant(RowLoader[uuid.UUID, tenant_stats.TenantStats]):
         return [found[tenant_id] for tenant_id in tenant_ids]
 
 
+class LocationsByTenant(RowLoader[uuid.UUID, list[Location]]):
+    """A tenant's locations, by name (Tenant.locations), every tenant of a request in one
+    statement."""
+
+    async def batch_load_fn(self, tenant_ids: Sequence[uuid.UUID]) -> list[list[Location]]:
+        async with self.database.read() as session:
+            found = await location_readers.locations_of_tenants(session, tenant_ids)
+        return [found[tenant_id] for tenant_id in tenant_ids]
+
+
+class UsersByLocation(RowLoader[location_readers.UsersKey, Page[location_readers.LocationUser]]):
+    """Pages of locations' users (Location.users), every location of a request in two
+    statements."""
+
+    async def batch_load_fn(
+        self, keys: Sequence[location_readers.UsersKey]
+    ) -> list[Page[location_readers.LocationUser]]:
+        async with self.database.read() as session:
+            return await location_readers.user_pages(session, keys)
+
+
+class InvitationsByTenant(
+    RowLoader[invitation_readers.InvitationsKey, invitation_readers.TenantInvitations]
+):
+    """A tenant's newest invitations (Tenant.invitations), every tenant of a request in two
+    statements per status asked."""
+
+    def __init__(self, database: Database, clock: Clock) -> None:
+        super().__init__(database)
+        self.clock = clock
+
+    async def batch_load_fn(
+        self, keys: Sequence[invitation_readers.InvitationsKey]
+    ) -> list[invitation_readers.TenantInvitations]:
+        async with self.database.read() as session:
+            return await invitation_readers.invitations_of_tenants(
+                session, keys, now=self.clock.now()
+            )
+
+
 class MfaByUser(RowLoader[uuid.UUID, mfa_state.MfaSummary]):
     """Users' second factors (User.mfa), every user of a request in three statements."""
 
@@ -252,6 +294,9 @@ class Loaders:
         self.locations_by_user = LocationsByUser(database)
         self.mfa_by_user = MfaByUser(database)
         self.webauthn_by_user = WebauthnByUser(database)
+        self.locations_by_tenant = LocationsByTenant(database)
+        self.users_by_location = UsersByLocation(database)
+        self.invitations_by_tenant = InvitationsByTenant(database, clock)
 
     async def prime_users(self, user_ids: list[uuid.UUID], node: list[Selection]) -> None:
         """Load what ``node`` (a User's selection) asks for, for every user of a page, before

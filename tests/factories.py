@@ -275,3 +275,49 @@ async def tenant_admin(app: FastAPI, tenant_id: uuid.UUID, email: str | None = N
         assert user is not None
         assert await grant_admin(session, tenant_id=tenant_id, user=user, now=now)
     return Caller(user_id, await tenant_token(app, user_id, tenant_id))
+
+
+async def new_location(
+    app: FastAPI, tenant_id: uuid.UUID, code: str, *, assigned: Iterable[uuid.UUID] = ()
+) -> uuid.UUID:
+    """A location of the tenant, ``assigned`` members on it (it is their primary one)."""
+    from identity.models import Location, UserLocation
+
+    now = runtime(app).clock.now()
+    async with runtime(app).database.unit_of_work() as session:
+        location = Location(
+            tenant_id=tenant_id, name=f"Site {code}", code=code, created_at=now, updated_at=now
+        )
+        session.add(location)
+        await session.flush()
+        session.add_all(
+            UserLocation(user_id=one, location_id=location.id, is_primary=True, assigned_at=now)
+            for one in assigned
+        )
+        return location.id
+
+
+async def new_invitation(app: FastAPI, tenant_id: uuid.UUID, email: str) -> uuid.UUID:
+    """A pending invitation of the tenant to ``email`` (valid 7 days; no mail is queued)."""
+    from datetime import timedelta
+
+    from identity.models import Invitation, InvitationStatus
+    from identity.security.secrets import hash_token, new_token
+    from identity.services.text_rules import identifier_key
+
+    now = runtime(app).clock.now()
+    async with runtime(app).database.unit_of_work() as session:
+        invitation = Invitation(
+            tenant_id=tenant_id,
+            email=email,
+            email_key=identifier_key(email),
+            token_hash=hash_token(new_token(32)),
+            status=InvitationStatus.PENDING,
+            last_sent_at=now,
+            expires_at=now + timedelta(days=7),
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(invitation)
+        await session.flush()
+        return invitation.id

@@ -35,7 +35,7 @@ from pydantic import BaseModel
 from identity.permissions import Permission
 from schema import build_schema
 from schema.types.pagination import encode_cursor
-from tests.factories import Caller, add_member, caller, new_tenant
+from tests.factories import Caller, add_member, caller, new_location, new_tenant
 from tests.support.graphql import gql
 from tests.support.http import assert_error, error_fields
 
@@ -60,9 +60,12 @@ def deep_json() -> list[str]:
 
 @pytest.fixture
 async def admin(app: FastAPI, client: httpx.AsyncClient) -> Caller:
-    """Every permission, and a member of a tenant so that ``me { tenants { … } }`` lists."""
+    """Every permission, and a member of a tenant assigned to one of its locations, so that
+    ``me { tenants { … } }`` and ``me { locations { location { … } } }`` list."""
     admin = await caller(app, permissions=list(Permission))
-    await add_member(app, await new_tenant(app), admin.id)
+    tenant = await new_tenant(app)
+    await add_member(app, tenant, admin.id)
+    await new_location(app, tenant, "BOUNDS", assigned=[admin.id])
     return admin
 
 

@@ -1,28 +1,28 @@
-"""Invitations, as GraphQL sees them: the invitation, its public preview, inputs, payloads."""
+"""Invitations, as GraphQL sees them: the invitation, its public preview, inputs, payloads,
+and what ``Tenant.invitations`` answers."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import strawberry
+from strawberry.types import Info
 
-from identity.models import InvitationStatus as InvitationStatusModel
-from identity.services.invitations import Accepted, InvitationDetails, InvitationPreview
-from schema.enums import graphql_enum
-from schema.types.auth import AuthPayload
-from schema.types.user import User
-
-graphql_enum(
-    InvitationStatusModel,
-    name="InvitationStatus",
-    description="Where an invitation stands.",
-    values={
-        InvitationStatusModel.PENDING: "Mailed, not yet accepted, still valid.",
-        InvitationStatusModel.ACCEPTED: "Accepted: its address joined the tenant.",
-        InvitationStatusModel.REVOKED: "Revoked by an administrator.",
-        InvitationStatusModel.EXPIRED: "Past its expiry (or replaced after it) unaccepted.",
-    },
+from identity.permissions import Permission
+from identity.services.invitations import (
+    MAX_PAGE,
+    Accepted,
+    InvitationDetails,
+    InvitationPreview,
 )
+from identity.services.invitations.readers import InvitationsKey
+from schema.context import Context
+from schema.types.auth import AuthPayload
+from schema.types.invitation_status import InvitationStatusModel
+from schema.types.locations import reaches
+from schema.types.pagination import check_list_arguments
+from schema.types.user import User
 
 
 @strawberry.type(description="An invitation to join a tenant (its token is never shown).")
@@ -75,6 +75,27 @@ class Invitation:
 class InvitationList:
     items: list[Invitation] = strawberry.field(description="The invitations, newest first.")
     total: int = strawberry.field(description="How many match the filters in all.")
+
+
+async def tenant_invitations(
+    info: Info[Context, None],
+    tenant_id: uuid.UUID,
+    *,
+    status: InvitationStatusModel | None,
+    offset: int,
+    limit: int,
+) -> InvitationList | None:
+    """``Tenant.invitations``: the tenant's invitations, newest first, when the caller's
+    invitations:manage reaches it (else None)."""
+    check_list_arguments(offset=offset, limit=limit, max_limit=MAX_PAGE)
+    if not await reaches(info, Permission.INVITATIONS_MANAGE, tenant_id):
+        return None
+    found = await info.context.loaders.invitations_by_tenant.load(
+        InvitationsKey(tenant_id=tenant_id, status=status, offset=offset, limit=limit)
+    )
+    return InvitationList(
+        items=[Invitation.from_details(one) for one in found.items], total=found.total
+    )
 
 
 @strawberry.type(

@@ -1,11 +1,14 @@
-"""Locations (seed 004's), as GraphQL sees them: types, inputs, payloads, and
-``User.locations``."""
+"""Locations (seed 004's), as GraphQL sees them: types, inputs, payloads, ``User.locations``,
+``Location.users`` and what ``Tenant.locations`` answers."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from asyncio import Future
+from collections.abc import Hashable
 from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -14,9 +17,63 @@ from identity.errors import IdentityError
 from identity.models import Location as LocationModel
 from identity.permissions import Permission
 from identity.services import tenancy
-from identity.services.locations import Assignment
+from identity.services._kit import Page
+from identity.services.locations import MAX_PAGE, Assignment
+from identity.services.locations.readers import LocationUser, UsersKey
 from identity.services.tenancy import Reach
 from schema.context import Context
+from schema.dataloaders import ready
+from schema.permissions import HasPermission, requires
+from schema.types.pagination import check_list_arguments, graphql_error
+
+if TYPE_CHECKING:
+    from schema.types.user import User
+
+
+async def reaches(info: Info[Context, None], permission: Permission, tenant_id: uuid.UUID) -> bool:
+    """Whether the caller's ``permission`` reaches the tenant (a refusal of the permission
+    itself is a GraphQL error with its code).
+
+    A field of another tenant's object answers empty rather than an error: an error there
+    would null its parents and abandon its siblings' loads mid-read."""
+    try:
+        reach = await tenancy.reach(info.context.deps, await info.context.principal(), permission)
+    except IdentityError as exc:
+        raise graphql_error(exc) from exc
+    return reach.covers(tenant_id)
+
+
+@strawberry.type(description="A user assigned to a location.")
+class LocationAssignee:
+    user: Annotated[User, strawberry.lazy("schema.types.user")] = strawberry.field(
+        description="The account."
+    )
+    is_primary: bool = strawberry.field(
+        description="Whether it is their primary location in its organization."
+    )
+    assigned_at: datetime = strawberry.field(description="When they were first assigned.")
+
+
+@strawberry.type(description="A page of a location's users, by email, and how many in all.")
+class LocationAssigneeList:
+    items: list[LocationAssignee] = strawberry.field(description="This page's users.")
+    total: int = strawberry.field(description="How many users the location has.")
+
+    @classmethod
+    def from_page(cls, page: Page[LocationUser]) -> LocationAssigneeList:
+        from schema.types.user import User
+
+        return cls(
+            items=[
+                LocationAssignee(
+                    user=User.from_model(one.user),
+                    is_primary=one.is_primary,
+                    assigned_at=one.assigned_at,
+                )
+                for one in page.items
+            ],
+            total=page.total,
+        )
 
 
 @strawberry.type(description="A site of an organization (tenant).")
@@ -36,10 +93,14 @@ class Location:
     is_active: bool = strawberry.field(description="Whether it is in use.")
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="Last change.")
+    key: strawberry.Private[uuid.UUID]
+    tenant_key: strawberry.Private[uuid.UUID]
 
     @classmethod
     def from_model(cls, row: LocationModel) -> Location:
         return cls(
+            key=row.id,
+            tenant_key=row.tenant_id,
             id=strawberry.ID(str(row.id)),
             tenant_id=strawberry.ID(str(row.tenant_id)),
             name=row.name,
@@ -54,6 +115,38 @@ class Location:
             created_at=row.created_at,
             updated_at=row.updated_at,
         )
+
+    @strawberry.field(
+        description="Its users, by email; `offset` at most 1000000, `limit` 1 to 100; null "
+        "where your permission does not reach its organization. "
+        f"{requires(Permission.LOCATIONS_READ)}",
+        permission_classes=[HasPermission(Permission.LOCATIONS_READ)],
+    )
+    async def users(
+        self, info: Info[Context, None], offset: int = 0, limit: int = MAX_PAGE
+    ) -> LocationAssigneeList | None:
+        check_list_arguments(offset=offset, limit=limit, max_limit=MAX_PAGE)
+        if not await reaches(info, Permission.LOCATIONS_READ, self.tenant_key):
+            return None
+        page = await info.context.loaders.users_by_location.load(
+            UsersKey(location_id=self.key, offset=offset, limit=limit)
+        )
+        return LocationAssigneeList.from_page(page)
+
+
+def _locations(rows: list[LocationModel], shared: dict[Hashable, Any]) -> list[Location]:
+    return [Location.from_model(row) for row in rows]
+
+
+async def tenant_locations(info: Info[Context, None], tenant_id: uuid.UUID) -> list[Location]:
+    """``Tenant.locations``: every location of the tenant, by name, when the caller's
+    locations:read reaches it (else none)."""
+    if not await reaches(info, Permission.LOCATIONS_READ, tenant_id):
+        return []
+    found: list[Location] | Future[list[Location]] = ready(
+        info.context.loaders.locations_by_tenant, tenant_id, _locations
+    )
+    return await found if isinstance(found, Future) else found
 
 
 @strawberry.type(description="A location a user is assigned to.")

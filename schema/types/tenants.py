@@ -1,8 +1,9 @@
 """Tenants (seed 004's organizations), as GraphQL sees them: the tenant with its members,
 roles and figures, the tenants connection, inputs and payloads.
 
-``Tenant``'s fields of other capabilities (its locations, its invitations) are added by
-those capabilities beside these, each through its own loader.
+``Tenant``'s fields of other capabilities (its locations, its invitations) are answered by
+those capabilities' type modules (``tenant_locations``, ``tenant_invitations``), each through
+its own loader.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from schema.context import Context
 from schema.dataloaders import ready
 from schema.declare import Access, needs
 from schema.permissions import HasPermission, IsAuthenticated, requires
+from schema.types.invitation_status import InvitationStatusModel
 from schema.types.pagination import (
     check_list_arguments,
     decode_cursor,
@@ -38,6 +40,8 @@ from schema.types.pagination import (
 from schema.types.rbac import Role, roles_of
 
 if TYPE_CHECKING:
+    from schema.types.invitations import InvitationList
+    from schema.types.locations import Location
     from schema.types.user import User
 
 
@@ -203,6 +207,35 @@ class Tenant:
             info.context.loaders.roles_by_tenant, self.key, _roles
         )
         return await found if isinstance(found, Future) else found
+
+    @strawberry.field(
+        description="Its locations, by name; none where your permission does not reach the "
+        f"tenant. {requires(Permission.LOCATIONS_READ)}",
+        permission_classes=[HasPermission(Permission.LOCATIONS_READ)],
+    )
+    async def locations(
+        self, info: Info[Context, None]
+    ) -> list[Annotated[Location, strawberry.lazy("schema.types.locations")]]:
+        from schema.types.locations import tenant_locations
+
+        return await tenant_locations(info, self.key)
+
+    @strawberry.field(
+        description="Its invitations, newest first; `status` filters (EXPIRED: pending past "
+        "expiry); `offset` at most 1000000, `limit` 1 to 100; null where your permission "
+        f"does not reach the tenant. {requires(Permission.INVITATIONS_MANAGE)}",
+        permission_classes=[HasPermission(Permission.INVITATIONS_MANAGE)],
+    )
+    async def invitations(
+        self,
+        info: Info[Context, None],
+        status: InvitationStatusModel | None = None,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> Annotated[InvitationList, strawberry.lazy("schema.types.invitations")] | None:
+        from schema.types.invitations import tenant_invitations
+
+        return await tenant_invitations(info, self.key, status=status, offset=offset, limit=limit)
 
     @strawberry.field(description="Its figures.")
     async def stats(self, info: Info[Context, None]) -> TenantStats:
