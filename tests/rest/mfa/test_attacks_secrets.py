@@ -1,10 +1,12 @@
 """Secrets of MFA over REST that must die when what they prove changes, attacked: a trusted
 device outliving MFA turned off and on again, backup codes outliving their replacement or
 MFA itself, a pending login outliving its account's disabling, and an old (or refreshed)
-session weakening MFA without recent authentication."""
+session weakening MFA without recent authentication; parallel replacements of the backup
+codes leaving more than one working set."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -143,3 +145,35 @@ async def test_an_old_session_cannot_weaken_mfa(app: FastAPI, client: httpx.Asyn
 def _sid(token: str) -> str:
     _, claims, _ = jwt_parts(token)
     return str(claims["sid"])
+
+
+async def test_parallel_replacements_leave_one_set_of_ten_codes(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    clock = install_clock(app)
+    user = await mfa_user(app)
+    moment = steady(clock)
+    answer = await password_login(client, user.email)
+    done = await client.post(
+        COMPLETE, json={"mfa_token": answer["mfa_token"], "code": user.code(moment)}
+    )
+    token = done.json()["access_token"]
+    responses = await asyncio.gather(
+        *(
+            client.post("/v1/auth/mfa/backup-codes", json={}, headers=bearer(token))
+            for _ in range(4)
+        )
+    )
+    answered = [one.json()["backup_codes"] for one in responses if one.status_code == 200]
+    assert answered, [one.text for one in responses]
+    count = await client.get("/v1/auth/mfa/backup-codes/count", headers=bearer(token))
+    assert count.status_code == 200, count.text
+    assert 10 in count.json().values(), count.json()
+    working = 0
+    for codes in answered:
+        pending = await password_login(client, user.email)
+        used = await client.post(
+            f"{COMPLETE}/backup", json={"mfa_token": pending["mfa_token"], "code": codes[0]}
+        )
+        working += used.status_code == 200
+    assert working == 1, f"{working} of {len(answered)} answered sets work"
