@@ -238,8 +238,8 @@ class EventType(StrEnum):
     )
     MFA_WEBAUTHN_CLONE_SUSPECTED = (
         "mfa.webauthn.clone_suspected",
-        "A WebAuthn assertion with a valid signature and a sign counter that did not advance "
-        "was refused: the authenticator may have been cloned.",
+        "A valid WebAuthn signature whose sign counter did not advance was refused (a cloned "
+        "authenticator).",
     )
 
     # MFA: the login step

@@ -112,6 +112,10 @@ STORED_NAMES = {
     "mfa.email.enabled",
     "mfa.email.disabled",
     "mfa.enrollment.required",
+    # MFA: WebAuthn and passkeys
+    "mfa.webauthn.registered",
+    "mfa.webauthn.removed",
+    "mfa.webauthn.clone_suspected",
 }
 
 
