@@ -36,7 +36,7 @@ class PendingBody(Body):
 
 
 class MfaCodeBody(PendingBody):
-    code: str = Field(max_length=64)
+    code: str = Field(min_length=1, max_length=64)
 
 
 def login_answer(deps: Deps, completed: Completed, response: Response) -> dict[str, Any]:

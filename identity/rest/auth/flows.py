@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from pydantic import Field
+from pydantic import ConfigDict, Field, JsonValue
 
 from identity.errors import (
     AuthenticationRequired,
@@ -101,8 +101,17 @@ async def change_password(
     }
 
 
+IDENTIFIER_REQUIRED: list[JsonValue] = [
+    {"required": ["email"], "properties": {"email": {"type": "string", "pattern": "\\S"}}},
+    {"required": ["username"], "properties": {"username": {"type": "string", "pattern": "\\S"}}},
+]
+"""What the document says a login needs: an email address or a username, not blank."""
+
+
 class DeviceLoginBody(LoginBody):
     """A login body; ``device_token`` is a trusted device's token (else its cookie is read)."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": IDENTIFIER_REQUIRED})
 
     device_token: str | None = Field(None, max_length=200)
 

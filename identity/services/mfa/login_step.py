@@ -79,8 +79,6 @@ async def second_step(
 
 
 def _checked(code: str) -> str:
-    if not isinstance(code, str) or not code.strip():
-        raise ValidationFailed("A code is required", field="code")
     if len(code) > MAX_CODE_LENGTH:
         raise ValidationFailed(f"A code has at most {MAX_CODE_LENGTH} characters", field="code")
     return code.strip()
@@ -119,11 +117,10 @@ async def complete_with_code(
     code: str,
     meta: RequestMeta,
 ) -> Completed:
-    """Complete a pending login with a TOTP, backup or mailed code."""
+    """Complete a pending login with a TOTP, backup or mailed code. Naming no pending login,
+    or an empty code, fails as a wrong code does."""
     if method not in CODE_METHODS:
         raise ValidationFailed(f"{method.value} is not completed with a code", field="method")
-    if user_id is None and not mfa_token:
-        raise ValidationFailed("user_id or mfa_token is required", field="user_id")
     cleaned = _checked(code)
     return await pending.complete(
         deps,
