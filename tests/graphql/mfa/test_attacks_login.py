@@ -187,6 +187,8 @@ async def test_the_enrolment_and_pending_tokens_are_no_bearers(
     }
     for token in (enrolment, pending):
         for field, document in documents.items():
+            if token == enrolment and field == "beginWebauthnRegistration":
+                continue  # an enrolment token may set up a security key
             body = await gql(client, document, token=token)
             assert outcome(body, field) in REFUSALS, (field, body)
         me = await gql(client, "{ me { id mfa { enabled } } }", token=token)

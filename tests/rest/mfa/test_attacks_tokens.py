@@ -27,7 +27,6 @@ ROUTES: list[tuple[str, str]] = [
     ("GET", "/v1/auth/mfa/backup-codes/count"),
     ("POST", "/v1/auth/mfa/preferred"),
     ("POST", "/v1/auth/reauthenticate"),
-    ("POST", "/v1/auth/mfa/webauthn/register/begin"),
     ("GET", "/v1/auth/mfa/webauthn/credentials"),
     ("DELETE", "/v1/auth/mfa/webauthn/credentials"),
     ("POST", "/v1/auth/mfa/trust-device"),
@@ -44,7 +43,10 @@ SETUP_ROUTES: list[tuple[str, str]] = [
     ("POST", "/v1/auth/mfa/setup"),
     ("POST", "/v1/auth/mfa/enable"),
     ("POST", "/v1/auth/mfa/email/enable"),
+    ("POST", "/v1/auth/mfa/webauthn/register/begin"),
+    ("POST", "/v1/auth/mfa/webauthn/register/finish"),
 ]
+"""What an enrolment token may reach (setting up a factor); nothing else may."""
 REFUSED = {401, 403}
 
 
