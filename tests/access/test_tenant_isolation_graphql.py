@@ -166,6 +166,13 @@ UNAIMED: dict[str, str] = {
         "completeMfaLogin sendEmailMfaCode enableEmailMfa disableEmailMfa".split(),
         "the login step: a pending login by its token, the caller's own email codes",
     ),
+    **dict.fromkeys(
+        (
+            "beginWebauthnRegistration finishWebauthnRegistration deleteWebauthnCredential "
+            "beginWebauthnLogin beginPasskeyLogin finishPasskeyLogin"
+        ).split(),
+        "the caller's own security keys (another's id: not found); public passkey ceremonies",
+    ),
 }
 
 LOOKUPS = {
