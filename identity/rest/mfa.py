@@ -10,7 +10,7 @@ else ``POST /v1/auth/reauthenticate`` first (403 ``REAUTHENTICATION_REQUIRED``).
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Header, Request
 from pydantic import Field
@@ -36,16 +36,19 @@ from identity.web.credentials import principal_from
 
 
 class CodeBody(Body):
-    code: str = Field(max_length=64, description="The 6-digit code the authenticator app shows.")
+    code: str = Field(
+        pattern=r"^[0-9]{6}$", description="The 6-digit code the authenticator app shows."
+    )
 
 
 class ProofBody(Body):
-    """A proof of identity: the password, or a TOTP or backup code."""
+    """A proof of identity: the password (then ``code`` is ignored), or a TOTP or backup code.
+    Neither, or a wrong one: 401."""
 
     password: str | None = Field(None, max_length=1024)
     code: str | None = Field(None, max_length=64)
-    method: str | None = Field(
-        None, max_length=20, description="totp or backup_code; guessed from the code if absent."
+    method: Literal["totp", "backup_code"] | None = Field(
+        None, description="What ``code`` is; guessed from its length when absent."
     )
 
     def given(self) -> bool:
@@ -53,7 +56,9 @@ class ProofBody(Body):
 
 
 class PreferredBody(Body):
-    method: str = Field(max_length=20, description="totp, webauthn or email (an enabled one).")
+    method: Literal["totp", "webauthn", "email"] = Field(
+        description="The method offered first at login (an enabled one, else 409)."
+    )
 
 
 async def enrolling_principal(request: Request, deps: DepsDep, meta: MetaDep) -> Principal:

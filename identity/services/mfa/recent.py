@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from identity.audit_events import EventType
 from identity.clock import isoformat_z
 from identity.errors import (
+    InvalidCredentials,
     MfaCodeInvalid,
     ReauthenticationRequired,
     TokenInvalid,
@@ -30,6 +31,7 @@ from identity.models import AuthSession
 from identity.models.mfa import MfaMethod
 from identity.principal import Principal
 from identity.ratelimit import Budget
+from identity.security import otp
 from identity.services import audit, request_budgets, runtime_settings, throttle
 from identity.services.auth.password import check_current_password
 from identity.services.deps import Deps
@@ -63,23 +65,17 @@ async def ensure_recent(session: AsyncSession, deps: Deps, *, principal: Princip
 
 
 def _proof(password: str | None, code: str | None, method: str | None) -> Proof:
-    if (password is None) == (code is None):
-        raise ValidationFailed("Send either password or code", field="password")
+    """The password when sent (then ``code`` and ``method`` are ignored), else the code as
+    ``method`` says (guessed from its length when absent). Neither: a wrong proof."""
     if password is not None:
-        if method not in (None, Proof.PASSWORD):
-            raise ValidationFailed("A password is method password", field="method")
         return Proof.PASSWORD
+    if code is None:
+        raise InvalidCredentials("Send your password or a second-factor code", field="password")
     if method is None:
-        return Proof.TOTP if code is not None and len(code.strip()) == 6 else Proof.BACKUP_CODE
-    try:
-        proof = Proof(method)
-    except ValueError:
-        raise ValidationFailed(
-            "method is totp or backup_code with a code", field="method"
-        ) from None
-    if proof is Proof.PASSWORD:
-        raise ValidationFailed("method password needs a password", field="method")
-    return proof
+        return Proof.TOTP if len(code.strip()) == otp.DIGITS else Proof.BACKUP_CODE
+    if method not in (Proof.TOTP, Proof.BACKUP_CODE):
+        raise ValidationFailed("method is totp or backup_code", field="method")
+    return Proof(method)
 
 
 async def _check_code(deps: Deps, *, principal: Principal, code: str, proof: Proof) -> None:

@@ -114,7 +114,7 @@ async def test_disable_and_regenerate_need_recent_authentication(
     wrong = await call(client, REAUTH, account.token, password="wrong")
     assert outcome(wrong, "reauthenticate") == "INVALID_CREDENTIALS"
     neither = await call(client, REAUTH, account.token)
-    assert outcome(neither, "reauthenticate") == "VALIDATION_ERROR"
+    assert outcome(neither, "reauthenticate") == "INVALID_CREDENTIALS"
     proved = await call(client, REAUTH, account.token, password=ACCOUNT_PASSWORD)
     assert proved["data"]["reauthenticate"]["__typename"] == "Reauthenticated"
 

@@ -123,6 +123,10 @@ async def test_malformed_codes_and_bodies_have_stable_codes(
     response = await client.post(PREFERRED, json={"method": "email"}, headers=account.headers)
     assert_error(response, 409, "MFA_NOT_ENABLED")
     response = await client.post(REAUTH, json={}, headers=account.headers)
+    assert_error(response, 401, "INVALID_CREDENTIALS")
+    response = await client.post(
+        REAUTH, json={"code": "1", "method": "sms"}, headers=account.headers
+    )
     assert_error(response, 422, "VALIDATION_ERROR")
 
 

@@ -130,13 +130,13 @@ async def test_a_totp_or_backup_code_makes_the_session_recent_once(
 
 
 @pytest.mark.parametrize(
-    ("password", "code", "method"),
+    ("password", "code", "method", "refused"),
     [
-        (None, None, None),
-        ("x", "123456", None),
-        ("x", None, "totp"),
-        (None, "123456", "password"),
-        (None, "123456", "sms"),
+        (None, None, None, InvalidCredentials),
+        ("x", "123456", None, InvalidCredentials),
+        ("x", None, "sms", InvalidCredentials),
+        (None, "123456", "password", ValidationFailed),
+        (None, "123456", "sms", ValidationFailed),
     ],
 )
 async def test_a_proof_is_a_password_or_a_code(
@@ -145,9 +145,11 @@ async def test_a_proof_is_a_password_or_a_code(
     password: str | None,
     code: str | None,
     method: str | None,
+    refused: type[Exception],
 ) -> None:
+    """The password wins when sent (a code beside it is ignored); no proof is a wrong one."""
     account = await signed_in(app)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(refused):
         await recent.reauthenticate(
             runtime(app).deps,
             principal=account.principal,
