@@ -42,7 +42,7 @@ from identity.services._kit import get_or_404
 from identity.services.deps import Deps
 from identity.services.mfa import backup_codes, enrollment, notices, state, trusted
 from identity.services.mfa.recent import ensure_recent
-from identity.services.mfa.totp import mfa_row
+from identity.services.mfa.totp import ensured_row, mfa_row
 
 
 def _method(raw: str) -> MfaMethod:
@@ -60,13 +60,12 @@ async def set_preferred(deps: Deps, *, principal: Principal, method: str) -> sta
     chosen = _method(method)
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        row = await mfa_row(session, principal.user_id, lock=True)
+        row = await ensured_row(session, principal.user_id, now=now)
         found = await state.summary(session, principal.user_id)
         if not found.enabled:
             raise MfaNotEnabled()
         if chosen not in found.methods:
             raise MfaNotEnabled(f"{chosen.value} is not enabled", field="method")
-        assert row is not None  # noqa: S101 (an enabled factor besides WebAuthn has a row)
         row.preferred = chosen.value
         row.updated_at = now
         audit.record(

@@ -206,3 +206,16 @@ async def test_an_administrator_resets_within_reach_only(
     assert reset.subject_id == member.id
     subjects = [mail.subject for mail in await queued_to(app, "member@example.com")]
     assert "An administrator reset your multi-factor authentication" in subjects
+
+
+async def test_a_security_key_alone_may_be_preferred(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    deps = runtime(app).deps
+    account = await signed_in(app)
+    await add_key(app, account.id)
+
+    chosen = await manage.set_preferred(deps, principal=account.principal, method="webauthn")
+
+    assert chosen.methods == [MfaMethod.WEBAUTHN]
+    assert chosen.preferred is MfaMethod.WEBAUTHN
