@@ -173,6 +173,11 @@ UNAIMED: dict[str, str] = {
         ).split(),
         "the caller's own security keys (another's id: not found); public passkey ceremonies",
     ),
+    **dict.fromkeys(
+        "trustDevice revokeDeviceTrust".split(),
+        "the caller's own devices (another user's device id: not found, tests/graphql/mfa/"
+        "test_trusted_devices.py test_refusals_are_data_and_change_nothing)",
+    ),
 }
 
 LOOKUPS = {
