@@ -62,6 +62,7 @@ class Operation:
     viewing: bool = False
     documents: tuple[P, ...] | None = None  # named in the field's description (default: needs[0])
     notes: str = field(default="", compare=False)
+    tenant: str = ""  # per-tenant (tests/access/tenant_operations.py): "aimed" or "listed"
 
 
 def rest(method: str, path: str, body: Body = no_body, status: int = 200, label: str = "") -> Rest:
