@@ -101,6 +101,16 @@ async def clear(session: AsyncSession, *, attempt: Attempt) -> None:
     )
 
 
+async def release(session: AsyncSession, *, attempt: Attempt) -> None:
+    """Uncount ``attempt`` (its password was right) but keep the failures before it: a
+    login whose second step is still due must not wipe the wrong second factors counted."""
+    await session.execute(
+        update(LoginThrottle)
+        .where(col(LoginThrottle.identifier_hash) == attempt.key, col(LoginThrottle.failures) > 0)
+        .values(failures=col(LoginThrottle.failures) - 1)
+    )
+
+
 async def forget(session: AsyncSession, *, keys: list[str]) -> None:
     """Drop counters outright, for example once a password reset proved the owner."""
     await session.execute(delete(LoginThrottle).where(col(LoginThrottle.identifier_hash).in_(keys)))

@@ -199,12 +199,10 @@ async def _log_in(
     from identity.services.mfa import login_step
 
     now = deps.clock.now()
-    await throttle.clear(session, attempt=attempt)
     user = await get_user(session, user_id)
     _ensure_may_log_in(user, now)
     if new_hash is not None:
         user.password_hash = new_hash
-    user.failed_login_attempts = 0
     step = await login_step.second_step(
         session,
         deps,
@@ -218,7 +216,10 @@ async def _log_in(
         enrol=not user.must_change_password,
     )
     if step is not None:
+        # The failures counted so far (wrong second factors too) stay until a session opens.
+        await throttle.release(session, attempt=attempt)
         return step
+    await _forget_failures(session, user)
     return await _opened(
         session,
         deps,
@@ -287,6 +288,7 @@ async def resume_login(
     be an active one it is a member of (else the default one)."""
     user = await get_user(session, user_id)
     _ensure_may_log_in(user, deps.clock.now())
+    await _forget_failures(session, user)
     if tenant_id is not None and not await _still_member(session, user, tenant_id):
         tenant_id = await default_tenant(session, user)
     return await _opened(
@@ -300,6 +302,12 @@ async def resume_login(
         amr=amr,
         details={"second_factor": second_factor, "amr": amr},
     )
+
+
+async def _forget_failures(session: AsyncSession, user: User) -> None:
+    """A session opens: the account's failed logins (passwords, second factors) are forgiven."""
+    await throttle.forget(session, keys=[throttle.login_key("", user.id)])
+    user.failed_login_attempts = 0
 
 
 async def _still_member(session: AsyncSession, user: User, tenant_id: uuid.UUID) -> bool:
