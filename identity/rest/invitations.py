@@ -16,6 +16,7 @@ from pydantic import ConfigDict, Field
 from pydantic.config import JsonDict
 
 from identity.models import InvitationStatus
+from identity.rest.auth.flows import mfa_required_json
 from identity.rest.bodies import EMAIL_FORMAT, Body
 from identity.rest.deps import DepsDep, MetaDep, OptionalPrincipalDep, PrincipalDep
 from identity.rest.openapi.bodies import plain_text_pattern
@@ -185,6 +186,8 @@ async def accept_invitation(
         device_info=body.device_info,
     )
     answer: dict[str, Any] = login_json(accepted.pair) if accepted.pair else {}
+    if accepted.enrollment is not None:
+        answer = mfa_required_json(accepted.enrollment)
     tenant = accepted.tenant
     return {
         **answer,

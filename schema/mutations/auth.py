@@ -94,9 +94,16 @@ LogoutResult = Annotated[
     strawberry.union("LogoutResult", description="The session ended, or why not."),
 ]
 ChangePasswordResult = Annotated[
-    PasswordChanged | InvalidCredentials | TooManyAttempts | ValidationError,
+    PasswordChanged
+    | MfaEnrollmentRequired
+    | InvalidCredentials
+    | TooManyAttempts
+    | ValidationError,
     strawberry.union(
-        "ChangePasswordResult", description="Other sessions ended and new tokens, or why not."
+        "ChangePasswordResult",
+        description="Other sessions ended and new tokens, or why not. A forced change by an "
+        "account that must enrol a second factor first ends its sessions and answers "
+        "MfaEnrollmentRequired.",
     ),
 ]
 UpdateProfileResult = Annotated[
@@ -283,6 +290,9 @@ class AuthMutations:
             current_password=input.current_password,
             new_password=input.new_password,
         )
+        if changed.tokens is None:
+            assert changed.enrollment is not None  # noqa: S101 (no tokens: an enrolment instead)
+            return MfaEnrollmentRequired.from_step(changed.enrollment)
         return PasswordChanged(
             revoked=changed.sessions_revoked,
             tokens=AuthPayload.from_pair(changed.tokens, cookie_mode=False),

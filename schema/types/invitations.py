@@ -18,7 +18,7 @@ from identity.services.invitations import (
 )
 from identity.services.invitations.readers import InvitationsKey
 from schema.context import Context
-from schema.types.auth import AuthPayload
+from schema.types.auth import AuthPayload, MfaEnrollmentRequired
 from schema.types.invitation_status import InvitationStatusModel
 from schema.types.locations import reaches
 from schema.types.pagination import check_list_arguments
@@ -136,6 +136,11 @@ class InvitationAccepted:
     tokens: AuthPayload | None = strawberry.field(
         description="A new session's tokens when the account was created; else null."
     )
+    mfa_enrollment: MfaEnrollmentRequired | None = strawberry.field(
+        default=None,
+        description="Instead of tokens, when MFA is enforced for the new account: enrol a "
+        "second factor with this token, then log in.",
+    )
 
     @classmethod
     def from_accepted(cls, accepted: Accepted) -> InvitationAccepted:
@@ -146,6 +151,9 @@ class InvitationAccepted:
             account_created=accepted.created,
             tokens=AuthPayload.from_pair(accepted.pair, cookie_mode=False)
             if accepted.pair
+            else None,
+            mfa_enrollment=MfaEnrollmentRequired.from_step(accepted.enrollment)
+            if accepted.enrollment
             else None,
         )
 

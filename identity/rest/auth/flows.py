@@ -94,6 +94,13 @@ async def change_password(
         new_password=body.new_password,
         confirm_password=body.confirm_password,
     )
+    if changed.enrollment is not None or changed.tokens is None:
+        assert changed.enrollment is not None  # noqa: S101 (no tokens: an enrolment instead)
+        return {
+            **mfa_required_json(changed.enrollment),
+            "message": "Password changed; set up a second factor, then log in again",
+            "sessions_revoked": changed.sessions_revoked,
+        }
     return {
         **login_json(changed.tokens),
         "message": "Password changed successfully",

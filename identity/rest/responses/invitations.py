@@ -62,7 +62,8 @@ class AcceptedTenantOut(TypedDict):
 
 class InvitationAcceptedOut(TypedDict):
     """The member and the tenant joined; when accepting created the account, a login's
-    answer besides (tokens of a new session)."""
+    answer besides (tokens of a new session, or ``mfa_enrollment_required`` with an
+    ``enrollment_token`` while MFA is enforced for the account: no session)."""
 
     message: str
     account_created: bool
@@ -75,3 +76,6 @@ class InvitationAcceptedOut(TypedDict):
     expires_in: NotRequired[int]
     session_id: NotRequired[str]
     tokens: NotRequired[TokensOut]
+    mfa_enrollment_required: NotRequired[bool]
+    enrollment_token: NotRequired[str]
+    user_id: NotRequired[str]

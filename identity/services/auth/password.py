@@ -16,7 +16,8 @@ from identity.principal import Principal, RequestMeta
 from identity.services import audit, one_time, runtime_settings, throttle
 from identity.services.accounts import get_user
 from identity.services.deps import Deps
-from identity.services.mfa import trusted
+from identity.services.mfa import enrollment, trusted
+from identity.services.mfa.enrollment import MfaEnrollmentRequired
 from identity.services.password_rules import check_new_password
 from identity.services.sessions import revoke_sessions
 from identity.services.tokens import TokenPair, pair, replace_refresh_tokens
@@ -24,10 +25,13 @@ from identity.services.tokens import TokenPair, pair, replace_refresh_tokens
 
 @dataclass(frozen=True, slots=True)
 class PasswordChanged:
-    """The other sessions ended, and the caller's session goes on with new tokens."""
+    """The other sessions ended, and the caller's session goes on with new tokens; or, after
+    a forced change by an account that must enrol a second factor first, every session
+    ended and ``enrollment`` holds the enrolment token (``tokens`` None)."""
 
     sessions_revoked: int
-    tokens: TokenPair
+    tokens: TokenPair | None
+    enrollment: MfaEnrollmentRequired | None = None
 
 
 async def check_current_password(
@@ -115,7 +119,11 @@ async def change_password(
     confirm_password: str | None = None,
 ) -> PasswordChanged:
     """Change the password, end every other session and every outstanding mailed link, and
-    give the caller's session a new refresh token (the old one dies with the old password)."""
+    give the caller's session a new refresh token (the old one dies with the old password).
+
+    A forced change (``must_change_password``: the caller holds the token good for that
+    alone) of an account that must have MFA and has none opens no session: the caller's
+    ends too and the answer is an enrolment token (``enrollment.gate``), as a login's."""
     if confirm_password is not None and confirm_password != new_password:
         raise ValidationFailed("Passwords do not match", field="confirm_password")
     user = principal.user
@@ -141,12 +149,24 @@ async def change_password(
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
         user = await get_user(session, principal.user_id)
+        forced = user.must_change_password
         user.password_hash = password_hash
         user.password_changed_at = now
         user.must_change_password = False
         user.updated_at = now
+        step = (
+            await enrollment.gate(
+                session, deps, user=user, first_factor="password", meta=principal.meta
+            )
+            if forced
+            else None
+        )
         ended = await revoke_sessions(
-            session, user_id=user.id, now=now, reason="password_changed", keep=principal.session_id
+            session,
+            user_id=user.id,
+            now=now,
+            reason="password_changed",
+            keep=principal.session_id if step is None else None,
         )
         await trusted.revoke_all(
             session,
@@ -160,6 +180,11 @@ async def change_password(
         await one_time.revoke_for_user(
             session, user_id=user.id, purposes=tuple(TokenPurpose), now=now, email=user.email
         )
+        if step is not None:
+            _audit_password_changed(
+                session, principal=principal, now=now, ended=ended, rotated=False
+            )
+            return PasswordChanged(sessions_revoked=ended, tokens=None, enrollment=step)
         refresh_token = await replace_refresh_tokens(
             session, deps, auth_session_id=principal.session_id
         )
@@ -167,15 +192,21 @@ async def change_password(
         if auth_session is None:
             raise TokenInvalid("Session not found")
         auth_session.last_used_at = now
-        audit.record(
-            session,
-            event_type=EventType.PASSWORD_CHANGED,
-            now=now,
-            meta=principal.meta,
-            actor_id=user.id,
-            subject_id=user.id,
-            session_id=principal.session_id,
-            details={"sessions_revoked": ended, "refresh_token_rotated": True},
-        )
+        _audit_password_changed(session, principal=principal, now=now, ended=ended, rotated=True)
     tokens = await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh_token)
     return PasswordChanged(sessions_revoked=ended, tokens=tokens)
+
+
+def _audit_password_changed(
+    session: AsyncSession, *, principal: Principal, now: datetime, ended: int, rotated: bool
+) -> None:
+    audit.record(
+        session,
+        event_type=EventType.PASSWORD_CHANGED,
+        now=now,
+        meta=principal.meta,
+        actor_id=principal.user_id,
+        subject_id=principal.user_id,
+        session_id=principal.session_id,
+        details={"sessions_revoked": ended, "refresh_token_rotated": rotated},
+    )

@@ -6,9 +6,11 @@ is unknown, already used, revoked (or replaced by a resend) or expired gets one 
 
 Accepting either creates the account of the invited address (the token proves the mailbox,
 so the address counts as verified; registration being closed does not matter: the invitation
-is an administrator's consent) and answers like a login, or, for a caller signed in to the
-account of that address, makes that account a member. An address that has an account is
-never given a second one: without being signed in to it, accepting answers 409
+is an administrator's consent) and answers like a login (an enrolment token instead of a
+session when ``mfa_required_for`` covers the account: ``mfa.enrollment.gate``), or, for a
+caller signed in to the account of that address, makes that account a member. An address
+that has an account is never given a second one: without being signed in to it, accepting
+answers 409
 ``INVITATION_SIGN_IN_REQUIRED``. Joining goes through ``membership.join`` under the tenant's
 row lock (409 ``TENANT_FULL``; a deactivated tenant, 409 ``TENANT_INACTIVE``), and a refusal
 leaves the invitation pending. The invitation row is locked after the tenant row and claimed
@@ -60,6 +62,8 @@ from identity.services.invitations.common import (
     masked,
     token_digest,
 )
+from identity.services.mfa import enrollment
+from identity.services.mfa.enrollment import MfaEnrollmentRequired
 from identity.services.password_rules import check_new_password
 from identity.services.tenants.membership import join, locked_tenant
 from identity.services.text_rules import identifier_key
@@ -87,10 +91,12 @@ class Accepted:
     tenant: Tenant
     invitation: InvitationDetails
     pair: TokenPair | None
+    enrollment: MfaEnrollmentRequired | None = None
+    """Instead of ``pair``: the new account must enrol a second factor first (no session)."""
 
     @property
     def created(self) -> bool:
-        return self.pair is not None
+        return self.pair is not None or self.enrollment is not None
 
 
 async def _live_by_token(session: AsyncSession, token: str, now: datetime) -> InvitationDetails:
@@ -314,13 +320,24 @@ async def _join_new(
                 tenant_id=tenant.id,
                 details={"email": email, "method": "invitation"},
             )
-            auth_session, refresh = await begin_session(
-                session, deps, user=user, meta=meta, device_info=device_info, method="invitation"
+            step = await enrollment.gate(
+                session, deps, user=user, first_factor="invitation", meta=meta
             )
-            if auth_session.tenant_id is None:
-                auth_session.tenant_id = tenant.id
+            if step is None:
+                auth_session, refresh = await begin_session(
+                    session,
+                    deps,
+                    user=user,
+                    meta=meta,
+                    device_info=device_info,
+                    method="invitation",
+                )
+                if auth_session.tenant_id is None:
+                    auth_session.tenant_id = tenant.id
     except IntegrityError as exc:  # a parallel registration took the address or username
         raise Conflict("Email or username already registered", field="username") from exc
+    if step is not None:
+        return Accepted(user=user, tenant=tenant, invitation=accepted, pair=None, enrollment=step)
     tokens = await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
     return Accepted(user=user, tenant=tenant, invitation=accepted, pair=tokens)
 

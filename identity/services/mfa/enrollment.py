@@ -69,6 +69,22 @@ async def due(deps: Deps, *, user: User) -> bool:
     return must_have_mfa(user, rules.mfa_required_for)
 
 
+async def gate(
+    session: AsyncSession, deps: Deps, *, user: User, first_factor: str, meta: RequestMeta
+) -> MfaEnrollmentRequired | None:
+    """The enforcement every way of opening a session goes through, in its transaction: an
+    account that must have MFA and has none gets an enrolment token (returned) instead of a
+    session; None lets the session open.
+
+    Its callers: every first factor (``login_step.second_step``: password logins, sign-in
+    links and the accounts they sign up), an invitation accepted as a new account, and the
+    forced password change (``auth.password.change_password``).
+    """
+    if await state.has_mfa(session, user.id) or not await due(deps, user=user):
+        return None
+    return issue(session, deps, user=user, first_factor=first_factor, meta=meta)
+
+
 def issue(
     session: AsyncSession, deps: Deps, *, user: User, first_factor: str, meta: RequestMeta
 ) -> MfaEnrollmentRequired:

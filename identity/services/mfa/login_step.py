@@ -73,8 +73,8 @@ async def second_step(
                 "cookie_path": cookie_path,
             },
         )
-    if enrol and await enrollment.due(deps, user=user):
-        return enrollment.issue(session, deps, user=user, first_factor=first_factor, meta=meta)
+    if enrol:
+        return await enrollment.gate(session, deps, user=user, first_factor=first_factor, meta=meta)
     return None
 
 
