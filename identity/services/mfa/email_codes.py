@@ -90,7 +90,9 @@ async def disable(deps: Deps, *, principal: Principal) -> None:
             for one in (await state.summary(session, principal.user_id)).methods
             if one not in (MfaMethod.EMAIL, MfaMethod.BACKUP_CODE)
         ]
-        if not others and enrollment.must_have_mfa(principal.user, rules.mfa_required_for):
+        if not others and await enrollment.must_have_mfa(
+            session, principal.user, rules.mfa_required_for
+        ):
             raise LastFactorRequired()
         row.email_enabled_at = None
         if row.preferred == MfaMethod.EMAIL.value:

@@ -2,7 +2,8 @@
 gets a session.
 
 The runtime setting ``mfa_required_for`` (``none`` | ``admins`` | ``all``) says who must
-have MFA; ``admins`` are the accounts whose primary role is not the plain ``user`` role.
+have MFA; ``admins`` are the accounts that administer something (``administers``: a primary
+role other than ``user``, or an ``ADMINISTRATIVE`` permission held anywhere).
 Such an account's first factor answers ``MfaEnrollmentRequired`` with an enrolment token
 instead of tokens: an opaque bearer credential (``mfe_…``, an ``MfaChallenge`` of kind
 ``enrollment`` stored as its digest) that ``identity.web.credentials`` accepts only where a
@@ -24,10 +25,10 @@ from identity.audit_events import EventType
 from identity.errors import TokenInvalid
 from identity.models import User
 from identity.models.mfa import ChallengeKind, MfaChallenge
-from identity.permissions import USER
+from identity.permissions import USER, Permission
 from identity.principal import HeldPermissions, Principal, RequestMeta
 from identity.security.secrets import hash_token, new_token
-from identity.services import audit, runtime_settings
+from identity.services import audit, authorization, runtime_settings
 from identity.services.auth.status import is_disabled
 from identity.services.deps import Deps
 from identity.services.mfa import state
@@ -56,17 +57,38 @@ def is_enrollment_token(token: str) -> bool:
     return token.startswith(TOKEN_PREFIX)
 
 
-def must_have_mfa(user: User, required_for: str) -> bool:
-    """Whether ``mfa_required_for`` covers this account."""
+ADMINISTRATIVE = frozenset(one for one in Permission if not one.value.endswith(":read")) - {
+    Permission.AUDIT_EXPORT
+}
+"""The permissions that make their holder an administrator for ``mfa_required_for =
+admins``: every catalogue permission that changes something (users, roles, permissions,
+settings, tenants, invitations, locations, sessions, API keys, webhooks); reads and the
+audit export do not."""
+
+
+async def administers(session: AsyncSession, user: User) -> bool:
+    """Whether the account administers something: its primary role is not ``user``, or a
+    role it holds (globally or in any tenant, switched on or off) or a direct grant gives
+    it an ``ADMINISTRATIVE`` permission."""
+    if user.role != USER:
+        return True
+    held = (await authorization.grants(session, [user.id], every_tenant=True, inactive_roles=True))[
+        user.id
+    ]
+    return not held.permissions.isdisjoint(ADMINISTRATIVE)
+
+
+async def must_have_mfa(session: AsyncSession, user: User, required_for: str) -> bool:
+    """Whether ``mfa_required_for`` covers this account (``administers`` for ``admins``)."""
     if required_for == ALL:
         return True
-    return required_for == ADMINS and user.role != USER
+    return required_for == ADMINS and await administers(session, user)
 
 
-async def due(deps: Deps, *, user: User) -> bool:
+async def due(session: AsyncSession, deps: Deps, *, user: User) -> bool:
     """Whether this account must enrol before it gets a session."""
     rules = await runtime_settings.current(deps)
-    return must_have_mfa(user, rules.mfa_required_for)
+    return await must_have_mfa(session, user, rules.mfa_required_for)
 
 
 async def gate(
@@ -80,7 +102,7 @@ async def gate(
     links and the accounts they sign up), an invitation accepted as a new account, and the
     forced password change (``auth.password.change_password``).
     """
-    if await state.has_mfa(session, user.id) or not await due(deps, user=user):
+    if await state.has_mfa(session, user.id) or not await due(session, deps, user=user):
         return None
     return issue(session, deps, user=user, first_factor=first_factor, meta=meta)
 

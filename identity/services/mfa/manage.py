@@ -144,7 +144,7 @@ async def disable(deps: Deps, *, principal: Principal) -> None:
         if not found.enabled:
             raise MfaNotEnabled()
         user = await get_or_404(session, User, principal.user_id, message="User not found")
-        if enrollment.must_have_mfa(user, rules.mfa_required_for):
+        if await enrollment.must_have_mfa(session, user, rules.mfa_required_for):
             raise LastFactorRequired(
                 "Multi-factor authentication is required for this account: it cannot be "
                 "turned off (an administrator can reset it)"

@@ -33,9 +33,9 @@ async def delete_credential(deps: Deps, *, principal: Principal, credential_id: 
     """Remove one of the caller's credentials; another user's id is not found, alike."""
     now = deps.clock.now()
     rules = await runtime_settings.current(deps)
-    required = enrollment.must_have_mfa(principal.user, rules.mfa_required_for)
     async with deps.database.unit_of_work() as session:
         await recent.ensure_recent(session, deps, principal=principal)
+        required = await enrollment.must_have_mfa(session, principal.user, rules.mfa_required_for)
         row = (
             await credential_of(session, credential_id, user_id=principal.user_id)
             if 0 < len(credential_id) <= MAX_CREDENTIAL_ID_CHARS
