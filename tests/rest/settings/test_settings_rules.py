@@ -33,6 +33,7 @@ KEYS = [
     "refresh_reuse_interval_seconds",
     "self_selectable_plans",
     "rate_limits",
+    "mfa_required_for",
 ]
 REGISTER = {"email": "new@example.com", "password": "SecurePassword123!"}
 GRAPHQL_REGISTER = """
