@@ -4,6 +4,7 @@ with its stable code."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -220,3 +221,19 @@ async def test_the_public_settings_show_mfa(client: httpx.AsyncClient) -> None:
     assert body["mfa_enabled"] is True
     assert body["mfa_methods"] == ["totp", "webauthn", "email", "backup_code"]
     assert body["mfa_required_for"] == "none"
+
+
+async def test_ten_parallel_uses_of_one_backup_code_pass_once(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    account = await signed_in(app)
+    _, codes = await with_totp(app, account)
+
+    answers = await asyncio.gather(
+        *(client.post(REAUTH, json={"code": codes[0]}, headers=account.headers) for _ in range(10))
+    )
+
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(200) == 1, statuses
+    assert set(statuses) <= {200, 401, 429}
+    assert await unused_codes(app, account.id) == 9
