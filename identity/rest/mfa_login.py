@@ -35,6 +35,11 @@ class PendingBody(Body):
     mfa_token: str | None = Field(None, max_length=200)
 
 
+class SendBody(PendingBody):
+    """The pending login to mail a code for: its ``mfa_token`` is needed (a ``user_id``
+    alone answers 401 ``MFA_CODE_INVALID``, as no pending login does)."""
+
+
 class MfaCodeBody(PendingBody):
     code: str = Field(min_length=1, max_length=64)
 
@@ -76,7 +81,7 @@ async def login_email(
     return await _complete(deps, body, meta, response, MfaMethod.EMAIL)
 
 
-async def send_email_code(body: PendingBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
+async def send_email_code(body: SendBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
     expires_in = await email_codes.send(
         deps, user_id=body.user_id, mfa_token=body.mfa_token, meta=meta
     )
@@ -116,7 +121,8 @@ ROUTES = (
         "POST",
         "/v1/auth/login/mfa/email/send",
         send_email_code,
-        "Mail a login code for a pending login (3 per login)",
+        "Mail a login code for the pending login of mfa_token (3 per login; a user_id alone "
+        "answers 401 MFA_CODE_INVALID)",
         seeds="003",
         response=EmailCodeSentOut,
     ),

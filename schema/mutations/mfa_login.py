@@ -141,7 +141,8 @@ class MfaLoginMutations:
         return login_payload(info, completed)
 
     @mutation(
-        "Mail a login code for a pending login (10 minutes; at most 3 per pending login).",
+        "Mail a login code for the pending login of mfaToken (10 minutes; at most 3 per "
+        "pending login). Without the mfaToken (a userId alone) it answers MFA_CODE_INVALID.",
         access=PUBLIC,
     )
     async def send_email_mfa_code(

@@ -11,7 +11,8 @@ import strawberry
 )
 class CompleteMfaLoginInput:
     mfa_token: str | None = strawberry.field(
-        default=None, description="MfaRequired.mfaToken (or give userId)."
+        default=None,
+        description="MfaRequired.mfaToken: required (a userId alone answers MFA_CODE_INVALID).",
     )
     user_id: strawberry.ID | None = strawberry.field(
         default=None, description="MfaRequired.userId; with mfaToken both must agree."

@@ -5,7 +5,8 @@ is refused for the last factor of an account that must have MFA). At login, ``se
 a 6-digit code for a pending login: at most ``MAX_SENDS`` per pending login (one
 conditional UPDATE), each replacing the last, valid ``CODE_LIFETIME``; the pending login
 lives at least as long as its newest code. ``check`` is the verifier ``pending.complete``
-runs: the code is good once, since completing uses the pending login up.
+runs: the code is good once, since completing uses the pending login up. Sending needs
+the pending login's ``mfa_token`` (a user id alone is refused like no pending login).
 """
 
 from __future__ import annotations
@@ -120,22 +121,25 @@ async def disable(deps: Deps, *, principal: Principal) -> None:
 async def send(
     deps: Deps, *, user_id: uuid.UUID | str | None, mfa_token: str | None, meta: RequestMeta
 ) -> int:
-    """Mail a code for the pending login; the seconds it is valid.
+    """Mail a code for the pending login named by ``mfa_token`` (with ``user_id`` too, they
+    must agree); the seconds it is valid.
 
-    No pending login answers ``MfaCodeInvalid`` (as the completion would); the fourth send
-    of one pending login ``TooManyAttempts``.
+    Only the holder of the login's ``mfa_token`` may: a user id alone answers
+    ``MfaCodeInvalid`` exactly as no pending login does, so whoever knows an id learns
+    nothing of the account (a password just typed right, its factors) and cannot use up
+    its sends. The fourth send of one pending login answers ``TooManyAttempts``.
     """
     await request_budgets.charge_mailing(deps, Budget.MFA_VERIFY, meta)
     wanted = pending.parse_user_id(user_id)
+    if not mfa_token or (user_id is not None and wanted is None):
+        raise MfaCodeInvalid(field="mfa_token")
     now = deps.clock.now()
     code = otp.new_email_code()
     expires_at = now + CODE_LIFETIME
     async with deps.database.unit_of_work() as session:
-        challenge = await pending.find(
-            session, user_id=wanted, mfa_token=mfa_token or None, now=now
-        )
-        if challenge is None or (user_id is not None and wanted is None):
-            raise MfaCodeInvalid(field="code")
+        challenge = await pending.find(session, user_id=wanted, mfa_token=mfa_token, now=now)
+        if challenge is None:
+            raise MfaCodeInvalid(field="mfa_token")
         row = await mfa_row(session, challenge.user_id, lock=False) if challenge.user_id else None
         user = await session.get(User, challenge.user_id) if challenge.user_id else None
         if row is None or row.email_enabled_at is None or user is None:

@@ -229,7 +229,10 @@ async def test_login_codes_by_email_over_rest(app: FastAPI, client: httpx.AsyncC
     assert (twice.status_code, twice.json()["error"]["code"]) == (409, "MFA_ALREADY_ENABLED")
     answer = await password_login(client, account.principal.email)
     assert answer["methods"] == ["email"]
-    sent = await client.post(f"{COMPLETE}/email/send", json={"user_id": answer["user_id"]})
+    sent = await client.post(
+        f"{COMPLETE}/email/send",
+        json={"user_id": answer["user_id"], "mfa_token": answer["mfa_token"]},
+    )
     assert sent.status_code == 200, sent.text
     assert sent.json()["expires_in"] == 600
     wrong = await client.post(

@@ -117,9 +117,12 @@ async def test_three_codes_per_pending_login_and_only_the_newest_works(
     user = await mfa_user(app, totp=False, email_codes=True, backup_codes=False)
     step = await _login(app, user.email)
     for _ in range(3):
-        assert await email_codes.send(deps, user_id=str(user.id), mfa_token=None, meta=META) == 600
+        assert (
+            await email_codes.send(deps, user_id=str(user.id), mfa_token=step.mfa_token, meta=META)
+            == 600
+        )
     with pytest.raises(TooManyAttempts):
-        await email_codes.send(deps, user_id=str(user.id), mfa_token=None, meta=META)
+        await email_codes.send(deps, user_id=None, mfa_token=step.mfa_token, meta=META)
     mailed = {await _code(mailbox, user.email) for _ in range(3)}  # in any order
     [row] = await challenges(app, user.id)
     [newest] = [one for one in mailed if otp.email_code_hash(row.id, one) == row.email_code_hash]
@@ -160,9 +163,13 @@ async def test_sending_without_a_pending_login_is_refused_like_a_wrong_code(
             await email_codes.send(deps, user_id=user_id, mfa_token=None, meta=META)
     assert await _mailed(app, user.id) == 0
     totp_only = await mfa_user(app)
-    await _login(app, totp_only.email)
-    with pytest.raises(MfaNotEnabled):
+    step = await _login(app, totp_only.email)
+    with pytest.raises(MfaCodeInvalid):  # a user id alone: as if no login were pending
         await email_codes.send(deps, user_id=str(totp_only.id), mfa_token=None, meta=META)
+    with pytest.raises(MfaCodeInvalid):  # another account's id beside the token
+        await email_codes.send(deps, user_id=str(user.id), mfa_token=step.mfa_token, meta=META)
+    with pytest.raises(MfaNotEnabled):  # the token's holder may learn the factors
+        await email_codes.send(deps, user_id=None, mfa_token=step.mfa_token, meta=META)
     [row] = await challenges(app, totp_only.id)
     assert row.email_sends == 0
 
