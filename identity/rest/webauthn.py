@@ -113,9 +113,9 @@ async def delete_credential(
     return {"message": "Security key removed"}
 
 
-async def login_begin(body: LoginBeginBody, deps: DepsDep) -> dict[str, Any]:
+async def login_begin(body: LoginBeginBody, deps: DepsDep, meta: MetaDep) -> dict[str, Any]:
     return _options_json(
-        await assertion.begin_login(deps, user_id=body.user_id, mfa_token=body.mfa_token)
+        await assertion.begin_login(deps, user_id=body.user_id, mfa_token=body.mfa_token, meta=meta)
     )
 
 
@@ -185,7 +185,8 @@ ROUTES = (
         "POST",
         "/v1/auth/login/mfa/webauthn/begin",
         login_begin,
-        "Second step of a login: request options for the user's security keys",
+        "Second step of a login: request options for the user's security keys (needs the "
+        "pending login's mfa_token)",
         seeds="003",
         response=WebauthnOptionsOut,
     ),

@@ -127,7 +127,8 @@ class WebauthnMutations:
         return WebauthnCredentialDeleted(id=input.credential_id)
 
     @mutation(
-        "Second step of a login (MfaRequired): request options for the user's security keys; "
+        "Second step of a login (MfaRequired): request options for the user's security keys, "
+        "given the pending login's mfaToken (a userId alone answers MFA_CODE_INVALID); "
         "completeMfaLogin with method webauthn and the assertion finishes it.",
         access=PUBLIC,
     )
@@ -139,6 +140,7 @@ class WebauthnMutations:
                 info.context.deps,
                 user_id=parse_id(input.user_id, field="userId") if input.user_id else None,
                 mfa_token=input.mfa_token,
+                meta=info.context.meta,
             )
         )
 

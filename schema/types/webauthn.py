@@ -82,10 +82,11 @@ class DeleteWebauthnCredentialInput:
 @strawberry.input(description="Names a pending login (MfaRequired) to answer with a security key.")
 class BeginWebauthnLoginInput:
     mfa_token: str | None = strawberry.field(
-        default=None, description="MfaRequired.mfaToken (or give userId)."
+        default=None,
+        description="MfaRequired.mfaToken: required (without it: MFA_CODE_INVALID).",
     )
     user_id: strawberry.ID | None = strawberry.field(
-        default=None, description="MfaRequired.userId; with mfaToken both must agree."
+        default=None, description="MfaRequired.userId, optional: it must agree with mfaToken."
     )
 
 

@@ -208,6 +208,29 @@ async def test_begin_webauthn_login_without_a_pending_login(
     }
 
 
+async def test_begin_webauthn_login_by_user_id_alone_is_refused(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    authenticator = SoftAuthenticator()
+    await _account(client, "gql-begin-id@example.com", authenticator)
+    login = {"input": {"identifier": "gql-begin-id@example.com", "password": PASSWORD}}
+    pending = (await gql_data(client, LOGIN, login))["login"]
+    begun = await gql_data(client, BEGIN_LOGIN, {"input": {"mfaToken": pending["mfaToken"]}})
+    options = begun["beginWebauthnLogin"]["options"]
+    stranger = await gql_data(client, BEGIN_LOGIN, {"input": {"userId": pending["userId"]}})
+    assert stranger["beginWebauthnLogin"] == {
+        "__typename": "InvalidCredentials",
+        "code": "MFA_CODE_INVALID",
+    }
+    assertion = json.dumps(authenticator.get(options))
+    done = await gql_data(
+        client,
+        COMPLETE,
+        {"input": {"mfaToken": pending["mfaToken"], "method": "webauthn", "assertion": assertion}},
+    )
+    assert done["completeMfaLogin"]["__typename"] == "AuthPayload", done
+
+
 async def test_passkey_login(app: FastAPI, client: httpx.AsyncClient) -> None:
     clock = install_clock(app)
     authenticator = SoftAuthenticator()
@@ -237,3 +260,4 @@ async def test_finish_passkey_login_is_a_credential_field(client: httpx.AsyncCli
     """
     answer = await gql(client, document)
     assert answer["errors"], answer
+

@@ -2,7 +2,8 @@
 shares (the passkey first factor uses them too).
 
 ``begin_login`` keeps a fresh challenge in the pending login (``webauthn_challenge``; a new
-begin replaces it) and answers the request options for the user's credentials;
+begin by the holder of its ``mfa_token`` replaces it) and answers the request options for the
+user's credentials;
 ``finish_login`` completes the pending login through ``pending.complete`` with
 ``verify_login_assertion``, which spends the challenge whatever the outcome.
 
@@ -28,7 +29,8 @@ from identity.audit_events import EventType
 from identity.errors import MfaCodeInvalid, WebauthnVerificationFailed
 from identity.models.mfa import MfaChallenge, MfaMethod, WebauthnCredential
 from identity.principal import RequestMeta
-from identity.services import after_answer, audit
+from identity.ratelimit import Budget
+from identity.services import after_answer, audit, request_budgets
 from identity.services.deps import Deps
 from identity.services.mfa import pending
 from identity.services.mfa.webauthn.ceremony import (
@@ -116,12 +118,25 @@ def audit_clone(
 
 
 async def begin_login(
-    deps: Deps, *, user_id: uuid.UUID | str | None, mfa_token: str | None
+    deps: Deps,
+    *,
+    user_id: uuid.UUID | str | None,
+    mfa_token: str | None,
+    meta: RequestMeta,
 ) -> dict[str, Any]:
-    """The request options of the pending login's second step. A user without a pending
-    login or without a credential is refused as a wrong assertion is."""
-    challenge = new_challenge()
+    """The request options of the pending login's second step, charged on the caller's
+    second-factor budget.
+
+    Only the holder of the pending login's ``mfa_token`` may begin (``user_id``, when sent
+    too, must be its user): a user id alone, no pending login or one without a credential
+    is refused as a wrong assertion is, and reads or replaces nothing — a stranger who
+    knows the id can neither list the user's credentials nor overwrite the challenge the
+    user's authenticator is signing."""
+    await request_budgets.charge(deps, Budget.MFA_VERIFY, meta)
     wanted = pending.parse_user_id(user_id)
+    if not mfa_token or (user_id is not None and wanted is None):
+        raise MfaCodeInvalid(field="code")
+    challenge = new_challenge()
     async with deps.database.unit_of_work() as session:
         login = await pending.find(
             session, user_id=wanted, mfa_token=mfa_token, now=deps.clock.now()
