@@ -58,8 +58,12 @@ SendEmailMfaCodeResult = Annotated[
     strawberry.union("SendEmailMfaCodeResult", description="Code mailed, or why not."),
 ]
 EnableEmailMfaResult = Annotated[
-    EmailMfaChanged | EmailNotVerified | Conflict,
-    strawberry.union("EnableEmailMfaResult", description="Email codes on, or why not."),
+    EmailMfaChanged | EmailNotVerified | Conflict | PermissionDenied,
+    strawberry.union(
+        "EnableEmailMfaResult",
+        description="Email codes on, or why not (REAUTHENTICATION_REQUIRED as PermissionDenied "
+        "for a session that did not prove its user recently; an enrolment token need not).",
+    ),
 ]
 DisableEmailMfaResult = Annotated[
     EmailMfaChanged | Conflict | PermissionDenied,
