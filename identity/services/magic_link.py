@@ -116,10 +116,16 @@ async def verify_magic_link(
             tenant_id=await default_tenant(session, user),
             cookie_path=cookie_path,
         )
-        if step is not None:
+        if step is not None and not isinstance(step, login_step.TrustedDeviceSkip):
             return step
         auth_session, refresh = await begin_session(
-            session, deps, user=user, meta=meta, device_info=device_info, method="magic_link"
+            session,
+            deps,
+            user=user,
+            meta=meta,
+            device_info=device_info,
+            method="magic_link",
+            details=step.details if step is not None else None,
         )
     return await pair(deps, user=user, auth_session=auth_session, refresh_token=refresh)
 

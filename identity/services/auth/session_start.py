@@ -215,7 +215,7 @@ async def _log_in(
         cookie_path=cookie_path,
         enrol=not user.must_change_password,
     )
-    if step is not None:
+    if step is not None and not isinstance(step, login_step.TrustedDeviceSkip):
         # The failures counted so far (wrong second factors too) stay until a session opens.
         await throttle.release(session, attempt=attempt)
         return step
@@ -229,6 +229,7 @@ async def _log_in(
         method="password",
         tenant_id=tenant_id,
         amr=["pwd"],
+        details=step.details if step is not None else None,
     )
 
 

@@ -10,6 +10,7 @@ link (``magic_link``); a passkey is a first factor strong enough on its own.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,17 @@ from identity.services.mfa import (
 from identity.services.mfa.enrollment import MfaEnrollmentRequired
 from identity.services.mfa.pending import Completed, MfaRequired
 
+
+@dataclass(frozen=True, slots=True)
+class TrustedDeviceSkip:
+    """A second factor was due, and a trusted device's token skipped it: the session opens,
+    its ``login.succeeded`` row saying so (``details``)."""
+
+    details: dict[str, Any] = field(
+        default_factory=lambda: {"second_factor": "trusted_device", "trusted_device": True}
+    )
+
+
 MAX_CODE_LENGTH = 64
 CODE_METHODS = (MfaMethod.TOTP, MfaMethod.BACKUP_CODE, MfaMethod.EMAIL)
 
@@ -47,9 +59,10 @@ async def second_step(
     tenant_id: uuid.UUID | None,
     cookie_path: str | None,
     enrol: bool = True,
-) -> MfaRequired | MfaEnrollmentRequired | None:
+) -> MfaRequired | MfaEnrollmentRequired | TrustedDeviceSkip | None:
     """What a first factor that just succeeded earns, in its transaction: None for a session
-    (no MFA, or a trusted device presented), else a pending login or an enrolment token.
+    (no MFA), ``TrustedDeviceSkip`` for one too (a trusted device presented: audited so),
+    else a pending login or an enrolment token.
 
     ``enrol`` False leaves enforcement to a later step (a password that must change first).
     """
@@ -58,7 +71,7 @@ async def second_step(
         if await trusted.recognizes(
             session, user_id=user.id, token=device_token, now=deps.clock.now()
         ):
-            return None
+            return TrustedDeviceSkip()
         return pending.open_pending(
             session,
             deps,
@@ -149,6 +162,7 @@ __all__ = [
     "Completed",
     "MfaEnrollmentRequired",
     "MfaRequired",
+    "TrustedDeviceSkip",
     "complete_with_code",
     "parse_method",
     "second_step",
