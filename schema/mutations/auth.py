@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from starlette.responses import Response
 from strawberry.types import Info
 
-from identity.errors import AuthenticationRequired, IdentityError, SelfRegistrationClosed
+from identity.errors import AuthenticationRequired, IdentityError
 from identity.principal import Principal
 from identity.services import accounts, auth, sessions
 from identity.services.accounts import Profile
@@ -178,15 +178,19 @@ def _profile(data: RegisterInput | UpdateProfileInput) -> Profile:
     )
 
 
+NO_TENANT = uuid.UUID(int=0)
+"""The id a malformed ``organizationId`` is looked up as: no tenant has it, so the answer is
+exactly an unknown tenant's (SELF_REGISTRATION_NOT_ALLOWED, after the same checks)."""
+
+
 def _organization(value: strawberry.ID | None) -> uuid.UUID | None:
-    """Seed 004's ``organization_id`` as REST reads it: a malformed id is refused like any
-    tenant that takes no self-registrations."""
+    """Seed 004's ``organization_id``: a malformed id is answered as an unknown one."""
     if not value:
         return None
     try:
         return uuid.UUID(str(value))
     except ValueError:
-        raise SelfRegistrationClosed() from None
+        return NO_TENANT
 
 
 @strawberry.type
