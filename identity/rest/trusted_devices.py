@@ -143,7 +143,8 @@ ROUTES = (
         "POST",
         "/v1/auth/mfa/trust-device",
         trust_this_device,
-        "Trust this device: its logins skip the second factor for `days`",
+        "Trust this device: its logins skip the second factor for `days`; needs recent "
+        "authentication",
         seeds="003",
         response=DeviceTrustedOut,
     ),
@@ -159,7 +160,8 @@ ROUTES = (
         "POST",
         "/v1/devices/{device_id}/trust",
         trust_device,
-        "Trust a device: only the device this request comes from (DEVICE_NOT_CURRENT)",
+        "Trust a device: only the device this request comes from (DEVICE_NOT_CURRENT); needs "
+        "recent authentication",
         seeds="003",
         response=DeviceTrustedOut,
     ),

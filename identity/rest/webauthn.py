@@ -153,7 +153,8 @@ ROUTES = (
         "POST",
         "/v1/auth/mfa/webauthn/register/begin",
         register_begin,
-        "Begin registering a security key or passkey: creation options",
+        "Begin registering a security key or passkey: creation options; needs recent "
+        "authentication or an enrolment token",
         seeds="003",
         response=WebauthnOptionsOut,
     ),
@@ -161,7 +162,8 @@ ROUTES = (
         "POST",
         "/v1/auth/mfa/webauthn/register/finish",
         register_finish,
-        "Finish registering: the browser's credential, verified and stored",
+        "Finish registering: the browser's credential, verified and stored; needs recent "
+        "authentication or an enrolment token",
         seeds="003",
         response=WebauthnRegisteredOut,
     ),

@@ -28,7 +28,9 @@ class TrustedDevicesMutations:
     @mutation(
         "Trust the device this request comes from for `days` (default 30, at most 90: "
         "settings): its logins skip the second factor. Needs MFA on (MFA_NOT_ENABLED) and a "
-        "session that signed in with a second factor (MFA_SECOND_FACTOR_REQUIRED); `deviceId`, "
+        "session that signed in with a second factor (MFA_SECOND_FACTOR_REQUIRED) and recently "
+        "(REAUTHENTICATION_REQUIRED: reauthenticate; a login just completed is recent); "
+        "`deviceId`, "
         "when given, must be this device (another of yours: DEVICE_NOT_CURRENT, since its token "
         "could not reach it). `deviceToken`: this device's earlier token, which the new one "
         "replaces.",

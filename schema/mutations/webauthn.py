@@ -38,17 +38,19 @@ from schema.types.webauthn import (
 )
 
 BeginWebauthnRegistrationResult = Annotated[
-    WebauthnOptions | ValidationError,
+    WebauthnOptions | PermissionDenied | ValidationError,
     strawberry.union(
-        "BeginWebauthnRegistrationResult", description="Creation options, or why not."
+        "BeginWebauthnRegistrationResult",
+        description="Creation options, or why not (REAUTHENTICATION_REQUIRED as PermissionDenied).",
     ),
 ]
 FinishWebauthnRegistrationResult = Annotated[
-    WebauthnCredentialPayload | InvalidCredentials | Conflict | ValidationError,
+    WebauthnCredentialPayload | InvalidCredentials | Conflict | PermissionDenied | ValidationError,
     strawberry.union(
         "FinishWebauthnRegistrationResult",
         description="The registered credential, or why not (WEBAUTHN_VERIFICATION_FAILED as "
-        "InvalidCredentials; WEBAUTHN_CREDENTIAL_EXISTS as Conflict).",
+        "InvalidCredentials; WEBAUTHN_CREDENTIAL_EXISTS as Conflict; "
+        "REAUTHENTICATION_REQUIRED as PermissionDenied).",
     ),
 ]
 DeleteWebauthnCredentialResult = Annotated[
@@ -89,7 +91,8 @@ def _options(options: dict[str, Any]) -> WebauthnOptions:
 class WebauthnMutations:
     @mutation(
         "Begin registering a security key or passkey: options for "
-        "navigator.credentials.create (5 minutes, this session only).",
+        "navigator.credentials.create (5 minutes, this session only). Needs recent "
+        "authentication (reauthenticate), unless the bearer is an enrolment token.",
         access=ENROLLER,
     )
     async def begin_webauthn_registration(
@@ -101,7 +104,9 @@ class WebauthnMutations:
         )
 
     @mutation(
-        "Finish registering: the browser's credential is verified and stored.", access=ENROLLER
+        "Finish registering: the browser's credential is verified and stored (recent "
+        "authentication, or an enrolment token, as for beginWebauthnRegistration).",
+        access=ENROLLER,
     )
     async def finish_webauthn_registration(
         self, info: Info[Context, None], input: FinishWebauthnRegistrationInput

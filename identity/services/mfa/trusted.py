@@ -290,8 +290,10 @@ async def trust_device(
 
     ``device_id``, when given, must name the current device: another of the caller's devices
     is refused (``DeviceNotCurrent``: its token could not reach it), anyone else's is not
-    found. Needs MFA on and a session that signed in with a second factor. The device's
-    earlier live trust, and the one ``token`` names, are replaced.
+    found. Needs MFA on, a session that signed in with a second factor, and recent
+    authentication (``recent.ensure_recent``: a login just completed is recent), since the
+    trust lets the password alone sign in. The device's earlier live trust, and the one
+    ``token`` names, are replaced.
     """
     length = allowed_days(deps.settings, days)
     now = deps.clock.now()
@@ -308,6 +310,10 @@ async def trust_device(
             raise MfaNotEnabled()
         if not SECOND_FACTOR_AMR.intersection(current.amr or ()):
             raise SecondFactorRequired()
+        # Imported here: recent imports auth.password, which imports this module.
+        from identity.services.mfa import recent
+
+        await recent.ensure_recent(session, deps, principal=principal)
         replaced = await revoke_matching(
             session,
             user_id=principal.user_id,

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from identity.services.mfa import trusted
 from tests.factories import ACCOUNT_PASSWORD
 from tests.support.app import runtime
+from tests.support.clocks import install_clock
 from tests.support.graphql import gql, gql_data
 from tests.support.trusted_devices import mfa_account, sign_in, trust_rows
 
@@ -166,3 +167,17 @@ async def test_login_with_the_device_token_skips_the_second_factor(
         "revokeDeviceTrust"
     ]["revoked"] == 1
     assert (await gql_data(client, LOGIN, with_token))["login"]["__typename"] == "MfaRequired"
+
+
+async def test_trusting_needs_recent_authentication(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    clock = install_clock(app)
+    me = await mfa_account(app)
+    clock.advance(minutes=5)
+    answer = (await gql_data(client, TRUST, token=me.token))["trustDevice"]
+    assert (answer["__typename"], answer["code"]) == (
+        "PermissionDenied",
+        "REAUTHENTICATION_REQUIRED",
+    )
+    assert await trust_rows(app, me.user_id) == []

@@ -261,3 +261,20 @@ async def test_finish_passkey_login_is_a_credential_field(client: httpx.AsyncCli
     answer = await gql(client, document)
     assert answer["errors"], answer
 
+
+async def test_registration_needs_recent_authentication(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    clock = install_clock(app)
+    await register(client, "gql-stale@example.com", password=PASSWORD)
+    token = await login_token(client, "gql-stale@example.com", PASSWORD)
+    clock.advance(minutes=4)
+    begun = (await gql_data(client, BEGIN_REGISTRATION, token=token))["beginWebauthnRegistration"]
+    sent, _ = SoftAuthenticator().create(begun["options"])
+    clock.advance(minutes=1)
+    again = (await gql_data(client, BEGIN_REGISTRATION, token=token))["beginWebauthnRegistration"]
+    assert again == {"__typename": "PermissionDenied", "code": "REAUTHENTICATION_REQUIRED"}
+    finished = await gql_data(
+        client, FINISH_REGISTRATION, {"input": {"credential": json.dumps(sent)}}, token=token
+    )
+    assert finished["finishWebauthnRegistration"]["code"] == "REAUTHENTICATION_REQUIRED"
