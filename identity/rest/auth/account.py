@@ -7,7 +7,8 @@ from typing import Any
 from identity.rest.auth import flows as auth_flows
 from identity.rest.bodies import ChangePasswordBody, ProfileBody, RegisterBody
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
-from identity.rest.responses.account import PasswordChangedOut, RegisteredOut, UserOut
+from identity.rest.responses.account import RegisteredOut, UserOut
+from identity.rest.responses.mfa_login import PasswordChangeAnswer
 from identity.rest.routing import row
 
 
@@ -92,7 +93,7 @@ ROUTES = (
         change_password,
         "Change password",
         seeds="000 004",
-        response=PasswordChangedOut,
+        response=PasswordChangeAnswer,
     ),
     row(
         "POST",
@@ -100,7 +101,7 @@ ROUTES = (
         change_password,
         "Change password",
         seeds="003",
-        response=PasswordChangedOut,
+        response=PasswordChangeAnswer,
     ),
     row(
         "POST",
@@ -108,6 +109,6 @@ ROUTES = (
         change_password,
         "Change password",
         seeds="002",
-        response=PasswordChangedOut,
+        response=PasswordChangeAnswer,
     ),
 )

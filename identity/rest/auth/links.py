@@ -20,7 +20,8 @@ from identity.principal import Principal
 from identity.rest.auth.flows import device_token_of, mfa_required_json
 from identity.rest.bodies import Body
 from identity.rest.deps import DepsDep, MetaDep, PrincipalDep
-from identity.rest.responses.account import LoginOut, Message, SessionsEndedOut, VerifiedOut
+from identity.rest.responses.account import Message, SessionsEndedOut, VerifiedOut
+from identity.rest.responses.mfa_login import LoginAnswer
 from identity.rest.routing import row
 from identity.rest.shapes import login_json, user_json
 from identity.services import magic_link, password_reset, verification
@@ -205,6 +206,6 @@ ROUTES = (
         verify_magic_link,
         "Sign in with a mailed link",
         seeds="003",
-        response=LoginOut,
+        response=LoginAnswer,
     ),
 )

@@ -16,6 +16,7 @@ from identity.rest.auth.flows import DeviceLoginBody
 from identity.rest.bodies import RefreshBody
 from identity.rest.deps import DepsDep, MetaDep
 from identity.rest.responses.account import LoginOut, Message
+from identity.rest.responses.mfa_login import LoginAnswer
 from identity.rest.routing import row
 
 LEGACY_COOKIE_PATH = "/auth"
@@ -91,14 +92,14 @@ async def cookie_logout(
 
 
 ROUTES = (
-    row("POST", "/api/v1/auth/login", login, "Log in", seeds="000 004", response=LoginOut),
+    row("POST", "/api/v1/auth/login", login, "Log in", seeds="000 004", response=LoginAnswer),
     row(
         "POST",
         "/v1/auth/login",
         login,
         "Log in: flat tokens (002) and {user, tokens} (003)",
         seeds="002 003",
-        response=LoginOut,
+        response=LoginAnswer,
     ),
     row(
         "POST",
@@ -106,7 +107,7 @@ ROUTES = (
         cookie_login,
         "Log in; refresh token in an HttpOnly cookie",
         seeds="001",
-        response=LoginOut,
+        response=LoginAnswer,
     ),
     row(
         "POST",
