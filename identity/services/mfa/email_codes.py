@@ -32,7 +32,7 @@ from identity.errors import (
 from identity.mail import mfa_login_templates  # noqa: F401 (registers the templates)
 from identity.mail.outbox import enqueue
 from identity.models import User
-from identity.models.mfa import ChallengeKind, MfaChallenge, MfaMethod, UserMfa
+from identity.models.mfa import MfaChallenge, MfaMethod, UserMfa
 from identity.principal import Principal, RequestMeta
 from identity.ratelimit import Budget
 from identity.security import otp
@@ -50,26 +50,12 @@ def _name(user: User) -> str:
     return (user.display_name or user.first_name or "") if named else ""
 
 
-async def _ensure_may_add(session: AsyncSession, deps: Deps, *, principal: Principal) -> None:
-    """A factor that completes logins is added with recent authentication, or by the holder
-    of an enrolment token (its principal names the enrolment as its session): a stolen old
-    session must not add a way in."""
-    enrolment = await session.get(MfaChallenge, principal.session_id)
-    if (
-        enrolment is not None
-        and enrolment.kind == ChallengeKind.ENROLLMENT.value
-        and enrolment.user_id == principal.user_id
-    ):
-        return
-    await recent.ensure_recent(session, deps, principal=principal)
-
-
 async def enable(deps: Deps, *, principal: Principal) -> None:
     """Turn login codes by email on; the address must be verified, and the session recent
     (``recent.ensure_recent``) unless the caller holds an enrolment token."""
     now = deps.clock.now()
     async with deps.database.unit_of_work() as session:
-        await _ensure_may_add(session, deps, principal=principal)
+        await recent.ensure_may_add(session, deps, principal=principal)
         user = await session.get(User, principal.user_id, populate_existing=True)
         if user is None or not user.email_verified:
             raise EmailNotVerified("Verify your email address before using it for login codes")

@@ -28,7 +28,7 @@ from identity.errors import (
     ValidationFailed,
 )
 from identity.models import AuthSession
-from identity.models.mfa import MfaMethod
+from identity.models.mfa import ChallengeKind, MfaChallenge, MfaMethod
 from identity.principal import Principal
 from identity.ratelimit import Budget
 from identity.security import otp
@@ -62,6 +62,20 @@ async def ensure_recent(session: AsyncSession, deps: Deps, *, principal: Princip
         raise ReauthenticationRequired(
             details={"max_age_seconds": deps.settings.recent_auth_minutes * 60}
         )
+
+
+async def ensure_may_add(session: AsyncSession, deps: Deps, *, principal: Principal) -> None:
+    """A factor is added with recent authentication, or by the holder of an enrolment token
+    (whose principal names the enrolment as its session): a stolen old session must not add
+    a way in (a passkey, login codes by email) nor lock its owner out (an authenticator app)."""
+    enrolment = await session.get(MfaChallenge, principal.session_id)
+    if (
+        enrolment is not None
+        and enrolment.kind == ChallengeKind.ENROLLMENT.value
+        and enrolment.user_id == principal.user_id
+    ):
+        return
+    await ensure_recent(session, deps, principal=principal)
 
 
 def _proof(password: str | None, code: str | None, method: str | None) -> Proof:

@@ -98,7 +98,9 @@ async def setup(deps: Deps, *, principal: Principal) -> TotpSetup:
 
 
 async def enable(deps: Deps, *, principal: Principal, code: str) -> list[str]:
-    """Prove the app holds the pending secret: TOTP is enabled, ten backup codes answered."""
+    """Prove the app holds the pending secret: TOTP is enabled, ten backup codes answered.
+
+    Needs recent authentication or an enrolment token (``recent.ensure_may_add``)."""
     cleaned = checked_code(code)
     await request_budgets.charge(deps, Budget.MFA_VERIFY, principal.meta)
     now = deps.clock.now()
@@ -113,6 +115,10 @@ async def enable(deps: Deps, *, principal: Principal, code: str) -> list[str]:
             or now >= row.totp_pending_at + timedelta(minutes=SETUP_MINUTES)
         ):
             raise MfaSetupRequired()
+        # Imported here: recent checks codes through this module.
+        from identity.services.mfa import recent
+
+        await recent.ensure_may_add(session, deps, principal=principal)
         secret = otp.secret_sealer(deps.settings).open(row.totp_pending_secret)
         step = otp.matching_step(secret, cleaned, now=now, after_step=None)
         if step is None:

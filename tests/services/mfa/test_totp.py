@@ -11,10 +11,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from identity.errors import MfaAlreadyEnabled, MfaCodeInvalid, MfaSetupRequired, ValidationFailed
+from identity.errors import (
+    MfaAlreadyEnabled,
+    MfaCodeInvalid,
+    MfaSetupRequired,
+    ReauthenticationRequired,
+    ValidationFailed,
+)
+from identity.models import AuthSession
 from identity.models.mfa import MfaMethod
 from identity.security import otp
 from identity.services.mfa import state, totp
+from identity.services.mfa.recent import reauthenticate
+from tests.factories import ACCOUNT_PASSWORD
 from tests.support.app import runtime
 from tests.support.clocks import install_clock
 from tests.support.mfa_factors import NOON, code_at, mfa_row, signed_in, unused_codes
@@ -178,3 +187,28 @@ async def test_parallel_first_setups_leave_one_row(app: FastAPI, client: httpx.A
     row = await mfa_row(app, account.id)
     assert row is not None
     assert row.totp_pending_secret is not None
+
+
+async def test_an_old_session_cannot_enable_an_authenticator_app(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """A stolen old session must not put its own app between the owner and their account."""
+    clock = install_clock(app)
+    clock.move_to(NOON)
+    deps = runtime(app).deps
+    account = await signed_in(app)
+    async with deps.database.read() as session:
+        auth_session = await session.get(AuthSession, account.principal.session_id)
+    assert auth_session is not None
+    assert auth_session.authenticated_at is not None
+    stale = auth_session.authenticated_at + timedelta(minutes=deps.settings.recent_auth_minutes)
+    clock.move_to(stale)
+    enrolled = await totp.setup(deps, principal=account.principal)
+    code = code_at(enrolled.secret, deps.clock.now())
+    with pytest.raises(ReauthenticationRequired):
+        await totp.enable(deps, principal=account.principal, code=code)
+    row = await mfa_row(app, account.id)
+    assert row is not None
+    assert row.totp_enabled_at is None
+    await reauthenticate(deps, principal=account.principal, password=ACCOUNT_PASSWORD)
+    assert len(await totp.enable(deps, principal=account.principal, code=code)) == 10

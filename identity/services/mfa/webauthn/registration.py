@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from webauthn import generate_registration_options, verify_registration_response
 from webauthn.helpers.exceptions import WebAuthnException
 from webauthn.helpers.structs import (
@@ -27,7 +26,7 @@ from webauthn.helpers.structs import (
 
 from identity.audit_events import EventType
 from identity.errors import WebauthnCredentialExists
-from identity.models.mfa import ChallengeKind, MfaChallenge, WebauthnCredential
+from identity.models.mfa import ChallengeKind, WebauthnCredential
 from identity.principal import Principal
 from identity.services import audit
 from identity.services.deps import Deps
@@ -56,19 +55,6 @@ FACTOR_NAME = "a security key or passkey"
 MAX_NAME_CHARS = 100
 
 
-async def ensure_may_add(session: AsyncSession, deps: Deps, *, principal: Principal) -> None:
-    """ReauthenticationRequired unless the caller's session proved its user recently or the
-    caller holds an enrolment token (whose principal names the enrolment as its session)."""
-    enrolment = await session.get(MfaChallenge, principal.session_id)
-    if (
-        enrolment is not None
-        and enrolment.kind == ChallengeKind.ENROLLMENT.value
-        and enrolment.user_id == principal.user_id
-    ):
-        return
-    await recent.ensure_recent(session, deps, principal=principal)
-
-
 async def begin_registration(deps: Deps, *, principal: Principal) -> dict[str, Any]:
     """The ``PublicKeyCredentialCreationOptions`` for ``navigator.credentials.create``."""
     now = deps.clock.now()
@@ -76,7 +62,7 @@ async def begin_registration(deps: Deps, *, principal: Principal) -> dict[str, A
     user = principal.user
     challenge = new_challenge()
     async with deps.database.unit_of_work() as session:
-        await ensure_may_add(session, deps, principal=principal)
+        await recent.ensure_may_add(session, deps, principal=principal)
         existing = await credentials_of(session, principal.user_id)
         open_ceremony(
             session,
@@ -162,7 +148,7 @@ async def _store(
     credential_id = b64url(verified.credential_id)
     inner = response.get("response")
     async with deps.database.unit_of_work() as session:
-        await ensure_may_add(session, deps, principal=principal)
+        await recent.ensure_may_add(session, deps, principal=principal)
         if await credential_of(session, credential_id) is not None:
             raise WebauthnCredentialExists(field="credential")
         row = WebauthnCredential(
