@@ -42,6 +42,9 @@ MAX_TOKEN_LENGTH = 200
 """Tokens we hand out are 43 characters; anything far longer is not one of ours."""
 
 
+MAX_DEVICE_ID_LENGTH = 200
+
+
 def _usable_token(token: str | None) -> str | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
@@ -250,7 +253,10 @@ async def _is_my_device(
     session: AsyncSession, *, user_id: uuid.UUID, device_id: str, now: datetime
 ) -> bool:
     """Whether ``device_id`` names one of the user's devices: an open session's, or a live
-    trust's (a trusted device whose sessions all ended is still listed)."""
+    trust's (a trusted device whose sessions all ended is still listed). An id no device can
+    have (a NUL, which PostgreSQL text refuses, or longer than stored ids) names none."""
+    if "\x00" in device_id or len(device_id) > MAX_DEVICE_ID_LENGTH:
+        return False
     same: list[ColumnElement[bool]] = [col(AuthSession.device_id) == device_id]
     try:
         same.append(
