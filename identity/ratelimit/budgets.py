@@ -28,6 +28,7 @@ class Budget(StrEnum):
     MFA_VERIFY = "mfa_verify"
     EMAIL_CODE_SEND = "email_code_send"
     INVITATION = "invitation"
+    INVITATION_SEND = "invitation.send"
     AUTHENTICATION = "category.authentication"
     USER_MANAGEMENT = "category.user_management"
     GENERAL = "category.general"
@@ -65,6 +66,7 @@ DEFAULTS: Mapping[Budget, tuple[str, str]] = {
     Budget.MFA_VERIFY: ("10/15 minutes", "Second-factor attempts per client address."),
     Budget.EMAIL_CODE_SEND: ("5/hour", "Emailed sign-in codes requested per client address."),
     Budget.INVITATION: ("20/hour", "Invitation checks and acceptances per client address."),
+    Budget.INVITATION_SEND: ("100/hour", "Invitations sent or resent per inviting user."),
     Budget.AUTHENTICATION: ("10/minute", "Authentication routes, per user or client address."),
     Budget.USER_MANAGEMENT: ("100/minute", "User-management routes, per user."),
     Budget.GENERAL: ("1000/hour", "Every other route, per user or client address."),

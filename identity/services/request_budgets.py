@@ -18,7 +18,7 @@ import asyncio
 import time
 
 from identity.errors import RateLimited
-from identity.principal import RequestMeta
+from identity.principal import Principal, RequestMeta
 from identity.ratelimit import Budget
 from identity.services.deps import Deps
 
@@ -42,6 +42,14 @@ async def charge_mailing(deps: Deps, budget: Budget, meta: RequestMeta) -> None:
     shared by every route that mails, so one client cannot spend many recipients' caps."""
     await charge(deps, budget, meta)
     await charge(deps, Budget.MAIL_PER_ADDRESS, meta)
+
+
+async def charge_inviter(deps: Deps, principal: Principal) -> None:
+    """Invitations mail someone on behalf of an accountable user with the permission to
+    invite: their own budget, per inviting user, instead of the requester's mail budget per
+    address (10 an hour would cap a tenant's onboarding); the recipient's cap still holds."""
+    if not deps.limiter.exempts(principal.meta.ip_address):
+        await deps.limiter.charge(Budget.INVITATION_SEND, f"user:{principal.user_id}")
 
 
 async def ensure_not_stuffing(deps: Deps, meta: RequestMeta) -> None:

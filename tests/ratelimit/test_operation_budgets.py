@@ -9,7 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.factories import new_tenant, tenant_admin
 from tests.ratelimit.conftest import Limited
+from tests.support.http import bearer
+from tests.support.invitations import LIST, invite
 
 PASSWORD = "SecurePassword123!"
 FORGOT_PATHS = (
@@ -90,3 +93,22 @@ async def test_reset_submissions_have_a_budget(make_client: Any) -> None:
     answers = [await client.post("/v1/auth/reset-password", json=body) for _ in range(3)]
     assert [r.status_code for r in answers[:2]] == [401, 401]
     refused(answers[2])
+
+
+async def test_invitations_spend_their_inviters_budget_not_the_address_mail_budget(
+    limited: Limited,
+) -> None:
+    """A tenant admin onboarding a team is not capped by the per-address mail budget; each
+    inviter has a budget of their own, and a second admin behind the same address is not
+    charged for the first one's invitations."""
+    client, app = await limited(
+        rate_limits={**PLENTY, "mail.address": "1/hour", "invitation.send": "3/hour"}
+    )
+    tenant_id = await new_tenant(app)
+    first, second = await tenant_admin(app, tenant_id), await tenant_admin(app, tenant_id)
+    for number in range(3):
+        await invite(client, first.token, f"new{number}@example.com")
+    refused(
+        await client.post(LIST, json={"email": "new3@example.com"}, headers=bearer(first.token))
+    )
+    await invite(client, second.token, "other@example.com")

@@ -34,7 +34,6 @@ from identity.errors import (
 from identity.models import AuditEvent, Invitation, InvitationStatus, Role, Tenant
 from identity.permissions import Permission
 from identity.principal import Principal
-from identity.ratelimit import Budget
 from identity.services import access, audit, request_budgets, tenancy
 from identity.services.accounts import find_by_email, normalize_email
 from identity.services.deps import Deps
@@ -111,7 +110,7 @@ async def create_invitation(
     tests only: no answer shows it)."""
     reach = await tenancy.reach(deps, principal, MANAGE)
     assert principal is not None  # noqa: S101 (reach refused anonymous callers)
-    await request_budgets.charge_mailing(deps, Budget.INVITATION, principal.meta)
+    await request_budgets.charge_inviter(deps, principal)
     address = normalize_email(email)
     key = identifier_key(address)
     text = optional_text(message, field="message", max_length=MAX_MESSAGE_LENGTH)
@@ -299,7 +298,7 @@ async def resend_invitation(
     ``INVITATION_RESEND_LIMIT``)."""
     reach = await tenancy.reach(deps, principal, MANAGE)
     assert principal is not None  # noqa: S101 (reach refused anonymous callers)
-    await request_budgets.charge_mailing(deps, Budget.INVITATION, principal.meta)
+    await request_budgets.charge_inviter(deps, principal)
     now = deps.clock.now()
     raw, digest = new_secret()
     async with deps.database.unit_of_work() as session:
