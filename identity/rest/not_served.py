@@ -10,13 +10,9 @@ from __future__ import annotations
 
 from typing import Final
 
-TENANTS: Final = "13"
-MFA: Final = "14"
 LATER: Final = "later"
 
 NOT_SERVED: dict[tuple[str, str], str] = {
-    # Tenants, organizations, locations, invitations: issue 13
-    # Multi-factor authentication and trusted devices: issue 14
     # Audit query and export: later (no issue yet)
     ("GET", "/api/v1/audit/export"): LATER,
     ("GET", "/api/v1/audit/logs"): LATER,
