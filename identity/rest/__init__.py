@@ -11,6 +11,7 @@ from functools import cache
 from starlette.routing import BaseRoute
 
 from identity.rest import (
+    audit,
     auth,
     health,
     invitations,
@@ -66,6 +67,7 @@ TABLES: dict[str, tuple[Row, ...]] = {
     "organizations": organizations.ROUTES,
     "locations": locations.ROUTES,
     "invitations": invitations.ROUTES,
+    "audit": audit.ROUTES,
 }
 
 __all__ = ["ELSEWHERE", "NOT_SERVED", "TABLES", "all_rows", "routes"]
