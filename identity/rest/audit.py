@@ -1,5 +1,5 @@
-"""The audit log listings: seed 003's ``/v1/audit/logs`` (``limit``/``offset``) and seed
-004's ``/api/v1/audit/logs`` (``page``/``size``).
+"""The audit log listings: seed 003's ``/v1/audit/logs`` (``limit``/``offset``) and seeds
+000 and 004's ``/api/v1/audit/logs`` (``page``/``size``, seed 000's ``start_date``/``end_date``).
 
 Both ask ``audit_log.list_audit_logs``, which requires ``audit:read``: held globally it lists
 every row, held through a tenant's role only that tenant's rows. Seed 004's example sends its
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
@@ -34,6 +35,9 @@ def _blank_is_none(value: object) -> object:
 
 UserFilter = Annotated[uuid.UUID | None, BeforeValidator(_blank_is_none)]
 """``user_id``: a UUID (malformed: 422 naming ``user_id``), blank for none."""
+Moment = Annotated[datetime | None, BeforeValidator(_blank_is_none)]
+"""``start_date`` and ``end_date`` (seed 000): a date or an ISO 8601 moment (UTC without a
+zone), blank for none."""
 PageSize = Annotated[int, Ge(1), Le(audit_log.MAX_PAGE)]
 """``limit`` and ``size``: 1 to 100."""
 
@@ -100,6 +104,8 @@ async def list_logs_page(
     action: FilterText | None = None,
     resource: FilterText | None = None,
     status: FilterText | None = None,
+    start_date: Moment = None,
+    end_date: Moment = None,
 ) -> dict[str, Any]:
     found = await audit_log.list_audit_logs(
         deps,
@@ -108,6 +114,8 @@ async def list_logs_page(
         action=action,
         resource=resource,
         status=status,
+        start=start_date,
+        end=end_date,
         offset=(page - 1) * size,
         limit=size,
     )
@@ -134,7 +142,7 @@ ROUTES = (
         "/api/v1/audit/logs",
         list_logs_page,
         "List audit logs by page, newest first (audit:read; an organization admin: its rows)",
-        seeds="004",
+        seeds="000 004",
         response=AuditLogsPageOut,
     ),
 )

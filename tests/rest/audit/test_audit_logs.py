@@ -142,6 +142,24 @@ async def test_filters_and_pages(app: FastAPI, client: httpx.AsyncClient) -> Non
     assert blank["total"] >= 2
 
 
+async def test_failures_and_dates(app: FastAPI, client: httpx.AsyncClient) -> None:
+    email = f"audit-{uuid.uuid4().hex[:8]}@example.com"
+    root = await super_admin(app, email)
+    refused = await client.post("/v1/auth/login", json={"email": email, "password": "Wrong-1"})
+    assert refused.status_code == 401
+
+    failures = await _logs(client, root, API, status="failure", user_id=str(root.id))
+    since = await _logs(client, root, API, start_date="2000-01-01", user_id=str(root.id))
+    later = await _logs(client, root, API, start_date="2999-01-01T00:00:00Z")
+    before = await _logs(client, root, API, end_date="2000-01-01", status="failure")
+
+    assert [one["status"] for one in failures["items"]] == ["failure"]
+    assert failures["items"][0]["event_type"] == "login.failed"
+    assert failures["items"][0]["tenant_id"] is None
+    assert since["total"] >= 1
+    assert later["total"] == before["total"] == 0
+
+
 @pytest.mark.parametrize(
     ("path", "params", "field"),
     [
@@ -156,6 +174,8 @@ async def test_filters_and_pages(app: FastAPI, client: httpx.AsyncClient) -> Non
         (API, {"page": 0}, "page"),
         (API, {"action": "x" * 101}, "action"),
         (V1, {"resource": "bad\x00"}, "resource"),
+        (API, {"start_date": "yesterday"}, "start_date"),
+        (API, {"end_date": "2025-13-01"}, "end_date"),
     ],
 )
 async def test_malformed_input_is_422(
