@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from identity.models import AuditEvent
 from identity.rest.deps import DepsDep, PrincipalDep
@@ -38,6 +38,12 @@ UserFilter = Annotated[uuid.UUID | None, BeforeValidator(_blank_is_none)]
 Moment = Annotated[datetime | None, BeforeValidator(_blank_is_none)]
 """``start_date`` and ``end_date`` (seed 000): a date or an ISO 8601 moment (UTC without a
 zone), blank for none."""
+StatusFilter = Annotated[str, Field(pattern=r"^(|success|failure)$")]
+"""``status``: ``success``, ``failure``, or blank for none."""
+EventFilter = Annotated[
+    FilterText, Field(max_length=audit_log.MAX_FILTER, pattern=r"^[^\x00-\x1f\x7f]*$")
+]
+"""``action`` and ``resource``: at most 100 characters, no control characters."""
 PageSize = Annotated[int, Ge(1), Le(audit_log.MAX_PAGE)]
 """``limit`` and ``size``: 1 to 100."""
 
@@ -72,9 +78,9 @@ async def list_logs(
     limit: PageSize = audit_log.DEFAULT_PAGE,
     offset: Offset = 0,
     user_id: UserFilter = None,
-    action: FilterText | None = None,
-    resource: FilterText | None = None,
-    status: FilterText | None = None,
+    action: EventFilter | None = None,
+    resource: EventFilter | None = None,
+    status: StatusFilter | None = None,
 ) -> dict[str, Any]:
     found: Listed[AuditEvent] = await audit_log.list_audit_logs(
         deps,
@@ -101,9 +107,9 @@ async def list_logs_page(
     page: Page = 1,
     size: PageSize = audit_log.DEFAULT_PAGE,
     user_id: UserFilter = None,
-    action: FilterText | None = None,
-    resource: FilterText | None = None,
-    status: FilterText | None = None,
+    action: EventFilter | None = None,
+    resource: EventFilter | None = None,
+    status: StatusFilter | None = None,
     start_date: Moment = None,
     end_date: Moment = None,
 ) -> dict[str, Any]:
