@@ -10,10 +10,10 @@ revoked.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request, Response
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field, StrictInt
 
 from identity.config import Settings
 from identity.rest.bodies import Body
@@ -25,8 +25,13 @@ from identity.services.mfa import trusted
 from identity.web.cookies import CSRF_COOKIE, REFRESH_COOKIE
 
 
+def _whole(value: object) -> object:
+    """54.0 is the JSON number 54 (JSON Schema's integer); 1.5, "30" and true stay refused."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class TrustBody(Body):
-    days: StrictInt | None = Field(
+    days: Annotated[StrictInt, BeforeValidator(_whole)] | None = Field(
         None,
         ge=1,
         le=trusted.MAX_DAYS,
