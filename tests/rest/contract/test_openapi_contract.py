@@ -44,9 +44,11 @@ from tests.support.postgres import PostgresCluster
 # Generated requests per operation, besides the coverage cases.
 EXAMPLES = 6
 # The coverage phase (every boundary and invalid value of every parameter and field, ~3,800
-# requests, ~2.5 min on a busy 2-core machine) runs on SQLite only; PostgreSQL gets the
-# generated requests (~600, ~30 s). Empty this set for a quick run.
-COVERAGE_BACKENDS = frozenset({"sqlite"})
+# requests, ~2.5 min on a busy 2-core machine) runs on PostgreSQL only; SQLite gets the
+# generated requests (~600). Not on SQLite: twice in CI a worker died of a segmentation fault
+# in the garbage collector during that long SQLite run (aiosqlite keeps one native thread per
+# connection), never reproduced alone. Empty this set for a quick run.
+COVERAGE_BACKENDS = frozenset({"postgresql"})
 
 
 def _config(backend: str) -> dict[str, object]:
