@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from annotated_types import Interval
 from fastapi import Request, Response
 from pydantic import BeforeValidator, Field, StrictInt
 
@@ -31,10 +32,10 @@ def _whole(value: object) -> object:
 
 
 class TrustBody(Body):
-    days: Annotated[StrictInt, BeforeValidator(_whole)] | None = Field(
+    days: (
+        Annotated[StrictInt, Interval(ge=1, le=trusted.MAX_DAYS), BeforeValidator(_whole)] | None
+    ) = Field(
         None,
-        ge=1,
-        le=trusted.MAX_DAYS,
         description="How long to trust the device: 1 to trusted_device_max_days (90); "
         "default trusted_device_days (30).",
     )
