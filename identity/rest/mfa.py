@@ -51,9 +51,6 @@ class ProofBody(Body):
         None, description="What ``code`` is; guessed from its length when absent."
     )
 
-    def given(self) -> bool:
-        return self.password is not None or self.code is not None
-
 
 class PreferredBody(Body):
     method: Literal["totp", "webauthn", "email"] = Field(
@@ -108,10 +105,10 @@ async def enable_totp(body: CodeBody, deps: DepsDep, principal: EnrollingDep) ->
 
 
 async def _proved(deps: Deps, principal: Principal, body: ProofBody | None) -> None:
-    if body is not None and body.given():
-        await recent.reauthenticate(
-            deps, principal=principal, password=body.password, code=body.code, method=body.method
-        )
+    sent = body or ProofBody()
+    await recent.reauthenticate_if_given(
+        deps, principal=principal, password=sent.password, code=sent.code, method=sent.method
+    )
 
 
 async def disable_mfa(

@@ -122,10 +122,9 @@ async def _proved(
     code: str | None,
     method: str | None,
 ) -> None:
-    if password is not None or code is not None:
-        await recent.reauthenticate(
-            info.context.deps, principal=principal, password=password, code=code, method=method
-        )
+    await recent.reauthenticate_if_given(
+        info.context.deps, principal=principal, password=password, code=code, method=method
+    )
 
 
 @strawberry.type

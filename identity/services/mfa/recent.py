@@ -180,3 +180,17 @@ async def reauthenticate(
             details={"method": proof.value},
         )
     return now
+
+
+async def reauthenticate_if_given(
+    deps: Deps,
+    *,
+    principal: Principal,
+    password: str | None,
+    code: str | None,
+    method: str | None,
+) -> None:
+    """A sensitive change may carry its own proof (disable, replace backup codes): checked as
+    ``reauthenticate`` when sent, else the change relies on the session's last proof."""
+    if password is not None or code is not None:
+        await reauthenticate(deps, principal=principal, password=password, code=code, method=method)
