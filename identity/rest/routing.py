@@ -16,6 +16,8 @@ from typing import Any, Final
 
 from fastapi import APIRouter
 
+from identity.rest.direct import DirectRoute
+
 SEEDS: Final = ("000", "001", "002", "003", "004")
 OWN: Final = "own"
 
@@ -73,7 +75,7 @@ def seed_note(seeds: tuple[str, ...]) -> str:
 def router(table: Iterable[Row], *, tag: str) -> APIRouter:
     """The routes of a table, in its order (a literal path before a parameter at the same
     place: ``/users/me`` before ``/users/{user_id}``)."""
-    built = APIRouter(tags=[tag])
+    built = APIRouter(tags=[tag], route_class=DirectRoute)
     for one in table:
         if one.handler is None:
             continue

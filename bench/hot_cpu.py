@@ -1,0 +1,156 @@
+"""CPU per request of the hot authenticated routes, in process, against a bare Starlette route.
+
+Builds the app on a throwaway PostgreSQL (or ``--sqlite``), signs a user in, and calls the
+ASGI app directly (no HTTP server, no client library), so what is measured is this
+process's CPU for the app alone: middleware, routing, authentication, the handler, the JSON.
+Batches alternate between the scenarios so drift hits all alike; the bare Starlette JSON
+route of ``bench.bare`` is the reference measured in the same run, and each scenario is
+printed as a multiple of it. The database's own CPU is not in the figure on PostgreSQL (a
+separate process); the driver's is.
+
+    .venv/bin/python -m bench.hot_cpu [--requests 500] [--batches 7] [--sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from starlette.types import ASGIApp, Message
+
+from bench import bare
+from bench.run import PASSWORD
+from identity.app import create_app, tune_garbage_collection
+from identity.config import Settings
+from tests.support.postgres import PostgresCluster
+
+Call = Callable[[], Awaitable[int]]
+
+
+def asgi_call(app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes) -> Call:
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if body:
+        raw_headers.append((b"content-length", str(len(body)).encode()))
+
+    async def call() -> int:
+        scope: dict[str, Any] = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": method,
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": raw_headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "state": {},
+        }
+        delivered = False
+        status = 0
+
+        async def receive() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+
+        await app(scope, receive, send)
+        return status
+
+    return call
+
+
+async def measure(scenarios: dict[str, Call], *, requests: int, batches: int) -> dict[str, float]:
+    """Median CPU milliseconds per request of each scenario, batches interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name in scenarios}
+    for name, call in scenarios.items():
+        status = await call()
+        if status != 200:
+            raise SystemExit(f"{name}: HTTP {status}")
+    for _ in range(batches):
+        for name, call in scenarios.items():
+            started = time.process_time()
+            for _ in range(requests):
+                await call()
+            samples[name].append((time.process_time() - started) / requests * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+async def run(database_url: str, *, requests: int, batches: int) -> dict[str, float]:
+    os.environ["IDENTITY_SECRET_KEY"] = "bench-hot-cpu-secret-key-0123456789abcdef"
+    settings = Settings(
+        env="test",
+        database_url=database_url,
+        rate_limits_enabled=False,
+        log_level="WARNING",
+    )
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            user = {"email": "hot@example.com", "password": PASSWORD}
+            (await client.post("/api/v1/auth/register", json=user)).raise_for_status()
+            login = (await client.post("/api/v1/auth/login", json=user)).json()
+        bearer = {"host": "bench", "authorization": f"Bearer {login['access_token']}"}
+        graphql = {**bearer, "content-type": "application/json"}
+        me_query = json.dumps({"query": "{ me { id email } }"}).encode()
+        tune_garbage_collection()
+        return await measure(
+            {
+                "bare Starlette JSON": asgi_call(bare.app, "GET", "/", {"host": "bench"}, b""),
+                "REST /api/v1/auth/me": asgi_call(app, "GET", "/api/v1/auth/me", bearer, b""),
+                "GraphQL { me { id email } }": asgi_call(
+                    app, "POST", "/graphql", graphql, me_query
+                ),
+            },
+            requests=requests,
+            batches=batches,
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--batches", type=int, default=7)
+    parser.add_argument("--sqlite", action="store_true")
+    args = parser.parse_args()
+    cluster = None
+    if args.sqlite:
+        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='identity-hot-')}/bench.db"
+    else:
+        cluster = PostgresCluster()
+        cluster.start()
+        cluster.sql("CREATE DATABASE bench")
+        url = cluster.url("bench")
+    try:
+        figures = asyncio.run(run(url, requests=args.requests, batches=args.batches))
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+    bare_ms = figures["bare Starlette JSON"]
+    print(f"\nCPU per request, in process ({'SQLite' if args.sqlite else 'PostgreSQL'})\n")
+    print("| scenario | CPU ms | times bare |")
+    print("| --- | ---: | ---: |")
+    for name, ms in figures.items():
+        print(f"| {name} | {ms:.3f} | {ms / bare_ms:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
