@@ -249,6 +249,12 @@ class Settings(BaseSettings):
         description="The longest a device may be trusted (at most 90): a request for more days "
         "is refused.",
     )
+    principal_cache: bool = Field(
+        True,
+        description="Keep authenticated callers in memory between requests, invalidated by "
+        "PostgreSQL NOTIFY (on every replica, in the writing transaction) and bypassed while "
+        "the listener is down. On SQLite only with one server process (no --workers).",
+    )
 
     @field_validator("smtp_url")
     @classmethod

@@ -9,6 +9,8 @@ from pathlib import Path
 from identity.clock import Clock, SystemClock
 from identity.config import Settings
 from identity.db import Database
+from identity.invalidation.cache import PrincipalCache
+from identity.invalidation.channel import Channel, cache_enabled, channel_for
 from identity.mail.smtp import transport_for
 from identity.mail.worker import MailWorker
 from identity.observability.metrics import Metrics
@@ -43,11 +45,14 @@ class Runtime:
     deps: Deps = field(init=False)
     mail: MailWorker = field(init=False)
     limiter: Limiter = field(init=False)
+    invalidation: Channel = field(init=False)
     started_at: float = 0.0
 
     def __post_init__(self) -> None:
         self.started_at = self.clock.monotonic()
         self.limiter = Limiter.from_settings(self.settings)
+        principals = PrincipalCache(enabled=cache_enabled(self.settings))
+        self.invalidation = channel_for(principals, self.database, self.settings)
         self.deps = Deps(
             settings=self.settings,
             database=self.database,
@@ -55,6 +60,7 @@ class Runtime:
             hasher=PasswordHasher(max_workers=self.settings.password_workers),
             keys=KeyRing(self.database, secret_key(self.settings), self.clock),
             limiter=self.limiter,
+            principals=principals,
         )
         self.mail = MailWorker(
             database=self.database,
@@ -65,11 +71,13 @@ class Runtime:
 
     async def start(self) -> None:
         await self.deps.keys.load()
+        await self.invalidation.start()
         self.mail.start()
 
     async def stop(self) -> None:
         await after_answer.settle()
         await self.mail.stop()
+        await self.invalidation.stop()
         await self.limiter.aclose()
 
     def close(self) -> None:

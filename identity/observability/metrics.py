@@ -99,6 +99,7 @@ class Metrics:
         )
         self.registry.register(INVALID_ACCESS_TOKENS)
         self.registry.register(RATE_LIMITED)
+        self.registry.register(PRINCIPAL_CACHE)
 
     def watch_pool(self, read_pool: Callable[[], dict[str, int]]) -> None:
         self.registry.register(_PoolCollector(read_pool))
@@ -135,3 +136,17 @@ class Metrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+# Counted by the principal cache (``identity.invalidation.cache``), process-wide like the
+# above: a caller served from memory (hit), read from the database (miss), or read from the
+# database because the cache may not be trusted now (bypass: its channel is down, or a write
+# of this process awaits its invalidations).
+PRINCIPAL_CACHE = Counter(
+    "identity_principal_cache",
+    "Callers authenticated from the in-process cache (hit) or the database (miss, bypass)",
+    ["outcome"],
+    registry=None,
+)
+for _outcome in ("hit", "miss", "bypass"):
+    PRINCIPAL_CACHE.labels(_outcome)

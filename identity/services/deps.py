@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from identity.clock import Clock
 from identity.config import Settings
 from identity.db import Database
+from identity.invalidation.cache import PrincipalCache
 from identity.ratelimit import Limiter
 from identity.security.passwords import PasswordHasher
 from identity.services.keys import KeyRing
@@ -20,3 +21,5 @@ class Deps:
     hasher: PasswordHasher
     keys: KeyRing
     limiter: Limiter
+    # Callers between requests (``identity.invalidation``); off unless the runtime enables it.
+    principals: PrincipalCache = field(default_factory=lambda: PrincipalCache(enabled=False))

@@ -9,9 +9,10 @@ from sqlalchemy import bindparam, exists, select
 from sqlmodel import col
 
 from identity.errors import IdentityError, TokenExpired, TokenInvalid
+from identity.invalidation.cache import CallerRow
 from identity.models import AuthSession, Tenant, TenantMember, User
 from identity.observability.metrics import INVALID_ACCESS_TOKENS
-from identity.principal import HeldPermissions, Principal, RequestMeta
+from identity.principal import HeldPermissions, Holding, Principal, RequestMeta
 from identity.security.tokens import token_kid, verify_access_token
 from identity.services import authorization
 from identity.services.auth.status import PasswordChangeRequired, is_disabled
@@ -77,13 +78,11 @@ async def authenticate(
     except (KeyError, ValueError) as exc:
         raise _refused("invalid", TokenInvalid()) from exc
     now = deps.clock.now()
-    async with deps.database.read() as session:
-        row = (
-            await session.execute(_CALLER, {"session_id": session_id, "user_id": user_id})
-        ).one_or_none()
-    if row is None:
+    found = await _caller(deps, session_id, user_id)
+    if found is None:
         raise _refused("session_ended", TokenInvalid("Session not found"))
-    user, revoked_at, expires_at, tenant_id, tenant_active, member = row
+    user, revoked_at, expires_at = found.user, found.revoked_at, found.expires_at
+    tenant_id, tenant_active, member = found.tenant_id, found.tenant_active, found.member
     if revoked_at is not None:
         raise _refused("session_ended", TokenInvalid("Session has been revoked"))
     if expires_at <= now:
@@ -109,7 +108,37 @@ async def authenticate(
         meta=meta,
         password_change_only=restricted,
         tenant_id=tenant_id if member else None,
-        held=HeldPermissions(
-            partial(authorization.holding_of, deps, user_id, tenant_id if member else None)
-        ),
+        held=HeldPermissions(partial(_holding, deps, user_id, tenant_id if member else None)),
     )
+
+
+async def _caller(deps: Deps, session_id: uuid.UUID, user_id: uuid.UUID) -> CallerRow | None:
+    """The session and account, from the principal cache or ``_CALLER``.
+
+    Whatever is found is checked by the caller on every request, cached or not (revoked,
+    expired at this second, tenant, disabled), so the cache only spares the read.
+    """
+    cache = deps.principals
+    cached = cache.caller(session_id, user_id)
+    if cached is not None:
+        return cached
+    generation = cache.generation
+    async with deps.database.read() as session:
+        row = (
+            await session.execute(_CALLER, {"session_id": session_id, "user_id": user_id})
+        ).one_or_none()
+    if row is None:
+        return None
+    found = CallerRow(*row)
+    cache.store(generation, session_id, found)
+    return found
+
+
+async def _holding(deps: Deps, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> Holding:
+    cache = deps.principals
+    held = cache.holding(user_id, tenant_id)
+    if held is None:
+        generation = cache.generation
+        held = await authorization.holding_of(deps, user_id, tenant_id)
+        cache.store_holding(generation, user_id, tenant_id, held)
+    return held

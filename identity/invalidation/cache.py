@@ -1,0 +1,300 @@
+"""Snapshots of callers, kept in this process between requests, trusted only while every
+change to them is known to reach this process (see ``identity.invalidation``).
+
+Correctness rests on three rules:
+
+- an entry is served only while the cache is ``usable``: enabled, its invalidation channel
+  up, and no write of this process still waiting for its own invalidations to come back;
+- every invalidation (and every change of channel state) bumps ``generation``, and a reader
+  stores what it read only when the generation is still the one it saw before reading: a
+  read that started before a commit cannot store the old state after the commit's
+  invalidation has arrived;
+- the TTL is a safety net, not the mechanism.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import attributes, instrumentation
+
+from identity.models import User
+from identity.observability.metrics import PRINCIPAL_CACHE
+from identity.principal import Holding
+
+DEFAULT_SIZE = 10_000
+DEFAULT_TTL_SECONDS = 60.0
+UNSETTLED_LIMIT_SECONDS = 30.0
+CHANNEL = "identity_principal"
+"""The PostgreSQL NOTIFY channel; payloads ``session:<id>``, ``user:<id>``, ``all`` (the
+triggers of migration 0014) and ``fence:<process token>:<n>`` (``channel``)."""
+
+_USER_FIELDS = tuple(prop.key for prop in User.__mapper__.column_attrs)  # type: ignore[attr-defined]
+_USER_MANAGER = instrumentation.manager_of_class(User)
+
+_HoldingKey = tuple[uuid.UUID, uuid.UUID | None]
+
+_HIT = PRINCIPAL_CACHE.labels("hit")
+_MISS = PRINCIPAL_CACHE.labels("miss")
+_BYPASS = PRINCIPAL_CACHE.labels("bypass")
+
+
+@dataclass(frozen=True, slots=True)
+class CallerRow:
+    """What ``authenticate``'s one statement reads: the account and its session's state."""
+
+    user: User
+    revoked_at: datetime | None
+    expires_at: datetime
+    tenant_id: uuid.UUID | None
+    tenant_active: bool | None
+    member: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    user_id: uuid.UUID
+    values: tuple[Any, ...]
+    revoked_at: datetime | None
+    expires_at: datetime
+    tenant_id: uuid.UUID | None
+    tenant_active: bool | None
+    member: bool
+    stored_at: float
+
+
+def user_values(user: User) -> tuple[Any, ...]:
+    """The account's column values, copied out of the ORM object read from the database."""
+    loaded = user.__dict__
+    return tuple(loaded.get(name) for name in _USER_FIELDS)
+
+
+def fresh_user(values: tuple[Any, ...]) -> User:
+    """A new detached User holding ``values``, as if just read by a session now closed.
+
+    Each request gets its own object: nothing a request does to its ``principal.user``
+    (attach it to a session, change an attribute) reaches another request or the cache.
+    """
+    user: User = _USER_MANAGER.new_instance()
+    state = attributes.instance_state(user)
+    state.dict.update(zip(_USER_FIELDS, values, strict=True))
+    state.key = User.__mapper__.identity_key_from_primary_key([values[0]])  # type: ignore[attr-defined]
+    return user
+
+
+class PrincipalCache:
+    """Callers by session id and holdings by (user, tenant), bounded (LRU) and aged (TTL)."""
+
+    def __init__(
+        self,
+        *,
+        enabled: bool,
+        size: int = DEFAULT_SIZE,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.enabled = enabled
+        self._size = size
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._online = False
+        self._generation = 0
+        self._writes = 0
+        self._unsettled: dict[int, float] = {}
+        self._unfenced = 0
+        self._fence_sent = 0
+        self._fence_seen = 0
+        self._callers: OrderedDict[uuid.UUID, _Entry] = OrderedDict()
+        self._sessions_of: dict[uuid.UUID, set[uuid.UUID]] = {}
+        self._holdings: OrderedDict[_HoldingKey, tuple[float, Holding]] = OrderedDict()
+        self._tenants_of: dict[uuid.UUID, set[uuid.UUID | None]] = {}
+
+    @property
+    def online(self) -> bool:
+        return self._online
+
+    @property
+    def usable(self) -> bool:
+        """Entries may be served and stored: channel up, no own write awaiting its echo."""
+        if not (self.enabled and self._online):
+            return False
+        if self._unsettled and not self._prune_unsettled():
+            return False
+        return self._unfenced == 0 and self._fence_seen >= self._fence_sent
+
+    @property
+    def generation(self) -> int:
+        """Read before reading the database; ``store`` refuses if it moved meanwhile."""
+        return self._generation
+
+    def __len__(self) -> int:
+        return len(self._callers)
+
+    # Reading and storing.
+
+    def caller(self, session_id: uuid.UUID, user_id: uuid.UUID) -> CallerRow | None:
+        if not self.usable:
+            if self.enabled:
+                _BYPASS.inc()
+            return None
+        entry = self._callers.get(session_id)
+        if entry is None or entry.user_id != user_id:
+            _MISS.inc()
+            return None
+        if self._monotonic() - entry.stored_at > self._ttl:
+            self._drop(session_id)
+            _MISS.inc()
+            return None
+        self._callers.move_to_end(session_id)
+        _HIT.inc()
+        return CallerRow(
+            user=fresh_user(entry.values),
+            revoked_at=entry.revoked_at,
+            expires_at=entry.expires_at,
+            tenant_id=entry.tenant_id,
+            tenant_active=entry.tenant_active,
+            member=entry.member,
+        )
+
+    def store(self, generation: int, session_id: uuid.UUID, row: CallerRow) -> None:
+        if generation != self._generation or not self.usable:
+            return
+        user_id = row.user.id
+        self._drop(session_id)
+        self._callers[session_id] = _Entry(
+            user_id=user_id,
+            values=user_values(row.user),
+            revoked_at=row.revoked_at,
+            expires_at=row.expires_at,
+            tenant_id=row.tenant_id,
+            tenant_active=row.tenant_active,
+            member=row.member,
+            stored_at=self._monotonic(),
+        )
+        self._sessions_of.setdefault(user_id, set()).add(session_id)
+        while len(self._callers) > self._size:
+            self._drop(next(iter(self._callers)))
+
+    def holding(self, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> Holding | None:
+        if not self.usable:
+            return None
+        key = (user_id, tenant_id)
+        found = self._holdings.get(key)
+        if found is None:
+            return None
+        if self._monotonic() - found[0] > self._ttl:
+            self._drop_holding(key)
+            return None
+        self._holdings.move_to_end(key)
+        return found[1]
+
+    def store_holding(
+        self, generation: int, user_id: uuid.UUID, tenant_id: uuid.UUID | None, held: Holding
+    ) -> None:
+        if generation != self._generation or not self.usable:
+            return
+        key = (user_id, tenant_id)
+        self._holdings[key] = (self._monotonic(), held)
+        self._holdings.move_to_end(key)
+        self._tenants_of.setdefault(user_id, set()).add(tenant_id)
+        while len(self._holdings) > self._size:
+            self._drop_holding(next(iter(self._holdings)))
+
+    # Invalidation.
+
+    def invalidate(self, payload: str) -> None:
+        """Apply one notification: ``session:<id>``, ``user:<id>`` or anything else (all)."""
+        self._generation += 1
+        kind, _, value = payload.partition(":")
+        try:
+            target = uuid.UUID(value) if kind in ("session", "user") else None
+        except ValueError:
+            target = None
+        if target is None:
+            self.flush()
+        elif kind == "session":
+            self._drop(target)
+        else:
+            for session_id in list(self._sessions_of.get(target, ())):
+                self._drop(session_id)
+            for tenant_id in list(self._tenants_of.get(target, ())):
+                self._drop_holding((target, tenant_id))
+
+    def flush(self) -> None:
+        self._generation += 1
+        self._callers.clear()
+        self._sessions_of.clear()
+        self._holdings.clear()
+        self._tenants_of.clear()
+
+    def went_online(self) -> None:
+        """The channel is (again) up and listening: whatever was missed meanwhile is dropped."""
+        self.flush()
+        self._unfenced = 0
+        self._fence_seen = self._fence_sent
+        self._online = True
+
+    def went_offline(self) -> None:
+        self._online = False
+        self.flush()
+
+    # This process's own writes (``identity.invalidation.local``), PostgreSQL.
+
+    def write_committing(self) -> int:
+        """A write of this process is committing: hold the cache until it has settled and
+        a fence sent after it has come back (so its own notifications were applied)."""
+        self._generation += 1
+        self._writes += 1
+        self._unsettled[self._writes] = self._monotonic()
+        return self._writes
+
+    def write_settled(self, write: int) -> None:
+        """Its COMMIT has returned: its notifications are queued before any later fence."""
+        self._unsettled.pop(write, None)
+        self._unfenced += 1
+
+    @property
+    def fence_due(self) -> bool:
+        return self._unfenced > 0
+
+    def next_fence(self) -> int:
+        """The number of a fence about to be sent; it covers every write settled so far."""
+        self._unfenced = 0
+        self._fence_sent += 1
+        return self._fence_sent
+
+    def fence_arrived(self, number: int) -> None:
+        self._fence_seen = max(self._fence_seen, number)
+
+    def _prune_unsettled(self) -> bool:
+        """Forget writes that never went back to the pool (a connection lost after COMMIT)
+        once their COMMIT is long over; True when none is left."""
+        oldest = self._monotonic() - UNSETTLED_LIMIT_SECONDS
+        for write, started in list(self._unsettled.items()):
+            if started < oldest:
+                self.write_settled(write)
+        return not self._unsettled
+
+    def _drop(self, session_id: uuid.UUID) -> None:
+        entry = self._callers.pop(session_id, None)
+        if entry is None:
+            return
+        sessions = self._sessions_of.get(entry.user_id)
+        if sessions is not None:
+            sessions.discard(session_id)
+            if not sessions:
+                del self._sessions_of[entry.user_id]
+
+    def _drop_holding(self, key: _HoldingKey) -> None:
+        self._holdings.pop(key, None)
+        tenants = self._tenants_of.get(key[0])
+        if tenants is not None:
+            tenants.discard(key[1])
+            if not tenants:
+                del self._tenants_of[key[0]]
