@@ -8,6 +8,10 @@ solving its five nested dependencies cost more CPU than the rest of REST ``me`` 
 ``/openapi.json`` entry, the same exception handlers) and, for such a handler alone, replaces
 the request handler with one that resolves those dependencies directly and writes the JSON.
 Every other route is FastAPI's own.
+
+Every route also refuses at once a path that does not start with its literal prefix (the
+path up to its first parameter): the app tries its ~300 routes in order, and FastAPI's full
+match of each cost a few microseconds, a tenth of REST ``me`` for a route late in the list.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import Scope
 
 from identity.principal import Principal, RequestMeta
 from identity.rest import deps
@@ -110,6 +116,19 @@ def _render(content: Any) -> bytes:
 
 class DirectRoute(APIRoute):
     """An ``APIRoute`` answered directly when its handler needs only shared dependencies."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        super().__init__(path, endpoint, **options)
+        self.literal_prefix = path.split("{", 1)[0]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if (
+            scope["type"] == "http"
+            and not scope.get("root_path")
+            and not scope["path"].startswith(self.literal_prefix)
+        ):
+            return Match.NONE, {}
+        return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         parameters = _direct_parameters(self.dependant)
