@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import secrets
 from typing import Any, Literal, Protocol
 
@@ -176,10 +177,15 @@ class PostgresListener:
         connection: Any = await asyncpg.connect(
             self._dsn,
             timeout=self._timeout,
-            server_settings={"application_name": APPLICATION_NAME},
+            server_settings={"application_name": f"{APPLICATION_NAME} {os.getpid()}"},
         )
         lost = asyncio.Event()
-        connection.add_termination_listener(lambda _conn: lost.set())
+
+        def ended(_conn: Any) -> None:
+            self._cache.went_offline()  # at once, not when this task next runs
+            lost.set()
+
+        connection.add_termination_listener(ended)
         try:
             await connection.add_listener(CHANNEL, self._notified)
             self._connection = connection
