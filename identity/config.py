@@ -249,6 +249,14 @@ class Settings(BaseSettings):
         description="The longest a device may be trusted (at most 90): a request for more days "
         "is refused.",
     )
+    users_total_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long the REST users listings may reuse a total they counted (0: "
+        "count every time). A write of this process that could change it ends it at once; "
+        "other replicas' writes show within this time.",
+    )
     principal_cache: bool = Field(
         True,
         description="Keep authenticated callers in memory between requests, invalidated by "

@@ -15,6 +15,7 @@ from identity.models import AuditEvent, AuthSession
 from identity.models import User as UserModel
 from identity.services import my_tenants
 from identity.services import sessions as sessions_service
+from identity.services.users_admin.shapes import UserRow
 from schema.context import Context
 from schema.dataloaders import as_loaded, ready
 from schema.execution import replayable
@@ -100,7 +101,8 @@ class User:
     key: strawberry.Private[uuid.UUID]
 
     @classmethod
-    def from_model(cls, row: UserModel) -> User:
+    def from_model(cls, row: UserModel | UserRow) -> User:
+        """From an ORM account or a listed row (the same attributes)."""
         return cls(
             key=row.id,
             id=strawberry.ID(str(row.id)),

@@ -11,8 +11,9 @@ from strawberry.types.unset import UnsetType
 from identity.models.user import UserStatus
 from identity.services import users_admin
 from identity.services.users_admin import BulkAction, SortField, SortOrder
+from identity.services.users_admin.shapes import TotalCount
 from schema.enums import graphql_enum
-from schema.types.pagination import encode_cursor
+from schema.types.pagination import encode_position, keyset_prefix
 from schema.types.user import User
 
 T = TypeVar("T")
@@ -82,7 +83,11 @@ class UserOrder:
 
 
 def user_query(
-    *, first: int, offset: int, filter: UserFilter | None, order: UserOrder | None
+    *,
+    first: int,
+    filter: UserFilter | None,
+    order: UserOrder | None,
+    total: TotalCount = TotalCount.EXACT,
 ) -> users_admin.UserQuery:
     filter = filter or UserFilter()
     order = order or UserOrder()
@@ -94,8 +99,8 @@ def user_query(
         admins_only=filter.admins_only,
         sort=order.field,
         order=order.direction,
-        offset=offset,
         limit=first,
+        total=total,
     )
 
 
@@ -109,23 +114,34 @@ class UserEdge:
 class UserConnection:
     edges: list[UserEdge] = strawberry.field(description="The users of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more pages exist.")
-    total_count: int = strawberry.field(description="How many users match, across all pages.")
+    total_count: int = strawberry.field(
+        description="How many users match, across all pages (counted only when asked)."
+    )
 
     @classmethod
-    def from_page(cls, page: users_admin.UserPage) -> UserConnection:
+    def from_page(
+        cls, page: users_admin.UserPage, query: users_admin.UserQuery, *, cursors: bool = True
+    ) -> UserConnection:
+        """``cursors``: each edge's own (the page's first and last are always given)."""
+        prefix = keyset_prefix(query)
+        sort = query.sort
+        rows = page.users
         edges = [
-            UserEdge(cursor=encode_cursor(page.offset + index), node=User.from_model(user))
-            for index, user in enumerate(page.users)
+            UserEdge(
+                cursor=encode_position(prefix, row.position(sort)) if cursors else "",
+                node=User.from_model(row),
+            )
+            for row in rows
         ]
         return cls(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                has_previous_page=page.offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
+                has_previous_page=page.has_previous,
+                start_cursor=encode_position(prefix, rows[0].position(sort)) if rows else None,
+                end_cursor=encode_position(prefix, rows[-1].position(sort)) if rows else None,
             ),
-            total_count=page.total,
+            total_count=page.total or 0,
         )
 
 

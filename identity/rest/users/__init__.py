@@ -5,6 +5,7 @@ seed 003's ``/v1/users``. Thin adapters onto ``services.users_admin``, which dec
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import Query, Response
@@ -35,8 +36,10 @@ from identity.rest.users.bodies import (
     UpdateUserBody,
 )
 from identity.services import users_admin
+from identity.services.accounts import SUPERADMIN_ROLE
 from identity.services.deps import Deps
 from identity.services.users_admin import UserQuery
+from identity.services.users_admin.shapes import TotalCount, UserRow
 
 ListQuery = Annotated[ListParams, Query()]
 
@@ -63,17 +66,68 @@ async def _one(deps: Deps, user: User, principal: Principal | None = None) -> di
     return (await _described(deps, [user], principal))[0]
 
 
+async def _listed(
+    deps: Deps, rows: list[UserRow], principal: Principal | None
+) -> list[dict[str, Any]]:
+    """``_described`` for listed rows: ``user_json``'s fields, in its order, then the
+    administrators' two; everyone's grants in one statement."""
+    grants = await users_admin.grants_of(
+        deps, [one.id for one in rows], tenant_id=principal.tenant_id if principal else None
+    )
+    items = []
+    for one in rows:
+        held = grants[one.id]
+        user_id = str(one.id)
+        tenant = one.primary_tenant_id
+        items.append(
+            {
+                "id": user_id,
+                "user_id": user_id,
+                "email": one.email,
+                "username": one.username,
+                "first_name": one.first_name,
+                "last_name": one.last_name,
+                "name": one.name,
+                "display_name": one.display_name,
+                "organization": one.organization,
+                "organization_id": str(tenant) if tenant else None,
+                "subscription_plan": one.subscription_plan,
+                "avatar_url": one.avatar_url,
+                "role": one.role,
+                "permissions": held.ordered,
+                "status": one.status,
+                "is_active": one.is_active,
+                "is_superuser": one.role == SUPERADMIN_ROLE,
+                "email_verified": one.email_verified,
+                "is_verified": one.email_verified,
+                "is_email_verified": one.email_verified,
+                "email_verified_at": when(one.email_verified_at),
+                "last_login": when(one.last_login),
+                "last_login_ip": one.last_login_ip,
+                "locked_until": when(one.locked_until),
+                "password_changed_at": when(one.password_changed_at),
+                "must_change_password": one.must_change_password,
+                "created_at": when(one.created_at),
+                "updated_at": when(one.updated_at),
+                "direct_permissions": held.ordered_direct,
+                "locked_at": when(one.locked_at),
+            }
+        )
+    return items
+
+
 async def _page(
     deps: Deps, principal: Principal, params: ListParams, *, admins_only: bool = False
 ) -> dict[str, Any]:
-    query = params.query(admins_only=admins_only)
+    query = replace(params.query(admins_only=admins_only), total=TotalCount.RECENT)
     page = await users_admin.list_users(deps, principal=principal, query=query)
+    total = page.total or 0
     return {
-        "items": await _described(deps, page.users, principal),
-        "total": page.total,
+        "items": await _listed(deps, page.users, principal),
+        "total": total,
         "page": page.offset // page.limit + 1,
         "size": page.limit,
-        "pages": math.ceil(page.total / page.limit),
+        "pages": math.ceil(total / page.limit),
         "skip": page.offset,
         "limit": page.limit,
     }
@@ -224,12 +278,13 @@ async def list_users_by_offset(
         order=params.order,
         offset=params.offset,
         limit=params.limit,
+        total=TotalCount.RECENT,
     )
     page = await users_admin.list_users(deps, principal=principal, query=query)
-    items = await _described(deps, page.users, principal)
+    items = await _listed(deps, page.users, principal)
     return {
         "users": items,
-        "total": page.total,
+        "total": page.total or 0,
         "limit": page.limit,
         "offset": page.offset,
         "count": len(items),

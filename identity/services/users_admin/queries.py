@@ -7,11 +7,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from identity.errors import NotFound
 from identity.models import Role, User
+from identity.models.user import PRIMARY_ROLE_NAME
 from identity.permissions import USER, Permission
 from identity.principal import Principal
 from identity.services import authorization, tenancy
@@ -20,14 +22,28 @@ from identity.services.authorization import Grants
 from identity.services.deps import Deps
 from identity.services.held import global_role_named, holds_any
 from identity.services.text_rules import search_term
+from identity.services.users_admin import counts
 from identity.services.users_admin.act import _status
 from identity.services.users_admin.shapes import (
     MAX_PAGE_SIZE,
     SortField,
     SortOrder,
+    TotalCount,
     UserPage,
+    UserPosition,
     UserQuery,
+    UserRow,
 )
+
+_COLUMNS: tuple[Any, ...] = tuple(
+    PRIMARY_ROLE_NAME.label("role") if name == "role" else getattr(User, name)
+    for name in UserRow._fields
+)
+_SORTED: dict[SortField, Any] = {
+    SortField.CREATED_AT: col(User.created_at),
+    SortField.EMAIL: col(User.email_key),
+    SortField.LAST_LOGIN: col(User.last_login),
+}
 
 
 def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
@@ -55,34 +71,97 @@ def _conditions(query: UserQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _ordered(statement: Select[Any], query: UserQuery) -> Select[Any]:
-    column: Any = {
-        SortField.CREATED_AT: col(User.created_at),
-        SortField.EMAIL: col(User.email_key),
-        SortField.LAST_LOGIN: col(User.last_login),
-    }[query.sort]
-    descending = query.order == SortOrder.DESC
+def _ordered(statement: Select[Any], query: UserQuery, *, reverse: bool = False) -> Select[Any]:
+    """``query``'s order (``reverse``: backwards, never-logged-in accounts then first)."""
+    column = _SORTED[query.sort]
+    descending = (query.order == SortOrder.DESC) != reverse
     first = column.desc() if descending else column.asc()
     if query.sort == SortField.LAST_LOGIN:
-        first = first.nulls_last()  # never-logged-in accounts last, whichever the order
+        # never-logged-in accounts last, whichever the order
+        first = first.nulls_first() if reverse else first.nulls_last()
     tie = col(User.id).desc() if descending else col(User.id).asc()
     return statement.order_by(first, tie)
 
 
+def _after(query: UserQuery, position: UserPosition) -> ColumnElement[bool]:
+    """The accounts that come after ``position`` in ``query``'s order (ties broken by id;
+    accounts without a last login come last either way)."""
+    column = _SORTED[query.sort]
+    descending = query.order == SortOrder.DESC
+    user_id = col(User.id)
+    beyond_id = user_id < position.id if descending else user_id > position.id
+    if position.value is None:
+        return and_(column.is_(None), beyond_id)
+    beyond = column < position.value if descending else column > position.value
+    reached = column <= position.value if descending else column >= position.value
+    # ``reached AND (beyond OR tie)``: the first half is an index range
+    later: ColumnElement[bool] = and_(reached, or_(beyond, beyond_id))
+    if query.sort == SortField.LAST_LOGIN:
+        later = or_(later, column.is_(None))
+    return later
+
+
+async def _count(session: AsyncSession, conditions: list[ColumnElement[bool]]) -> int:
+    return int(await session.scalar(select(func.count()).select_from(User).where(*conditions)) or 0)
+
+
 async def list_users(deps: Deps, *, principal: Principal | None, query: UserQuery) -> UserPage:
-    """One page and the total: two statements whatever the page size. A tenant's
-    administrator sees (and counts) the members of their tenant alone."""
+    """One page of rows, and its total as ``query.total`` asks: two statements at most
+    whatever the page size. A tenant's administrator sees (and counts) the members of their
+    tenant alone.
+
+    ``after`` seeks (keyset). An offset page past the middle of a known total is read
+    backwards from the end, so the last page costs what the first does; the pages in
+    between cost their offset.
+    """
     reached = await tenancy.reach(deps, principal, Permission.USERS_READ)
     wanted = PageRequest.checked(query.offset, query.limit, max_limit=MAX_PAGE_SIZE)
     conditions = _conditions(query)
     if not reached.everywhere:
         conditions.append(reached.members(col(User.id)))
-    counted = select(func.count()).select_from(User).where(*conditions)
-    page = wanted.apply(_ordered(select(User).where(*conditions), query))
+    offset, limit = wanted.offset, wanted.limit
     async with deps.database.read() as session:
-        total = int(await session.scalar(counted) or 0)
-        users = list((await session.scalars(page)).all()) if wanted.limit else []
-    return UserPage(items=users, total=total, offset=wanted.offset, limit=wanted.limit)
+        total: int | None = None
+        if query.total is TotalCount.EXACT:
+            total = await _count(session, conditions)
+        elif query.total is TotalCount.RECENT:
+            total = await counts.cached_total(
+                deps.database.engine.url,
+                (*query.filters, reached.tenant_id),
+                seconds=deps.settings.users_total_cache_seconds,
+                count=lambda: _count(session, conditions),
+            )
+        rows: list[UserRow] = []
+        more = False
+        if limit and query.after is not None:
+            statement = select(*_COLUMNS).where(*conditions, _after(query, query.after))
+            found = (await session.execute(_ordered(statement, query).limit(limit + 1))).all()
+            more = len(found) > limit
+            rows = [UserRow(*one) for one in found[:limit]]
+        elif limit and total is not None and offset > total // 2:
+            left = total - offset
+            if left > 0:
+                statement = select(*_COLUMNS).where(*conditions)
+                backwards = _ordered(statement, query, reverse=True)
+                backwards = backwards.offset(max(left - limit, 0)).limit(min(limit, left))
+                found = (await session.execute(backwards)).all()
+                rows = [UserRow(*one) for one in reversed(found)]
+        elif limit:
+            statement = _ordered(select(*_COLUMNS).where(*conditions), query)
+            extra = 1 if total is None else 0
+            found = (await session.execute(statement.offset(offset).limit(limit + extra))).all()
+            more = len(found) > limit
+            rows = [UserRow(*one) for one in found[:limit]]
+    if total is not None and query.after is None:
+        more = offset + len(rows) < total
+    return UserPage(
+        items=rows,
+        total=total,
+        offset=offset,
+        limit=limit,
+        has_next=more,
+        has_previous=offset > 0 or query.after is not None,
+    )
 
 
 async def get_user(deps: Deps, *, principal: Principal | None, user_id: uuid.UUID) -> User:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Final, NamedTuple
 
-from identity.models import User, UserStatus
+from identity.models import UserStatus
 from identity.permissions import USER, Permission
-from identity.services._kit import UNSET, Page, Unset
+from identity.services._kit import UNSET, Unset
 from identity.services.accounts import MAX_LENGTHS
 
 MAX_PAGE_SIZE: Final = 100
@@ -64,9 +65,29 @@ BULK_PERMISSIONS: Final = {
 }
 
 
+class TotalCount(StrEnum):
+    """How a page's total is had: counted now, counted lately (a short-lived cache that
+    every write of this process invalidates: ``counts``), or not at all."""
+
+    EXACT = "exact"
+    RECENT = "recent"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class UserPosition:
+    """A place in an ordered listing: the sort key's value (``created_at``, ``email_key`` or
+    ``last_login``, None for a never-logged-in account) and the id that breaks ties."""
+
+    value: datetime | str | None
+    id: uuid.UUID
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class UserQuery:
-    """Which users, in which order, which slice (``offset``/``limit``, at most 100)."""
+    """Which users, in which order, which slice: ``offset``/``limit`` (at most 100), or the
+    ``limit`` users right ``after`` a position (keyset: a deep page costs what the first
+    does); ``total`` says how the total is had."""
 
     search: str | None = None
     role: str | None = None
@@ -77,15 +98,75 @@ class UserQuery:
     order: SortOrder = SortOrder.ASC
     offset: int = 0
     limit: int = 20
-
-
-class UserPage(Page[User]):
-    """A page of accounts; ``users`` is ``items``."""
-
-    __slots__ = ()
+    after: UserPosition | None = None
+    total: TotalCount = TotalCount.EXACT
 
     @property
-    def users(self) -> list[User]:
+    def filters(self) -> tuple[object, ...]:
+        """What decides which accounts match, whatever their order and slice."""
+        return (self.search, self.role, self.status, self.is_active, self.admins_only)
+
+
+class UserRow(NamedTuple):
+    """An account as listings read it: columns, not an ORM object (a hundred ``User``
+    objects cost more to build than the page costs to read)."""
+
+    id: uuid.UUID
+    email: str
+    email_key: str
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    display_name: str | None
+    organization: str | None
+    primary_tenant_id: uuid.UUID | None
+    subscription_plan: str | None
+    avatar_url: str | None
+    role: str
+    status: str
+    is_active: bool
+    email_verified: bool
+    email_verified_at: datetime | None
+    last_login: datetime | None
+    last_login_ip: str | None
+    locked_at: datetime | None
+    locked_until: datetime | None
+    password_changed_at: datetime | None
+    must_change_password: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def name(self) -> str:
+        """``User.name``: the display name, else first and last names."""
+        if self.display_name:
+            return self.display_name
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    def position(self, sort: SortField) -> UserPosition:
+        value: datetime | str | None = (
+            self.created_at
+            if sort is SortField.CREATED_AT
+            else self.email_key
+            if sort is SortField.EMAIL
+            else self.last_login
+        )
+        return UserPosition(value, self.id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserPage:
+    """A page of accounts; ``users`` is ``items``. ``total`` is None when not asked."""
+
+    items: list[UserRow]
+    total: int | None
+    offset: int
+    limit: int
+    has_next: bool
+    has_previous: bool
+
+    @property
+    def users(self) -> list[UserRow]:
         return self.items
 
 
