@@ -76,13 +76,29 @@ def issue_access_token(
         **extra,
     }
     header = {"alg": ALGORITHM, "kid": kid, "typ": ACCESS_TOKEN_TYPE}
-    token = jwt.encode(header, payload, ECKey.import_key(private_jwk), algorithms=[ALGORITHM])
+    token = jwt.encode(header, payload, _private_key(kid, private_jwk), algorithms=[ALGORITHM])
     return IssuedToken(
         token=token,
         jti=jti,
         expires_at=datetime.fromtimestamp(expires_at, UTC),
         expires_in=expires_at - issued_at,
     )
+
+
+_private_keys: dict[str, tuple[dict[str, Any], ECKey]] = {}
+
+
+def _private_key(kid: str, private_jwk: dict[str, Any]) -> ECKey:
+    """The imported signing key: importing a JWK costs about what signing does, and the
+    active key changes rarely. An entry serves only the very JWK it was imported from."""
+    cached = _private_keys.get(kid)
+    if cached is not None and cached[0] == private_jwk:
+        return cached[1]
+    key = ECKey.import_key(private_jwk)
+    if len(_private_keys) >= 8:
+        _private_keys.clear()
+    _private_keys[kid] = (dict(private_jwk), key)
+    return key
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
