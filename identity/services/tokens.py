@@ -159,9 +159,15 @@ def open_session(
 
 
 async def access_token(
-    deps: Deps, *, user: User, auth_session: AuthSession, scope: str | None = None
+    deps: Deps,
+    *,
+    user: User,
+    auth_session: AuthSession,
+    scope: str | None = None,
+    permissions: frozenset[str] | None = None,
 ) -> IssuedToken:
     """The ``permissions`` claim is informative for clients; checks read the database.
+    ``permissions``: the caller read them already (in its transaction); else they are read.
 
     ``tid`` names the session's active tenant (absent: none). It is informative too: each
     request reads the session's tenant, and a token whose ``tid`` differs is refused.
@@ -176,9 +182,9 @@ async def access_token(
     if user.subscription_plan:
         claims["plan"] = user.subscription_plan  # the rate limiter picks the plan budget by it
     if scope is None:
-        claims["permissions"] = sorted(
-            await authorization.permissions_of(deps, user.id, auth_session.tenant_id)
-        )
+        if permissions is None:
+            permissions = await authorization.permissions_of(deps, user.id, auth_session.tenant_id)
+        claims["permissions"] = sorted(permissions)
     else:
         claims["scope"] = scope
         claims["permissions"] = []
@@ -196,12 +202,20 @@ async def access_token(
 
 
 async def pair(
-    deps: Deps, *, user: User, auth_session: AuthSession, refresh_token: str
+    deps: Deps,
+    *,
+    user: User,
+    auth_session: AuthSession,
+    refresh_token: str,
+    permissions: frozenset[str] | None = None,
 ) -> TokenPair:
+    """The tokens of a session; ``permissions`` for the claim when the caller read them."""
     return TokenPair(
         user=user,
         session=auth_session,
-        access=await access_token(deps, user=user, auth_session=auth_session),
+        access=await access_token(
+            deps, user=user, auth_session=auth_session, permissions=permissions
+        ),
         refresh_token=refresh_token,
         csrf_token=new_csrf_token(),
     )

@@ -1,27 +1,36 @@
-"""Refresh-token rotation: a chain per session, reuse ends the session."""
+"""Refresh-token rotation: a chain per session, reuse ends the session.
+
+One transaction per refresh, of prebuilt Core statements (``rotation_sql``): on PostgreSQL
+the common case is one statement, then the permissions for the new token's claim; the
+signature comes after the commit.
+"""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from identity.audit_events import EventType
+from identity.db import dialect_name
 from identity.errors import IdentityError, TokenExpired, TokenInvalid, TokenReused
 from identity.models import AuthSession, RefreshToken, User
 from identity.principal import RequestMeta
 from identity.ratelimit import Budget
 from identity.security.secrets import hash_token
-from identity.services import audit, request_budgets, runtime_settings
-from identity.services.accounts import get_user
+from identity.services import audit, authorization, request_budgets, runtime_settings
+from identity.services.auth import rotation_sql as sql
+from identity.services.auth.audit_rows import INSERT_AUDIT, audit_values
 from identity.services.auth.status import PasswordChangeRequired, ensure_active
-from identity.services.auth.tenant_switch import check_session_tenant
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
-from identity.services.tokens import TokenPair, add_successor, pair, successor_of
+from identity.services.tokens import TokenPair, pair, successor_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +38,22 @@ class _Rotation:
     user: User
     auth_session: AuthSession
     refresh_token: str
+    permissions: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Presented:
+    """The refresh: the token presented, its successor, the instant and the request."""
+
+    raw: str
+    token_hash: str
+    successor: str
+    now: datetime
+    idle_cutoff: datetime
+    meta: RequestMeta
+
+    def parameters(self) -> dict[str, Any]:
+        return {"presented_hash": self.token_hash, "now": self.now, "idle_cutoff": self.idle_cutoff}
 
 
 async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> TokenPair:
@@ -44,11 +69,18 @@ async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> Token
     interval = timedelta(
         seconds=(await runtime_settings.current(deps)).refresh_reuse_interval_seconds
     )
+    now = deps.clock.now()
+    presented = _Presented(
+        raw=refresh_token,
+        token_hash=hash_token(refresh_token),
+        successor=successor_of(deps, refresh_token),
+        now=now,
+        idle_cutoff=now - timedelta(days=deps.settings.session_idle_days),
+        meta=meta,
+    )
     try:
         async with deps.database.unit_of_work() as session:
-            rotation = await _rotate(
-                session, deps, raw=refresh_token, meta=meta, reuse_interval=interval
-            )
+            rotation = await _rotate(session, presented, reuse_interval=interval)
     except IdentityError as refusal:
         await _refresh_refused(deps, raw=refresh_token, meta=meta, refusal=refusal)
         raise
@@ -59,6 +91,7 @@ async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> Token
         user=rotation.user,
         auth_session=rotation.auth_session,
         refresh_token=rotation.refresh_token,
+        permissions=rotation.permissions,
     )
 
 
@@ -86,106 +119,149 @@ async def _refresh_refused(
 
 
 async def _rotate(
-    session: AsyncSession,
-    deps: Deps,
-    *,
-    raw: str,
-    meta: RequestMeta,
-    reuse_interval: timedelta,
+    session: AsyncSession, presented: _Presented, *, reuse_interval: timedelta
 ) -> _Rotation | None:
     """The next token of the chain, or None when reuse was detected (and the session ended)."""
-    now = deps.clock.now()
-    token_hash = hash_token(raw)
-    idle_cutoff = now - timedelta(days=deps.settings.session_idle_days)
-    # Locks the session row first (PostgreSQL row lock; SQLite's write lock is already
-    # held), so concurrent refreshes of one session take turns and see each other's work.
-    session_id = (
-        select(col(RefreshToken.session_id))
-        .where(col(RefreshToken.token_hash) == token_hash)
-        .scalar_subquery()
-    )
-    touched = await session.execute(
-        update(AuthSession)
-        .where(
-            col(AuthSession.id) == session_id,
-            col(AuthSession.revoked_at).is_(None),
-            col(AuthSession.expires_at) > now,
-            col(AuthSession.last_used_at) > idle_cutoff,
+    if dialect_name(session) == "postgresql":
+        rotated = await _rotate_at_once(session, presented)
+        if rotated is not None:
+            return rotated
+    return await _rotate_plainly(session, presented, reuse_interval=reuse_interval)
+
+
+async def _rotate_at_once(session: AsyncSession, presented: _Presented) -> _Rotation | None:
+    """The common case in one statement (``rotation_sql.ROTATE``); None when it rotated
+    nothing (the plain way then decides, in the same transaction)."""
+    row = (
+        await session.execute(
+            sql.ROTATE,
+            {
+                **presented.parameters(),
+                "successor_id": uuid.uuid4(),
+                "successor_hash": hash_token(presented.successor),
+                "audit_id": uuid.uuid4(),
+                "audit_ip_address": presented.meta.ip_address,
+                "audit_user_agent": presented.meta.user_agent,
+                "audit_request_id": presented.meta.request_id,
+                "audit_details": {},
+            },
         )
-        .values(last_used_at=now)
-        .returning(col(AuthSession.id))
-    )
-    locked_id = touched.scalar_one_or_none()
-    token = await session.scalar(
-        select(RefreshToken).where(col(RefreshToken.token_hash) == token_hash)
-    )
+    ).one_or_none()
+    if row is None or row.rotated is None:
+        return None
+    user, auth_session, _, tenant_active, member = row
+    return await _checked(session, presented, user, auth_session, tenant_active, member)
+
+
+async def _rotate_plainly(
+    session: AsyncSession, presented: _Presented, *, reuse_interval: timedelta
+) -> _Rotation | None:
+    now = presented.now
+    locked_id = (await session.execute(sql.TOUCH, presented.parameters())).scalar_one_or_none()
+    token = (
+        await session.execute(sql.TOKEN, {"presented_hash": presented.token_hash})
+    ).one_or_none()
     if token is None:
         raise TokenInvalid("Invalid refresh token")
     if locked_id is None:
-        expired = await session.get(AuthSession, token.session_id)
-        if expired is not None and expired.revoked_at is None:
+        revoked_at = await session.execute(sql.SESSION_REVOKED_AT, {"id": token.session_id})
+        found = revoked_at.one_or_none()
+        if found is not None and found.revoked_at is None:
             raise TokenExpired("Session has expired; log in again")
         raise TokenInvalid("Session has been revoked")
-
-    auth_session = await session.get(AuthSession, token.session_id)
-    if auth_session is None:
+    state = (await session.execute(sql.STATE, {"id": token.session_id})).one_or_none()
+    if state is None:
         raise TokenInvalid("Session not found")
+    user, auth_session, tenant_active, member = state
     if token.revoked_at is not None:
         # Retired by a re-authentication, not used: refused without ending the session.
         raise TokenInvalid("Refresh token has been revoked")
-    successor = successor_of(deps, raw)
-    used_at = token.used_at
-    reissued = used_at is not None
-    if used_at is not None:
-        if now - used_at > reuse_interval:
-            await _reuse_detected(session, deps, auth_session, token, meta)
+    reissued = token.used_at is not None
+    if token.used_at is not None:
+        if now - token.used_at > reuse_interval:
+            await _reuse_detected(session, presented, auth_session, token.id)
             return None
-        child = await session.scalar(
-            select(RefreshToken).where(col(RefreshToken.token_hash) == hash_token(successor))
-        )
+        child = (
+            await session.execute(
+                sql.CHILD_REVOKED_AT, {"presented_hash": hash_token(presented.successor)}
+            )
+        ).one_or_none()
         if child is None:  # used before successors were derived: nothing to answer again
-            await _reuse_detected(session, deps, auth_session, token, meta)
+            await _reuse_detected(session, presented, auth_session, token.id)
             return None
         if child.revoked_at is not None:
             raise TokenInvalid("Refresh token has been revoked")
-    user = await get_user(session, auth_session.user_id)
+    rotation = await _checked(
+        session, presented, user, auth_session, tenant_active, member, reissued=reissued
+    )
+    if not reissued:
+        await session.execute(sql.MARK_USED, {"token_id": token.id, "now": now})
+        await session.execute(
+            sql.INSERT_TOKEN,
+            {
+                "id": uuid.uuid4(),
+                "session_id": token.session_id,
+                "parent_id": token.id,
+                "token_hash": hash_token(presented.successor),
+                "created_at": now,
+            },
+        )
+    await session.execute(
+        INSERT_AUDIT,
+        audit_values(
+            event_type=EventType.TOKEN_REFRESHED,
+            now=now,
+            meta=presented.meta,
+            actor_id=user.id,
+            subject_id=user.id,
+            session_id=auth_session.id,
+            details={"reissued": True} if reissued else None,
+        ),
+    )
+    return rotation
+
+
+async def _checked(
+    session: AsyncSession,
+    presented: _Presented,
+    user: User,
+    auth_session: AuthSession,
+    tenant_active: bool | None,
+    member: bool,
+    *,
+    reissued: bool = False,
+) -> _Rotation:
+    """Refuse a refresh the account or the session's tenant no longer allows; a session whose
+    user left its tenant goes on in no tenant. Reads the permissions of the new token."""
     # Not the failed-login lock: anyone who knows an address can set it off, and that must
     # not end its owner's sessions (access tokens are not refused during a lock either).
-    ensure_active(user, now)
+    ensure_active(user, presented.now)
     if user.must_change_password:
         raise PasswordChangeRequired()
-    await check_session_tenant(session, auth_session)
-    if not reissued:
-        token.used_at = now
-        add_successor(session, deps, parent=token, raw_parent=raw)
-    audit.record(
-        session,
-        event_type=EventType.TOKEN_REFRESHED,
-        now=now,
-        meta=meta,
-        actor_id=user.id,
-        subject_id=user.id,
-        session_id=auth_session.id,
-        details={"reissued": True} if reissued else None,
-    )
-    return _Rotation(user, auth_session, successor)
+    if auth_session.tenant_id is not None:
+        if tenant_active is False:
+            raise TokenInvalid("Organization is deactivated")
+        if tenant_active is None or not member:
+            await session.execute(sql.LEAVE_TENANT, {"session_id": auth_session.id})
+            set_committed_value(auth_session, "tenant_id", None)
+    held = await authorization.grants(session, [user.id], tenant_id=auth_session.tenant_id)
+    return _Rotation(user, auth_session, presented.successor, held[user.id].permissions)
 
 
 async def _reuse_detected(
-    session: AsyncSession,
-    deps: Deps,
-    auth_session: AuthSession,
-    token: RefreshToken,
-    meta: RequestMeta,
+    session: AsyncSession, presented: _Presented, auth_session: AuthSession, token_id: uuid.UUID
 ) -> None:
-    now = deps.clock.now()
-    await revoke_sessions(session, ids=[auth_session.id], now=now, reason="refresh_token_reused")
-    audit.record(
-        session,
-        event_type=EventType.TOKEN_REUSE_DETECTED,
-        now=now,
-        meta=meta,
-        subject_id=auth_session.user_id,
-        session_id=auth_session.id,
-        details={"token_id": str(token.id)},
+    await revoke_sessions(
+        session, ids=[auth_session.id], now=presented.now, reason="refresh_token_reused"
+    )
+    await session.execute(
+        INSERT_AUDIT,
+        audit_values(
+            event_type=EventType.TOKEN_REUSE_DETECTED,
+            now=presented.now,
+            meta=presented.meta,
+            subject_id=auth_session.user_id,
+            session_id=auth_session.id,
+            details={"token_id": str(token_id)},
+        ),
     )

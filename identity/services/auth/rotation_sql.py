@@ -1,0 +1,190 @@
+"""The statements of a refresh, built once at import (building one costs what running it does).
+
+``ROTATE`` is the common case on PostgreSQL in one statement: it touches the session (the row
+lock that makes concurrent refreshes of a session take turns), marks the token used, adds its
+successor and the ``token.refreshed`` audit row, and answers the account and the session as
+they are now. It rotates only a token that is neither used nor revoked, of a live session;
+any other case answers no rotation and the caller goes the plain way (``TOUCH`` and on), in
+the same transaction. Its audit row is written before the account is checked: a refusal
+raises and the transaction, with everything the statement wrote, is rolled back.
+
+Data-modifying CTEs read the snapshot the statement started with, but an UPDATE that waits
+for a row lock re-reads the row it waited for: a refresh that waited on another's session
+lock finds the token used (``used_at IS NULL`` is checked again) and rotates nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    Table,
+    Uuid,
+    bindparam,
+    exists,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from identity.audit_events import EventType
+from identity.models import AuthSession, RefreshToken, Tenant, TenantMember, User
+from identity.services.auth.audit_rows import AUDIT_TABLE
+
+SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
+TOKENS: Table = RefreshToken.__table__  # type: ignore[attr-defined]
+TENANTS: Table = Tenant.__table__  # type: ignore[attr-defined]
+MEMBERS: Table = TenantMember.__table__  # type: ignore[attr-defined]
+USERS: Table = User.__table__  # type: ignore[attr-defined]
+
+_SESSION_OF_TOKEN = (
+    select(TOKENS.c.session_id)
+    .where(TOKENS.c.token_hash == bindparam("presented_hash"))
+    .scalar_subquery()
+)
+_LIVE = (
+    SESSIONS.c.id == _SESSION_OF_TOKEN,
+    SESSIONS.c.revoked_at.is_(None),
+    SESSIONS.c.expires_at > bindparam("now"),
+    SESSIONS.c.last_used_at > bindparam("idle_cutoff"),
+)
+
+TOUCH = (
+    update(SESSIONS).where(*_LIVE).values(last_used_at=bindparam("now")).returning(SESSIONS.c.id)
+)
+"""Locks the session row first (PostgreSQL row lock; SQLite's write lock is already held),
+so concurrent refreshes of one session take turns and see each other's work."""
+
+TOKEN = select(TOKENS.c.id, TOKENS.c.session_id, TOKENS.c.used_at, TOKENS.c.revoked_at).where(
+    TOKENS.c.token_hash == bindparam("presented_hash")
+)
+SESSION_REVOKED_AT = select(SESSIONS.c.revoked_at).where(SESSIONS.c.id == bindparam("id"))
+CHILD_REVOKED_AT = select(TOKENS.c.revoked_at).where(
+    TOKENS.c.token_hash == bindparam("presented_hash")
+)
+MARK_USED = (
+    update(TOKENS).where(TOKENS.c.id == bindparam("token_id")).values(used_at=bindparam("now"))
+)
+INSERT_TOKEN = insert(TOKENS)
+LEAVE_TENANT = (
+    update(SESSIONS).where(SESSIONS.c.id == bindparam("session_id")).values(tenant_id=None)
+)
+
+
+def _member(tenant_id: Any, user_id: Any) -> Any:
+    return exists().where(MEMBERS.c.tenant_id == tenant_id, MEMBERS.c.user_id == user_id)
+
+
+STATE = (
+    select(
+        User,
+        AuthSession,
+        TENANTS.c.is_active,
+        _member(SESSIONS.c.tenant_id, SESSIONS.c.user_id).label("member"),
+    )
+    .select_from(SESSIONS)
+    .join(USERS, USERS.c.id == SESSIONS.c.user_id)
+    .outerjoin(TENANTS, TENANTS.c.id == SESSIONS.c.tenant_id)
+    .where(SESSIONS.c.id == bindparam("id"))
+    .execution_options(populate_existing=True)
+)
+"""The account and the session of a refresh, the session's tenant (active or not, none when
+it is gone) and whether the account is still a member of it."""
+
+
+def _rotate() -> Any:
+    touched = (
+        update(SESSIONS)
+        .where(*_LIVE)
+        .values(last_used_at=bindparam("now"))
+        .returning(*SESSIONS.c)
+        .cte("touched")
+    )
+    used = (
+        update(TOKENS)
+        .where(
+            TOKENS.c.token_hash == bindparam("presented_hash"),
+            TOKENS.c.used_at.is_(None),
+            TOKENS.c.revoked_at.is_(None),
+            TOKENS.c.session_id.in_(select(touched.c.id)),
+        )
+        .values(used_at=bindparam("now"))
+        .returning(TOKENS.c.id, TOKENS.c.session_id)
+        .cte("used")
+    )
+    successor = (
+        insert(TOKENS)
+        .from_select(
+            ["id", "session_id", "parent_id", "token_hash", "created_at"],
+            select(
+                bindparam("successor_id", type_=Uuid()),
+                used.c.session_id,
+                used.c.id,
+                bindparam("successor_hash", type_=TOKENS.c.token_hash.type),
+                bindparam("now", type_=TOKENS.c.created_at.type),
+            ),
+        )
+        .returning(TOKENS.c.id)
+        .cte("successor")
+    )
+    no_text: Any = null()
+    audited = (
+        insert(AUDIT_TABLE)
+        .from_select(
+            [
+                "id",
+                "created_at",
+                "event_type",
+                "actor_id",
+                "subject_id",
+                "session_id",
+                "tenant_id",
+                "resource",
+                "resource_id",
+                "ip_address",
+                "user_agent",
+                "request_id",
+                "details",
+            ],
+            select(
+                bindparam("audit_id", type_=Uuid()),
+                bindparam("now", type_=AUDIT_TABLE.c.created_at.type),
+                literal(EventType.TOKEN_REFRESHED.value),
+                touched.c.user_id,
+                touched.c.user_id,
+                touched.c.id,
+                null(),
+                no_text,
+                no_text,
+                bindparam("audit_ip_address", type_=AUDIT_TABLE.c.ip_address.type),
+                bindparam("audit_user_agent", type_=AUDIT_TABLE.c.user_agent.type),
+                bindparam("audit_request_id", type_=AUDIT_TABLE.c.request_id.type),
+                bindparam("audit_details", type_=AUDIT_TABLE.c.details.type),
+            ).where(exists(select(successor.c.id))),
+        )
+        .returning(AUDIT_TABLE.c.id)
+        .cte("audited")
+    )
+    live_session = aliased(AuthSession, touched, adapt_on_names=True)
+    return (
+        select(
+            User,
+            live_session,
+            used.c.id.label("rotated"),
+            TENANTS.c.is_active,
+            _member(touched.c.tenant_id, touched.c.user_id).label("member"),
+        )
+        .select_from(touched)
+        .join(USERS, USERS.c.id == touched.c.user_id)
+        .outerjoin(used, true())
+        .outerjoin(TENANTS, TENANTS.c.id == touched.c.tenant_id)
+        .add_cte(successor, audited)
+        .execution_options(populate_existing=True)
+    )
+
+
+ROTATE = _rotate()

@@ -1,0 +1,159 @@
+"""A refresh is one transaction of prebuilt statements: what it writes, and what it leaves
+alone when it refuses. SQLite and PostgreSQL (where the common case is one statement)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import func, select, update
+from sqlmodel import col
+
+from identity.models import RefreshToken, User
+from tests.support.app import runtime
+from tests.support.audit import audit_events
+from tests.support.http import assert_error, me_status, post_ok
+from tests.support.statements import counting
+
+ACCOUNT = {"email": "user@example.com", "password": "SecurePassword123!"}
+REFRESH = "/api/v1/auth/refresh"
+
+
+async def signed_in(client: httpx.AsyncClient) -> dict[str, Any]:
+    await post_ok(client, "/v1/auth/register", ACCOUNT, status=201)
+    return await post_ok(client, "/v1/auth/login", ACCOUNT)
+
+
+async def token_rows(app: FastAPI) -> int:
+    async with runtime(app).database.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(RefreshToken)) or 0)
+
+
+async def set_account(app: FastAPI, **values: Any) -> None:
+    async with runtime(app).database.unit_of_work() as session:
+        await session.execute(
+            update(User).where(col(User.email) == ACCOUNT["email"]).values(**values)
+        )
+
+
+async def test_ten_parallel_refreshes_rotate_once_and_audit_one_rotation(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given
+    token = (await signed_in(client))["refresh_token"]
+    before = await token_rows(app)
+
+    # when
+    answers = await asyncio.gather(
+        *(client.post(REFRESH, json={"refresh_token": token}) for _ in range(10))
+    )
+
+    # then: one successor, one row for it, one rotation audited (the others answered again)
+    assert [answer.status_code for answer in answers] == [200] * 10
+    assert len({answer.json()["refresh_token"] for answer in answers}) == 1
+    assert await token_rows(app) == before + 1
+    refreshed = await audit_events(app, "token.refreshed")
+    assert [row.details for row in refreshed].count({}) == 1
+    assert [row.details for row in refreshed].count({"reissued": True}) == 9
+
+
+async def test_a_rotation_writes_its_audit_row_whole(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given
+    login = await signed_in(client)
+
+    # when
+    answer = await client.post(
+        REFRESH,
+        json={"refresh_token": login["refresh_token"]},
+        headers={"User-Agent": "tab/2", "X-Request-ID": "rotation-1"},
+    )
+
+    # then
+    assert answer.status_code == 200, answer.text
+    (row,) = await audit_events(app, "token.refreshed")
+    user_id = login["user"]["id"]
+    assert (str(row.actor_id), str(row.subject_id), str(row.session_id)) == (
+        user_id,
+        user_id,
+        login["session_id"],
+    )
+    assert (row.tenant_id, row.resource, row.resource_id, row.details) == (None, None, None, {})
+    assert (row.user_agent, row.request_id) == ("tab/2", "rotation-1")
+    assert row.ip_address
+
+
+async def test_the_new_token_claims_the_permissions_read_in_the_refresh(
+    client: httpx.AsyncClient,
+) -> None:
+    login = await signed_in(client)
+    answer = await post_ok(client, REFRESH, {"refresh_token": login["refresh_token"]})
+    assert await me_status(client, answer["access_token"]) == 200
+    assert answer["user"]["id"] == login["user"]["id"]
+
+
+async def test_a_deactivated_account_is_refused_and_nothing_is_written(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given an account switched off behind the sessions' back (they were not ended)
+    token = (await signed_in(client))["refresh_token"]
+    before = await token_rows(app)
+    await set_account(app, is_active=False)
+
+    # when
+    refused = await client.post(REFRESH, json={"refresh_token": token})
+
+    # then: no successor, no rotation audited, the refusal audited
+    assert_error(refused, 403, "ACCOUNT_DISABLED")
+    assert await token_rows(app) == before
+    assert await audit_events(app, "token.refreshed") == []
+    (failed,) = await audit_events(app, "token.refresh_failed")
+    assert failed.details == {"reason": "ACCOUNT_DISABLED", "known_token": True}
+
+    # and the token is still unused: switched on again, it rotates
+    await set_account(app, is_active=True)
+    await post_ok(client, REFRESH, {"refresh_token": token})
+
+
+async def test_an_account_that_must_change_its_password_is_refused_and_nothing_written(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    token = (await signed_in(client))["refresh_token"]
+    before = await token_rows(app)
+    await set_account(app, must_change_password=True)
+
+    refused = await client.post(REFRESH, json={"refresh_token": token})
+
+    assert_error(refused, 403, "PASSWORD_CHANGE_REQUIRED")
+    assert await token_rows(app) == before
+    assert await audit_events(app, "token.refreshed") == []
+
+
+async def test_after_logout_the_refresh_token_is_refused(client: httpx.AsyncClient) -> None:
+    login = await signed_in(client)
+    response = await client.post(
+        "/api/v1/auth/logout", json={"refresh_token": login["refresh_token"]}
+    )
+    assert response.status_code in (200, 204), response.text
+
+    assert_error(
+        await client.post(REFRESH, json={"refresh_token": login["refresh_token"]}),
+        401,
+        "TOKEN_INVALID",
+    )
+
+
+async def test_a_refresh_is_few_statements(
+    app: FastAPI, client: httpx.AsyncClient, backend: str
+) -> None:
+    """PostgreSQL: the rotation in one statement and the permissions in another."""
+    token = (await signed_in(client))["refresh_token"]
+    token = (await post_ok(client, REFRESH, {"refresh_token": token}))["refresh_token"]
+
+    with counting(app) as counter:
+        await post_ok(client, REFRESH, {"refresh_token": token})
+
+    assert len(counter.queries) == (2 if backend == "postgresql" else 7), counter.queries
