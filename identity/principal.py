@@ -37,9 +37,10 @@ class HeldPermissions:
     """The caller's effective permissions, read on first use and then kept.
 
     A principal lives for one request (one GraphQL operation), so they are read at most once
-    per request and a revocation is seen by the next request; writes check again inside
-    their transaction (``identity.services.access``). Concurrent first uses (aliased GraphQL
-    fields) share one read.
+    per request (from the principal cache when it holds them: ``identity.invalidation``) and
+    a revocation is seen by the next request; writes check again inside their transaction
+    (``identity.services.access``). Concurrent first uses (aliased GraphQL fields) share one
+    read.
     """
 
     __slots__ = ("_pending", "_read")
@@ -61,8 +62,9 @@ class HeldPermissions:
 class Principal:
     """An authenticated caller: a user acting through one session.
 
-    ``user`` is the account row read together with the session check, so a request that
-    only needs the caller's own account (``me``) costs one query. ``held`` gives the
+    ``user`` is the account row read together with the session check (or a fresh detached
+    copy of it from the principal cache), so a request that only needs the caller's own
+    account (``me``) costs one query at most; it is the request's own object. ``held`` gives the
     caller's permissions (``await principal.permissions()``), read once per request.
     ``tenant_id`` is the tenant the caller acts in: their session's active tenant, read
     with the session on each request (never from the token alone), and None when they act

@@ -60,6 +60,7 @@ class CallerRow:
 @dataclass(frozen=True, slots=True)
 class _Entry:
     user_id: uuid.UUID
+    key: Any
     values: tuple[Any, ...]
     revoked_at: datetime | None
     expires_at: datetime
@@ -75,7 +76,11 @@ def user_values(user: User) -> tuple[Any, ...]:
     return tuple(loaded.get(name) for name in _USER_FIELDS)
 
 
-def fresh_user(values: tuple[Any, ...]) -> User:
+def identity_key(user_id: uuid.UUID) -> Any:
+    return User.__mapper__.identity_key_from_primary_key([user_id])  # type: ignore[attr-defined]
+
+
+def fresh_user(values: tuple[Any, ...], key: Any = None) -> User:
     """A new detached User holding ``values``, as if just read by a session now closed.
 
     Each request gets its own object: nothing a request does to its ``principal.user``
@@ -84,7 +89,7 @@ def fresh_user(values: tuple[Any, ...]) -> User:
     user: User = _USER_MANAGER.new_instance()
     state = attributes.instance_state(user)
     state.dict.update(zip(_USER_FIELDS, values, strict=True))
-    state.key = User.__mapper__.identity_key_from_primary_key([values[0]])  # type: ignore[attr-defined]
+    state.key = identity_key(values[0]) if key is None else key
     return user
 
 
@@ -154,7 +159,7 @@ class PrincipalCache:
         self._callers.move_to_end(session_id)
         _HIT.inc()
         return CallerRow(
-            user=fresh_user(entry.values),
+            user=fresh_user(entry.values, entry.key),
             revoked_at=entry.revoked_at,
             expires_at=entry.expires_at,
             tenant_id=entry.tenant_id,
@@ -169,6 +174,7 @@ class PrincipalCache:
         self._drop(session_id)
         self._callers[session_id] = _Entry(
             user_id=user_id,
+            key=identity_key(user_id),
             values=user_values(row.user),
             revoked_at=row.revoked_at,
             expires_at=row.expires_at,

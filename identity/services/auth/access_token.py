@@ -45,6 +45,29 @@ _CALLER = (
 )
 
 
+_KIDS: dict[str, str | None] = {}
+_MAX_HEADERS = 64
+_MAX_HEADER_LENGTH = 200
+
+
+def _kid(access_token: str) -> str | None:
+    """``token_kid``, remembered by the token's header segment: every token signed by one
+    key carries the same header, and decoding it costs more than the cached read it selects
+    keys for. Only picks the key set; the signature is verified as ever."""
+    header = access_token.partition(".")[0]
+    try:
+        return _KIDS[header]
+    except KeyError:
+        pass
+    kid = token_kid(access_token)
+    if len(header) > _MAX_HEADER_LENGTH:
+        return kid
+    if len(_KIDS) >= _MAX_HEADERS:
+        _KIDS.clear()
+    _KIDS[header] = kid
+    return kid
+
+
 def _refused(reason: str, error: IdentityError) -> IdentityError:
     """Count an access token refused (not audited: anyone can send many)."""
     INVALID_ACCESS_TOKENS.labels(reason).inc()
@@ -59,7 +82,7 @@ async def authenticate(
     While the account must change its password (or the token was issued for that alone), only
     a caller ``for_password_change`` accepts it; everyone else answers PASSWORD_CHANGE_REQUIRED.
     """
-    kid = token_kid(access_token)
+    kid = _kid(access_token)
     try:
         claims = verify_access_token(
             access_token,
