@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import multiprocessing
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,8 +18,9 @@ from fastapi import FastAPI
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.engine import make_url
 
+from identity.config import Settings
 from identity.invalidation.cache import CallerRow, PrincipalCache
-from identity.invalidation.channel import PostgresListener
+from identity.invalidation.channel import PostgresListener, cache_enabled
 from identity.models import User
 from identity.principal import Holding, RequestMeta
 from identity.services.auth import access_token as access
@@ -404,3 +406,16 @@ async def test_the_cache_is_bypassed_while_the_listener_is_down(
         await listener.wait_usable()
     assert listener.backend_pid not in (None, pid)
     await cached(app, client, again.token)
+
+
+def test_sqlite_keeps_a_cache_only_in_a_process_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    sqlite = Settings(env="test", database_url="sqlite+aiosqlite:///identity.db")
+    postgres = Settings(env="test", database_url="postgresql+asyncpg://u@localhost/identity")
+    assert cache_enabled(sqlite)
+    assert cache_enabled(postgres)
+    assert not cache_enabled(Settings(env="test", principal_cache=False))
+
+    # a worker of ``identity serve --workers N`` is a child process: no SQLite cache there
+    monkeypatch.setattr(multiprocessing, "parent_process", lambda: object())
+    assert not cache_enabled(sqlite)
+    assert cache_enabled(postgres)
