@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +21,7 @@ from identity.models.mfa import MfaChallenge
 from identity.principal import RequestMeta
 from identity.ratelimit import Budget
 from identity.security.passwords import PasswordCheck
-from identity.services import audit, request_budgets, runtime_settings, throttle
+from identity.services import audit, authorization, request_budgets, runtime_settings, throttle
 from identity.services._kit import UNSET, Unset
 from identity.services.accounts import find_by_identifier, get_user
 from identity.services.auth.status import ensure_active
@@ -92,7 +94,7 @@ async def login(
         user = await find_by_identifier(session, identifier)
         tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
     key = throttle.login_key(identifier, user.id if user else None)
-    async with deps.database.unit_of_work() as session:
+    async with _one_statement(deps) as session:
         attempt = await throttle.reserve_attempt(session, key=key, now=now)
     if attempt.locked_at(now):
         await _login_refused(deps, subject_id=user.id if user else None, meta=meta, reason="locked")
@@ -126,6 +128,7 @@ async def login(
         raise EmailNotVerified()
     new_hash = await deps.hasher.hash(password) if check.needs_rehash else None
     user_id = user.id
+    permissions: frozenset[str] | None = None
     try:
         async with deps.database.unit_of_work() as session:
             outcome = await _log_in(
@@ -140,13 +143,43 @@ async def login(
                 device_token=device_token,
                 cookie_path=cookie_path,
             )
+            if isinstance(outcome, tuple) and outcome[1] is not None:
+                # The new token's claim, read in the login's transaction.
+                opened_session, opened_user = outcome[0], outcome[2]
+                held = await authorization.grants(
+                    session, [opened_user.id], tenant_id=opened_session.tenant_id
+                )
+                permissions = held[opened_user.id].permissions
     except (AccountLocked, AccountDisabled) as refusal:
         reason = "locked" if isinstance(refusal, AccountLocked) else refusal.code.lower()
         await _login_refused(deps, subject_id=user_id, meta=meta, reason=reason)
         raise
     if not isinstance(outcome, tuple):
         return outcome
+    auth_session, refresh, opened_user = outcome
+    if refresh is not None and permissions is not None:
+        return await pair(
+            deps,
+            user=opened_user,
+            auth_session=auth_session,
+            refresh_token=refresh,
+            permissions=permissions,
+        )
     return await tokens_of(deps, outcome)
+
+
+@asynccontextmanager
+async def _one_statement(deps: Deps) -> AsyncIterator[AsyncSession]:
+    """A session for one write statement that must be committed before anything else
+    happens (the attempt counted before its password is checked): on PostgreSQL an
+    autocommit session, the statement its own transaction (no BEGIN and COMMIT round
+    trips); on SQLite a unit of work."""
+    if deps.database.is_sqlite:
+        async with deps.database.unit_of_work() as session:
+            yield session
+    else:
+        async with deps.database.read() as session:
+            yield session
 
 
 async def tokens_of(deps: Deps, opened: Opened) -> TokenPair | PasswordChangeToken:
