@@ -14,6 +14,16 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _DUMMY_PASSWORD = "identity-dummy-password-for-unknown-accounts"  # noqa: S105
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity, which a container's cpuset
+    narrows), not every core of the machine: one argon2 thread per core keeps each busy
+    without threads queueing for the same core."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 2
+
+
 @dataclass(frozen=True, slots=True)
 class PasswordCheck:
     valid: bool
@@ -43,7 +53,7 @@ class PasswordHasher:
             type=argon2.Type.ID,
         )
         self._pool = ThreadPoolExecutor(
-            max_workers=max_workers or os.cpu_count() or 2,
+            max_workers=max_workers or usable_cores(),
             thread_name_prefix="argon2",
         )
         self._dummy_hash: str | None = None
