@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 
-import httpx
-
 from identity.config import Settings
 from identity.errors import PasswordRejected
 from identity.security.password_policy import check_password, pwned_range_query
@@ -55,6 +53,8 @@ async def breach_count(settings: Settings, password: str) -> int:
     base = settings.breached_passwords_url
     if not base:
         return 0
+    import httpx  # here: only when the check is on (httpx loads ~20 modules and its CLI)
+
     query = pwned_range_query(password)
     try:
         async with httpx.AsyncClient(
