@@ -48,7 +48,7 @@ def server(command: list[str], env: dict[str, str], port: int) -> Iterator[subpr
     log = tempfile.TemporaryFile()
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        for _ in range(200):
+        for _ in range(600):
             try:
                 httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
                 break

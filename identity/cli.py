@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import ipaddress
 import os
+import subprocess
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TextIO
@@ -101,7 +102,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 2
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
     if settings.migrate_on_start:
-        asyncio.run(_migrate(settings))
+        # In a child process, so that the server never loads Alembic (identity.migrate).
+        migrated = subprocess.run([sys.executable, "-m", "identity.cli", "migrate"], check=False)
+        if migrated.returncode != 0:
+            return migrated.returncode
         os.environ["IDENTITY_AUTO_MIGRATE"] = "false"
     shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     if not settings.is_production:

@@ -38,8 +38,9 @@ def running_server(cwd: Path, **env: str) -> Iterator[str]:
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            if process.poll() is not None:
+        deadline = time.monotonic() + 90  # two interpreters start: the migration's and the server's
+        while True:
+            if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(log.read_text())
             try:
                 httpx.get(f"{base}/health", timeout=1)
