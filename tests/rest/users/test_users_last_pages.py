@@ -54,3 +54,14 @@ async def test_every_page_is_the_slice_of_the_whole(
             body = await listed(client, token, path)
             assert emails(body["users"]) == whole[skip:][:2]
             assert body["count"] == len(whole[skip:][:2])
+
+
+async def test_a_listed_account_is_its_own_answer(app: FastAPI, client: httpx.AsyncClient) -> None:
+    token = await people(app)
+
+    body = await listed(client, token, "/api/v1/users?size=100")
+    items = body["items"]
+    assert isinstance(items, list)
+    for item in items:
+        one = await listed(client, token, f"/api/v1/users/{item['id']}")
+        assert item == one
