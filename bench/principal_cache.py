@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from bench import bare
 from bench.hot_cpu import Call, asgi_call, measure
@@ -28,6 +28,10 @@ from identity.config import Settings
 from tests.support.postgres import PostgresCluster
 
 PERMISSIONS_PATH = "/api/v1/roles"
+_ADMIN = (
+    "UPDATE users SET role_id = (SELECT id FROM roles WHERE name = 'admin' "
+    "AND tenant_id IS NULL) WHERE email_key = 'hot@example.com'"
+)
 
 
 def _settings(database_url: str, *, cache: bool) -> Settings:
@@ -67,6 +71,8 @@ async def run(database_url: str, *, requests: int, batches: int) -> None:
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             user = {"email": "hot@example.com", "password": PASSWORD}
             (await client.post("/api/v1/auth/register", json=user)).raise_for_status()
+            async with on.state.runtime.database.unit_of_work() as session:
+                await session.execute(text(_ADMIN))  # reads roles: the permissions matter
             login = (await client.post("/api/v1/auth/login", json=user)).json()
         bearer = {"host": "bench", "authorization": f"Bearer {login['access_token']}"}
         graphql = {**bearer, "content-type": "application/json"}
@@ -79,6 +85,9 @@ async def run(database_url: str, *, requests: int, batches: int) -> None:
             calls = {
                 f"REST me, cache {label}": asgi_call(app, "GET", "/api/v1/auth/me", bearer, b""),
                 f"GraphQL me, cache {label}": asgi_call(app, "POST", "/graphql", graphql, me_query),
+                f"REST roles (a permission), cache {label}": asgi_call(
+                    app, "GET", PERMISSIONS_PATH, bearer, b""
+                ),
             }
             for name, call in calls.items():
                 statements[name] = await _statements(app, call)
