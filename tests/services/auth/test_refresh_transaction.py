@@ -4,14 +4,17 @@ alone when it refuses. SQLite and PostgreSQL (where the common case is one state
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 import httpx
+import jwt as pyjwt
 from fastapi import FastAPI
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlmodel import col
 
-from identity.models import RefreshToken, User
+from identity.models import AuthSession, RefreshToken, TenantMember, User
+from tests.factories import ACCOUNT_PASSWORD, add_member, new_tenant, register
 from tests.support.app import runtime
 from tests.support.audit import audit_events
 from tests.support.http import assert_error, me_status, post_ok
@@ -157,3 +160,33 @@ async def test_a_refresh_is_few_statements(
         await post_ok(client, REFRESH, {"refresh_token": token})
 
     assert len(counter.queries) == (2 if backend == "postgresql" else 7), counter.queries
+
+
+async def test_a_session_whose_user_left_its_tenant_goes_on_in_no_tenant(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given a login acting in a tenant the account then leaves
+    tenant_id = await new_tenant(app, "left-behind")
+    user_id = uuid.UUID((await register(client, ACCOUNT["email"])).json()["id"])
+    await add_member(app, tenant_id, user_id)
+    login = await post_ok(client, "/api/v1/auth/login", {**ACCOUNT, "password": ACCOUNT_PASSWORD})
+    assert claims(login["access_token"])["tid"] == str(tenant_id)
+    async with runtime(app).database.unit_of_work() as session:
+        await session.execute(delete(TenantMember).where(col(TenantMember.user_id) == user_id))
+
+    # when
+    refreshed = await post_ok(client, REFRESH, {"refresh_token": login["refresh_token"]})
+
+    # then: the new token names no tenant, the session acts in none, the old token is refused
+    assert "tid" not in claims(refreshed["access_token"])
+    async with runtime(app).database.read() as session:
+        stored = await session.get(AuthSession, uuid.UUID(login["session_id"]))
+    assert stored is not None
+    assert stored.tenant_id is None
+    assert await me_status(client, refreshed["access_token"]) == 200
+    assert await me_status(client, login["access_token"]) == 401
+
+
+def claims(token: str) -> dict[str, Any]:
+    found: dict[str, Any] = pyjwt.decode(token, options={"verify_signature": False})
+    return found
