@@ -10,9 +10,17 @@ costs besides it, and the share of a login that argon2 is (the ceiling a login c
 100 %). As a reference measured in the same run it prints the CPU of ``GET /``
 (the service root: no database) and each figure's ratio to it.
 
-    .venv/bin/python -m bench.refresh_cpu [--refreshes 1000] [--logins 50] [--rounds 3]
+Statements are those the engine's cursor runs: on asyncpg a transaction's BEGIN and COMMIT
+are not among them (each is a round trip all the same). One ``SELECT 1`` through a read
+session is printed too: what a round trip costs this process, the floor under each statement.
 
-Run it on two checkouts in one session to compare them (``PYTHONPATH=<worktree>``).
+    .venv/bin/python -m bench.refresh_cpu [--refreshes 1000] [--logins 50] [--rounds 3]
+    .venv/bin/python -m bench.refresh_cpu --profile "refresh service"   # cProfile, CPU time
+
+``BENCH_THREADS=1`` also prints the event loop thread's CPU apart from the process's;
+``BENCH_CALLERS=<regex>`` adds the callers of matching functions to a profile. Run it on two
+checkouts in one session to compare them (``PYTHONPATH=<checkout>``, e.g. a ``git archive``
+of the commit before).
 """
 
 from __future__ import annotations
