@@ -109,6 +109,7 @@ class PrincipalCache:
         self._ttl = ttl_seconds
         self._monotonic = monotonic
         self._online = False
+        self._gate: Callable[[], bool] | None = None
         self._generation = 0
         self._writes = 0
         self._unsettled: dict[int, float] = {}
@@ -128,6 +129,9 @@ class PrincipalCache:
     def usable(self) -> bool:
         """Entries may be served and stored: channel up, no own write awaiting its echo."""
         if not (self.enabled and self._online):
+            return False
+        if self._gate is not None and not self._gate():
+            self.flush()
             return False
         if self._unsettled and not self._prune_unsettled():
             return False
@@ -245,6 +249,11 @@ class PrincipalCache:
         self._unfenced = 0
         self._fence_seen = self._fence_sent
         self._online = True
+
+    def gate_with(self, gate: Callable[[], bool] | None) -> None:
+        """A check asked before each use; when it fails everything is dropped (SQLite: this
+        process is no longer the only one on the file, ``identity.invalidation.sole``)."""
+        self._gate = gate
 
     def went_offline(self) -> None:
         self._online = False

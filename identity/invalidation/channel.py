@@ -12,8 +12,9 @@ connection after that COMMIT returned. Notifications arrive in commit order, so 
 write's own invalidations have been applied, and the next request of this process sees the
 change even if it is served before the listener would otherwise have run.
 
-SQLite (one process, ``cache_enabled``): the engine hooks drop the whole cache when a write
-commits (before and after the COMMIT).
+SQLite (``cache_enabled``): the engine hooks drop the whole cache when a write commits
+(before and after the COMMIT), and the cache is used only while no other server process
+shares the file (``sole``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from identity.config import Settings
 from identity.db import Database
 from identity.invalidation.cache import CHANNEL, PrincipalCache
 from identity.invalidation.local import LocalWrites
+from identity.invalidation.sole import SoleProcess
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +74,15 @@ class NoChannel:
 class InProcess:
     """SQLite, one process: every write is this process's own."""
 
-    def __init__(self, cache: PrincipalCache, database: Database) -> None:
+    def __init__(self, cache: PrincipalCache, database: Database, settings: Settings) -> None:
         self._cache = cache
         self._local = LocalWrites(database.engine, committed=self._flush, settled=self._settled)
+        self._sole = SoleProcess(settings.sqlite_path())
 
     async def start(self) -> None:
         self._local.install()
+        self._sole.open()
+        self._cache.gate_with(self._sole.alone)
         self._cache.went_online()
 
     def _flush(self) -> int:
@@ -89,6 +94,8 @@ class InProcess:
 
     async def stop(self) -> None:
         self._cache.went_offline()
+        self._cache.gate_with(None)
+        self._sole.close()
         self._local.remove()
 
 
@@ -232,5 +239,5 @@ def channel_for(cache: PrincipalCache, database: Database, settings: Settings) -
     if not cache.enabled:
         return NoChannel()
     if settings.is_sqlite:
-        return InProcess(cache, database)
+        return InProcess(cache, database, settings)
     return PostgresListener(cache, database, settings)
