@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 KEY_PREFIX = "identity-rl"
+PRUNE_EVERY_SECONDS = 1.0
 
 # The verdicts of the request being served, for its limit headers: the limiting middleware
 # starts the list, every spend during the request (middleware, routes, services) joins it.
@@ -102,7 +104,8 @@ class _Fixed:
     """Fixed windows on the clock (window n covers [n·w, (n+1)·w)), over ``limits``' storage:
     spending is one increment-with-expiry whose answer says what remains, and the reset is
     the window's end, so a spend is one round trip to Redis (``limits``' own fixed window
-    starts at the first spend and needs a second one for its expiry). A refused spend counts."""
+    starts at the first spend and needs a second one for its expiry). A refused spend counts.
+    In memory, ``_MemoryFixed`` counts the same windows."""
 
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
@@ -125,6 +128,58 @@ class _Fixed:
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
         await self._storage.clear(self._counter(item, name, key)[0])
+
+
+class _MemoryFixed:
+    """The same fixed windows counted in this process's memory.
+
+    ``limits``' memory storage serialises each key behind an ``asyncio.Lock`` and, on every
+    increment, schedules a task that walks all its keys to expire them: for the two budgets
+    every request spends, most of what the limiter cost a request. Here a counter is a dict
+    entry whose key names its window, so it needs no lock (nothing awaits between reading and
+    writing it) and no expiry of its own: the counters of windows that ended are dropped
+    together, at most once a second.
+    """
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._ending: defaultdict[float, list[str]] = defaultdict(list)
+        self._next_prune = 0.0
+
+    @staticmethod
+    def _counter(item: RateLimitItem, name: str, key: str) -> tuple[str, float]:
+        length = item.get_expiry()
+        number = int(time.time() // length)
+        # The limit is in the name, as in ``limits``' keys: a changed limit counts afresh.
+        return f"{name}/{item.amount}/{length}/{key}/{number}", float((number + 1) * length)
+
+    def _prune(self) -> None:
+        now = time.time()
+        if now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY_SECONDS
+        for end in [end for end in self._ending if end <= now]:
+            for counter in self._ending.pop(end):
+                self._counts.pop(counter, None)
+
+    async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
+        self._prune()
+        counter, reset = self._counter(item, name, key)
+        count = self._counts.get(counter)
+        if count is None:
+            self._ending[reset].append(counter)
+            count = 0
+        count += cost
+        self._counts[counter] = count
+        return _verdict(item, count <= item.amount, reset, item.amount - count)
+
+    async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
+        counter, reset = self._counter(item, name, key)
+        count = self._counts.get(counter, 0)
+        return _verdict(item, count + cost <= item.amount, reset, item.amount - count)
+
+    async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
+        self._counts.pop(self._counter(item, name, key)[0], None)
 
 
 Windows = tuple[Window, Window]
@@ -157,10 +212,9 @@ class Limiter:
         self.enabled = enabled
         self.exempt = exempt
         self._overrides: Mapping[str, str] | None = None
+        self._applied: Mapping[str, str] | None = None  # the very mapping last compared
         self.retry_seconds = retry_seconds
-        # Two memory storages: one spend expires every key of its storage, and the moving
-        # windows' expiry hops to a thread per key; the hot path's fixed windows stay clear.
-        self._memory: Windows = (_Moving(MemoryStorage()), _Fixed(MemoryStorage()))
+        self._memory: Windows = (_Moving(MemoryStorage()), _MemoryFixed())
         self._redis: Windows | None = None
         self._redis_storage: Storage | None = None
         self._down_until = 0.0
@@ -192,10 +246,12 @@ class Limiter:
         """Apply the budgets of the runtime setting ``rate_limits`` (validated when it was
         set); a no-op while they are the ones applied last. A changed limit counts afresh
         (``limits`` keys its counters by the limit)."""
-        if overrides == self._overrides:
+        if overrides is self._applied or overrides == self._overrides:
+            self._applied = overrides
             return
         self.items = resolve(overrides)
         self._overrides = dict(overrides)
+        self._applied = overrides
 
     async def spend(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
         """Spend ``cost`` of ``budget`` for ``key`` (a refusal spends nothing in a moving

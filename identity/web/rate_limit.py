@@ -43,6 +43,20 @@ def category_of(method: str, path: str) -> Budget:
     return Budget.GENERAL
 
 
+def raw_headers_for(verdict: Verdict, path: str) -> list[tuple[bytes, bytes]]:
+    """``headers_for`` as an ASGI message carries them."""
+    headers = [
+        (b"x-ratelimit-limit", b"%d" % verdict.limit),
+        (b"x-ratelimit-remaining", b"%d" % verdict.remaining),
+        (b"x-ratelimit-reset", b"%d" % verdict.reset_at),
+    ]
+    if path.startswith(SEED_000_PREFIX):
+        headers.append((b"x-ratelimit-window", b"%d" % verdict.window_seconds))
+    if not verdict.allowed:
+        headers.append((b"retry-after", b"%d" % verdict.retry_after))
+    return headers
+
+
 def headers_for(verdict: Verdict, path: str) -> dict[str, str]:
     headers = {
         "X-RateLimit-Limit": str(verdict.limit),
@@ -85,10 +99,7 @@ class RateLimitMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                ours = [
-                    (name.lower().encode("latin-1"), value.encode("latin-1"))
-                    for name, value in headers_for(tightest(verdicts), path).items()
-                ]
+                ours = raw_headers_for(tightest(verdicts), path)
                 names = {name for name, _ in ours}
                 message["headers"] = [
                     *(pair for pair in message.get("headers", ()) if pair[0].lower() not in names),
