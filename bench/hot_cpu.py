@@ -5,8 +5,9 @@ ASGI app directly (no HTTP server, no client library), so what is measured is th
 process's CPU for the app alone: middleware, routing, authentication, the handler, the JSON.
 Batches alternate between the scenarios so drift hits all alike; the bare Starlette JSON
 route of ``bench.bare`` is the reference measured in the same run, and each scenario is
-printed as a multiple of it. The database's own CPU is not in the figure on PostgreSQL (a
-separate process); the driver's is.
+printed as a multiple of it. REST ``me`` is also served by a second app with rate limits on
+(in memory, budgets too large to spend), for the limiter's share of a request. The
+database's own CPU is not in the figure on PostgreSQL (a separate process); the driver's is.
 
     .venv/bin/python -m bench.hot_cpu [--requests 500] [--batches 7] [--sqlite]
 """
@@ -30,9 +31,15 @@ from bench import bare
 from bench.run import PASSWORD
 from identity.app import create_app, tune_garbage_collection
 from identity.config import Settings
+from identity.ratelimit import Budget
 from tests.support.postgres import PostgresCluster
 
 Call = Callable[[], Awaitable[int]]
+UNSPENDABLE = {budget.value: "100000000/hour" for budget in Budget}
+BARE = "bare Starlette JSON"
+REST_ME = "REST /api/v1/auth/me"
+REST_ME_LIMITED = "REST /api/v1/auth/me, rate limits on (memory)"
+GRAPHQL_ME = "GraphQL { me { id email } }"
 
 
 def asgi_call(app: ASGIApp, method: str, path: str, headers: dict[str, str], body: bytes) -> Call:
@@ -95,14 +102,11 @@ async def measure(scenarios: dict[str, Call], *, requests: int, batches: int) ->
 
 async def run(database_url: str, *, requests: int, batches: int) -> dict[str, float]:
     os.environ["IDENTITY_SECRET_KEY"] = "bench-hot-cpu-secret-key-0123456789abcdef"
-    settings = Settings(
-        env="test",
-        database_url=database_url,
-        rate_limits_enabled=False,
-        log_level="WARNING",
-    )
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    common = {"env": "test", "database_url": database_url, "log_level": "WARNING"}
+    app = create_app(Settings(**common, rate_limits_enabled=False))
+    # The same app with every request counted (budgets far above what is spent here).
+    limited = create_app(Settings(**common, rate_limits=UNSPENDABLE))
+    async with app.router.lifespan_context(app), limited.router.lifespan_context(limited):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             user = {"email": "hot@example.com", "password": PASSWORD}
@@ -114,11 +118,10 @@ async def run(database_url: str, *, requests: int, batches: int) -> dict[str, fl
         tune_garbage_collection()
         return await measure(
             {
-                "bare Starlette JSON": asgi_call(bare.app, "GET", "/", {"host": "bench"}, b""),
-                "REST /api/v1/auth/me": asgi_call(app, "GET", "/api/v1/auth/me", bearer, b""),
-                "GraphQL { me { id email } }": asgi_call(
-                    app, "POST", "/graphql", graphql, me_query
-                ),
+                BARE: asgi_call(bare.app, "GET", "/", {"host": "bench"}, b""),
+                REST_ME: asgi_call(app, "GET", "/api/v1/auth/me", bearer, b""),
+                REST_ME_LIMITED: asgi_call(limited, "GET", "/api/v1/auth/me", bearer, b""),
+                GRAPHQL_ME: asgi_call(app, "POST", "/graphql", graphql, me_query),
             },
             requests=requests,
             batches=batches,
@@ -144,12 +147,14 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.destroy()
-    bare_ms = figures["bare Starlette JSON"]
+    bare_ms = figures[BARE]
     print(f"\nCPU per request, in process ({'SQLite' if args.sqlite else 'PostgreSQL'})\n")
     print("| scenario | CPU ms | times bare |")
     print("| --- | ---: | ---: |")
     for name, ms in figures.items():
         print(f"| {name} | {ms:.3f} | {ms / bare_ms:.1f} |")
+    overhead = figures[REST_ME_LIMITED] / figures[REST_ME] - 1
+    print(f"\nrate limiter's share of REST me: +{overhead:.0%} CPU (issue 12's target: 10 %)")
 
 
 if __name__ == "__main__":

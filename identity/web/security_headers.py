@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HSTS = "max-age=63072000; includeSubDomains"
@@ -62,22 +61,32 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                is_page = headers.get("content-type", "").startswith("text/html")
-                is_ide = is_graphql_get and is_page
-                is_developer_page = is_ide or (is_docs and is_page)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "no-referrer"
-                if self.production or not is_developer_page:
-                    headers["X-Frame-Options"] = "DENY"
-                if "content-security-policy" not in headers:
-                    headers["Content-Security-Policy"] = (
-                        self.page_policy if is_developer_page else API_POLICY
-                    )
-                if not (is_ide or is_docs or is_static) and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-store"
-                if self.production:
-                    headers["Strict-Transport-Security"] = HSTS
+                message["headers"] = self._headers(
+                    list(message.get("headers", ())), is_graphql_get, is_docs, is_static
+                )
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+    def _headers(
+        self, raw: list[tuple[bytes, bytes]], is_graphql_get: bool, is_docs: bool, is_static: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """The answer's headers with ours: one pass over the raw list (Starlette's
+        ``MutableHeaders`` scanned it again for every header set)."""
+        names = {name.lower() for name, _ in raw}
+        content_type = next((value for name, value in raw if name.lower() == b"content-type"), b"")
+        is_page = content_type.startswith(b"text/html")
+        is_ide = is_graphql_get and is_page
+        is_developer_page = is_ide or (is_docs and is_page)
+        ours = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+        if self.production or not is_developer_page:
+            ours.append((b"x-frame-options", b"DENY"))
+        if b"content-security-policy" not in names:
+            policy = self.page_policy if is_developer_page else API_POLICY
+            ours.append((b"content-security-policy", policy.encode("latin-1")))
+        if not (is_ide or is_docs or is_static) and b"cache-control" not in names:
+            ours.append((b"cache-control", b"no-store"))
+        if self.production:
+            ours.append((b"strict-transport-security", HSTS.encode("latin-1")))
+        replaced = {name for name, _ in ours}
+        return [pair for pair in raw if pair[0].lower() not in replaced] + ours
