@@ -45,6 +45,11 @@ PASSWORD = "SecurePassword123!"
 USERS = "/api/v1/roles"
 
 
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings(principal_cache=True)
+
+
 def cache_of(app: FastAPI) -> PrincipalCache:
     return runtime(app).deps.principals
 

@@ -7,11 +7,14 @@ PostgreSQL."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
+from identity.config import Settings
 from tests.factories import (
     Caller,
     add_member,
@@ -149,6 +152,14 @@ async def _page_statements(app: FastAPI, client: httpx.AsyncClient, token: str) 
 
 
 PAGE_STATEMENTS = 10
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """Statements a page costs, the caller read on each request: the principal cache (tests/
+    invalidation) spares those reads or not depending on whether it has heard back from this
+    process's last write yet, which a count must not depend on."""
+    return make_settings(principal_cache=False)
 
 
 async def test_a_tenants_page_with_them_costs_a_fixed_number_of_statements(

@@ -5,12 +5,15 @@ the statement count of a tenants page. SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
+from identity.config import Settings
 from identity.models import Tenant, TenantMember
 from tests.factories import add_member, add_user, new_tenant, root, tenant_admin
 from tests.support.app import runtime
@@ -159,6 +162,14 @@ PAGE = "{ tenants(first: 100) { totalCount edges { node { slug memberCount } } }
 # reach and the service), the count, the page, and every tenant's member count in one
 # statement.
 PAGE_STATEMENTS = 5
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """Statements a page costs, the caller read on each request: the principal cache (tests/
+    invalidation) spares those reads or not depending on whether it has heard back from this
+    process's last write yet, which a count must not depend on."""
+    return make_settings(principal_cache=False)
 
 
 async def _page_statements(app: FastAPI, client: httpx.AsyncClient, token: str) -> int:
