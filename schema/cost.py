@@ -13,8 +13,9 @@ tightest budget the request spent and the operation's cost in ``extensions.rateL
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import (
     DocumentNode,
@@ -38,6 +39,7 @@ from graphql import (
     get_named_type,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 
 from identity.errors import RateLimited
 from identity.ratelimit import Budget
@@ -46,6 +48,7 @@ from identity.ratelimit.limiter import request_verdicts, tightest
 from schema.context import Context
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
+COSTS_KEPT = 1024
 ASSUMED_LIST_SIZE = 10
 PAGE_ARGUMENTS = ("first", "limit")
 MAX_PAGE = 100  # the largest page size any list field serves; the pagination rule refuses more
@@ -178,6 +181,14 @@ def operation_cost(
 
 
 class OperationCost(SchemaExtension):
+    """Refuses an operation over the cost ceiling before it runs, and spends its cost.
+
+    An operation without variables costs the same every time its text is sent: that cost is
+    kept per text and operation name (``COSTS_KEPT`` of them), as parsed documents are.
+    """
+
+    costs: ClassVar[OrderedDict[tuple[str, str | None], int]] = OrderedDict()
+
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
         self.cost: int | None = None
@@ -186,14 +197,31 @@ class OperationCost(SchemaExtension):
         execution = self.execution_context
         document = execution.graphql_document
         if document is not None:
-            self.cost = operation_cost(
-                execution.schema._schema,
-                document,
-                execution.operation_name,
-                execution.variables,
-            )
+            self.cost = self._cost_of(execution, document)
             execution.result = await self._refusal(execution.context, self.cost)
         yield
+
+    @classmethod
+    def _cost_of(cls, execution: ExecutionContext, document: DocumentNode) -> int:
+        key = (
+            None
+            if execution.variables or execution.query is None
+            else (
+                execution.query,
+                execution.operation_name,
+            )
+        )
+        known = cls.costs.get(key) if key is not None else None
+        if known is not None:
+            return known
+        cost = operation_cost(
+            execution.schema._schema, document, execution.operation_name, execution.variables
+        )
+        if key is not None:
+            cls.costs[key] = cost
+            if len(cls.costs) > COSTS_KEPT:
+                cls.costs.popitem(last=False)
+        return cost
 
     async def _refusal(self, context: Context, cost: int) -> ExecutionResult | None:
         if cost > self.max_cost:
