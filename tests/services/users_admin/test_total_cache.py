@@ -6,15 +6,24 @@ PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from identity.config import Settings
 from identity.services.users_admin.counts import changes_counts
 from tests.factories import add_user, root
 from tests.support.http import bearer
 from tests.support.statements import counting
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    """A total kept long enough for a loaded machine: these tests are about reuse and
+    invalidation, never about the TTL running out between two requests."""
+    return make_settings(users_total_cache_seconds=300)
 
 
 async def total(client: httpx.AsyncClient, token: str, query: str = "") -> int:
