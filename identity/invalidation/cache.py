@@ -14,6 +14,8 @@ Correctness rests on three rules:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 import uuid
 from collections import OrderedDict
@@ -30,7 +32,7 @@ from identity.principal import Holding
 
 DEFAULT_SIZE = 10_000
 DEFAULT_TTL_SECONDS = 60.0
-UNSETTLED_LIMIT_SECONDS = 30.0
+UNSETTLED_LIMIT_SECONDS = 10.0
 CHANNEL = "identity_principal"
 """The PostgreSQL NOTIFY channel; payloads ``session:<id>``, ``user:<id>``, ``all`` (the
 triggers of migration 0014) and ``fence:<process token>:<n>`` (``channel``)."""
@@ -116,6 +118,7 @@ class PrincipalCache:
         self._unfenced = 0
         self._fence_sent = 0
         self._fence_seen = 0
+        self._echo: asyncio.Event | None = None
         self._callers: OrderedDict[uuid.UUID, _Entry] = OrderedDict()
         self._sessions_of: dict[uuid.UUID, set[uuid.UUID]] = {}
         self._holdings: OrderedDict[_HoldingKey, tuple[float, Holding]] = OrderedDict()
@@ -136,6 +139,36 @@ class PrincipalCache:
         if self._unsettled and not self._prune_unsettled():
             return False
         return self._unfenced == 0 and self._fence_seen >= self._fence_sent
+
+    @property
+    def held_by_own_writes(self) -> bool:
+        """Up, but a write of this process has not had its echo yet (``until_echoed``)."""
+        if self._unsettled:
+            self._prune_unsettled()
+        return (
+            self.enabled
+            and self._online
+            and bool(self._unsettled or self._unfenced or self._fence_seen < self._fence_sent)
+        )
+
+    async def until_echoed(self, limit: float) -> None:
+        """Wait, at most ``limit`` seconds, for this process's writes to be echoed.
+
+        A request right after a write of this process waits about one round trip for the
+        echo instead of reading the database (about one round trip too); then what it finds
+        does not depend on how far the listener had got, and the database is spared.
+        """
+        if self._echo is None:
+            self._echo = asyncio.Event()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(limit):
+                while self.held_by_own_writes:
+                    self._echo.clear()
+                    await self._echo.wait()
+
+    def _changed(self) -> None:
+        if self._echo is not None:
+            self._echo.set()
 
     @property
     def generation(self) -> int:
@@ -249,6 +282,7 @@ class PrincipalCache:
         self._unfenced = 0
         self._fence_seen = self._fence_sent
         self._online = True
+        self._changed()
 
     def gate_with(self, gate: Callable[[], bool] | None) -> None:
         """A check asked before each use; when it fails everything is dropped (SQLite: this
@@ -258,6 +292,7 @@ class PrincipalCache:
     def went_offline(self) -> None:
         self._online = False
         self.flush()
+        self._changed()
 
     # This process's own writes (``identity.invalidation.local``), PostgreSQL.
 
@@ -273,6 +308,7 @@ class PrincipalCache:
         """Its COMMIT has returned: its notifications are queued before any later fence."""
         self._unsettled.pop(write, None)
         self._unfenced += 1
+        self._changed()
 
     @property
     def fence_due(self) -> bool:
@@ -286,6 +322,7 @@ class PrincipalCache:
 
     def fence_arrived(self, number: int) -> None:
         self._fence_seen = max(self._fence_seen, number)
+        self._changed()
 
     def _prune_unsettled(self) -> bool:
         """Forget writes that never went back to the pool (a connection lost after COMMIT)

@@ -45,6 +45,10 @@ _CALLER = (
 )
 
 
+# How long a request right after a write of this process waits for the write's echo
+# (``identity.invalidation``) before reading the database instead.
+ECHO_WAIT_SECONDS = 0.1
+
 _KIDS: dict[str, str | None] = {}
 _MAX_HEADERS = 64
 _MAX_HEADER_LENGTH = 200
@@ -142,6 +146,8 @@ async def _caller(deps: Deps, session_id: uuid.UUID, user_id: uuid.UUID) -> Call
     expired at this second, tenant, disabled), so the cache only spares the read.
     """
     cache = deps.principals
+    if cache.held_by_own_writes:
+        await cache.until_echoed(ECHO_WAIT_SECONDS)
     cached = cache.caller(session_id, user_id)
     if cached is not None:
         return cached
@@ -159,6 +165,8 @@ async def _caller(deps: Deps, session_id: uuid.UUID, user_id: uuid.UUID) -> Call
 
 async def _holding(deps: Deps, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> Holding:
     cache = deps.principals
+    if cache.held_by_own_writes:
+        await cache.until_echoed(ECHO_WAIT_SECONDS)
     held = cache.holding(user_id, tenant_id)
     if held is None:
         generation = cache.generation
