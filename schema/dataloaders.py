@@ -47,7 +47,9 @@ class RowLoader(DataLoader[K, V]):
     """A loader of rows, with what the types built from each loaded value."""
 
     def __init__(self, database: Database) -> None:
-        super().__init__()
+        self.loaded: dict[K, Future[V]] = {}
+        """The loader's cache (``cache_map``): each key's future."""
+        super().__init__(cache_map=self.loaded)
         self.database = database
         self.wrapped: dict[K, Any] = {}
         """What ``ready`` built from each key's value."""
@@ -58,6 +60,45 @@ class RowLoader(DataLoader[K, V]):
         self.wrapped.pop(key, None)
         super().clear(key)
         return self
+
+    async def fill(self, keys: Sequence[K]) -> list[V]:
+        """The values of ``keys``, those not loaded yet read now in one batch and kept, as
+        ``load_many`` would but without its machinery (a queued future per key, a loop turn
+        to dispatch, a gather of a hundred futures): a page primes its items this way. The
+        keys' futures are in the cache while the batch runs, so a ``load`` meanwhile waits
+        for it instead of reading again."""
+        missing = [key for key in dict.fromkeys(keys) if key not in self.loaded]
+        if missing:
+            loop = asyncio.get_running_loop()
+            waiting = {key: loop.create_future() for key in missing}
+            self.loaded.update(waiting)
+            try:
+                values = await self.batch_load_fn(missing)
+            except BaseException as exc:
+                for key, future in waiting.items():
+                    self.loaded.pop(key, None)
+                    _fail(future, exc)
+                raise
+            for future, value in zip(waiting.values(), values, strict=True):
+                if isinstance(value, Exception):
+                    _fail(future, value)
+                else:
+                    future.set_result(value)
+        found = [self.loaded[key] for key in keys]
+        for future in found:
+            if not future.done():
+                await future
+        return [future.result() for future in found]
+
+
+def _fail(future: Future[Any], exc: BaseException) -> None:
+    """End ``future`` with ``exc`` (cancelled for a cancellation), marked as retrieved: those
+    who await it get the error, nobody else is warned of it."""
+    if not isinstance(exc, Exception):
+        future.cancel()
+        return
+    future.set_exception(exc)
+    future.exception()
 
 
 Wrap = Callable[[V, dict[Hashable, Any]], W]
@@ -351,12 +392,15 @@ class Loaders:
         and permissions are ready and complete without a task apiece."""
         jobs: list[Awaitable[object]] = []
         if selects(node, "roles"):
-            jobs.append(self.roles_by_user.load_many(user_ids))
+            jobs.append(self.roles_by_user.fill(user_ids))
         if selects(node, "permissions"):
-            jobs.append(self.permissions_by_user.load_many(user_ids))
-        await asyncio.gather(*jobs)
+            jobs.append(self.permissions_by_user.fill(user_ids))
+        if len(jobs) == 1:
+            await jobs[0]
+        elif jobs:
+            await asyncio.gather(*jobs)
         if selects(node, "roles", "permissions"):
-            held = await self.roles_by_user.load_many(user_ids)
-            await self.permissions_by_role.load_many(
+            held = await self.roles_by_user.fill(user_ids)
+            await self.permissions_by_role.fill(
                 list(dict.fromkeys(role.id for rows in held for role in rows))
             )

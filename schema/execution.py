@@ -22,6 +22,7 @@ from graphql.execution import Executor
 from identity.config import Settings
 
 REPLAYABLE = "_identity_replayable"
+CONTEXT_ONLY = "_identity_context_only"
 SHORT_PATH_MODULE = "schema.short_path"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,6 +35,13 @@ def replayable(resolver: F) -> F:
     one value (it reads loaders or memory), so the short path may call it directly."""
     setattr(resolver, REPLAYABLE, True)
     return resolver
+
+
+def context_only(resolver: F) -> F:
+    """``replayable``, and its ``info`` is used for ``info.context`` alone (never the path
+    or the field), so the short path may give the items of one list the same Info."""
+    setattr(resolver, CONTEXT_ONLY, True)
+    return replayable(resolver)
 
 
 def execution_context_class(settings: Settings) -> type[Executor[Any]] | None:

@@ -11,7 +11,10 @@ resolver is in memory. The short path completes such a value in one recursive pa
 - a field Strawberry resolves by reading an attribute is read directly; a scalar or enum
   is coerced, an object or list is completed in turn;
 - a resolver marked ``@replayable`` (synchronous, no arguments, safe to call twice) is
-  called directly and its result completed in turn;
+  called directly and its result completed in turn; one marked ``@context_only`` (it reads
+  ``info.context`` alone) gets one Info per selection, built for its first item;
+- a String, ID or Boolean whose value is already a ``str`` or ``bool`` is taken as it is
+  (graphql-core's coercion would return it unchanged);
 - ``__typename`` is the object type's name.
 
 Anything else (an awaitable, a null in a non-null position, a value a scalar refuses, an
@@ -49,6 +52,9 @@ graphql-core:
 - Selections are keyed by ``id(field_details_list)``: graphql-core memoizes subfields by
   that id too and keeps each list alive for the operation, so an id is not reused.
 - ``GraphQLField`` keeps a ``__dict__`` (the field's plan is cached there);
+- ``graphql.type.scalars.serialize_string``, ``serialize_id`` and ``serialize_boolean``, not
+  exported by ``graphql`` (imported), are the built-in scalars' output coercions and return
+  a ``str`` (a ``bool``) unchanged: the short path skips the call for those;
   ``GraphQLLeafType.coerce_output_value`` (``serialize`` before 3.3) returns None or
   ``Undefined`` for a value it refuses, or raises; ``GraphQLObjectType.is_type_of``.
 - ``@stream`` is recognised by the directive's name on the field node.
@@ -97,12 +103,13 @@ from graphql import (
 from graphql.execution.collect_fields import CollectedFields, FieldDetailsList
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import AwaitableOrValue, Path
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
-from schema.execution import REPLAYABLE
+from schema.execution import CONTEXT_ONLY, REPLAYABLE
 
 STRAWBERRY_DEFINITION = "strawberry-definition"
 BASIC_RESOLVER = "_get_basic_result"
@@ -185,6 +192,17 @@ class FieldPlan(NamedTuple):
     coerce: Callable[[Any], Any] | None
     """For a scalar or enum field: its coercion."""
     non_null: bool
+    as_is: type | None = None
+    """The Python type whose values the coercion returns unchanged (``str`` for String and
+    ID, ``bool`` for Boolean): a value of exactly that type is taken without the call."""
+
+
+AS_IS: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+}
+"""graphql-core's coercions that return a value of exactly this type as it is."""
 
 
 def field_plan(field: GraphQLField) -> FieldPlan | None:
@@ -207,7 +225,8 @@ def _field_plan(field: GraphQLField) -> FieldPlan | None:
     if getattr(field.resolve, "__name__", "") == BASIC_RESOLVER:
         if definition.default_resolver is not getattr:
             return None
-        return FieldPlan(definition.python_name, None, coerce, non_null)
+        as_is = AS_IS.get(coerce) if coerce is not None else None
+        return FieldPlan(definition.python_name, None, coerce, non_null, as_is)
     resolver = definition.base_resolver
     if (
         resolver is None
@@ -345,7 +364,10 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan.attribute is not None:
                 value = getattr(source, plan.attribute)
                 if plan.coerce is not None:
-                    completed[response_name] = self._scalar(plan.coerce, plan.non_null, value)
+                    if type(value) is plan.as_is or (value is None and not plan.non_null):
+                        completed[response_name] = value
+                    else:
+                        completed[response_name] = self._scalar(plan.coerce, plan.non_null, value)
                     continue
             else:
                 value = self._call(plan, object_type, field, details, path, response_name, source)
@@ -410,11 +432,33 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             raise _Abandon
         kwargs: dict[str, Any] = {}
         if resolver.info_parameter is not None:
-            raw = self.build_resolve_info(
-                field, to_nodes(details), parent_type, Path(path, response_name, parent_type.name)
-            )
-            kwargs[resolver.info_parameter.name] = Info(_raw_info=raw, _field=definition)
+            here = Path(path, response_name, parent_type.name)
+            if getattr(resolver.wrapped_func, CONTEXT_ONLY, False):
+                info = self._shared_info(definition, field, details, parent_type, here)
+            else:
+                raw = self.build_resolve_info(field, to_nodes(details), parent_type, here)
+                info = Info(_raw_info=raw, _field=definition)
+            kwargs[resolver.info_parameter.name] = info
         value = resolver(source, **kwargs) if resolver.self_parameter else resolver(**kwargs)
         if self.is_awaitable(value):
             raise _Abandon
         return value
+
+    def _shared_info(
+        self,
+        definition: StrawberryField,
+        field: GraphQLField,
+        details: FieldDetailsList,
+        parent_type: GraphQLObjectType,
+        here: Path,
+    ) -> Info[Any, Any]:
+        """The Info of a ``context_only`` resolver, built once per selection: a hundred users'
+        ``permissions`` share the first one's (its path names the first item; such a
+        resolver reads the context alone). An error abandons the short path and
+        graphql-core calls the resolver again with its own info."""
+        infos: dict[int, Info[Any, Any]] = self.__dict__.setdefault("_replay_infos", {})
+        found = infos.get(id(details))
+        if found is None:
+            raw = self.build_resolve_info(field, to_nodes(details), parent_type, here)
+            found = infos[id(details)] = Info(_raw_info=raw, _field=definition)
+        return found

@@ -18,7 +18,7 @@ from identity.services import sessions as sessions_service
 from identity.services.users_admin.shapes import UserRow
 from schema.context import Context
 from schema.dataloaders import as_loaded, ready
-from schema.execution import replayable
+from schema.execution import context_only
 from schema.types.locations import AssignedLocation, locations_of
 from schema.types.mfa import Mfa
 from schema.types.pagination import check_list_arguments
@@ -125,7 +125,7 @@ class User:
         )
 
     @strawberry.field(description="Roles held: the primary role first.", graphql_type=list[Role])
-    @replayable
+    @context_only
     def roles(self, info: Info[Context, None]) -> list[Role] | Future[list[Role]]:
         return ready(info.context.loaders.roles_by_user, self.key, roles_of)
 
@@ -133,7 +133,7 @@ class User:
         description="Effective permission names, sorted: roles and direct grants.",
         graphql_type=list[str],
     )
-    @replayable
+    @context_only
     def permissions(self, info: Info[Context, None]) -> list[str] | Future[list[str]]:
         return ready(info.context.loaders.permissions_by_user, self.key, as_loaded)
 
