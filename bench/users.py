@@ -1,20 +1,30 @@
-"""Load figures for users administration: the 100-user page with roles and permissions.
+"""Load figures for users administration: the 100-user page, against a lean reference and
+across scales.
 
 Starts a throwaway PostgreSQL, creates a super-admin with ``identity create-admin``, inserts
-10,000 accounts in one SQL statement (a third of them administrators, every tenth with an
-extra role and a direct grant), starts ``identity serve`` (one worker) and drives with wrk:
+the accounts in one SQL statement (a sixth of each primary role and status, every tenth with
+an extra role, every tenth with a direct grant), starts ``identity serve`` (one worker) and
+drives it with wrk:
 
-- GraphQL ``users(first: 100) { ... roles { permissions { name } } permissions }``
-- REST ``GET /api/v1/users?size=100`` (each item with its effective permissions)
+- REST ``GET /api/v1/users?size=100``, the first page and the last;
+- GraphQL ``users(first: 100)`` with the REST page's fields, and with roles and their
+  permissions;
 
-and prints requests/s, p50 and p99 per scenario.
+then serves the same database from ``bench.reference_users`` (plain Starlette, one asyncpg
+pool, orjson, the same statements and JSON: checked equal before timing) and drives its first
+and last page. Prints requests/s, p50 and p99 per scenario, our REST page / the reference's,
+and GraphQL CPU / REST CPU for the same fields, measured in this process
+(``bench.users_profile``). ``--compare-scale`` runs ``--users`` (10,000) and ``--large``
+(1,000,000) accounts in one run and prints each page's large figure against its small one.
 
     .venv/bin/python -m bench.users [--seconds 10] [--connections 16] [--users 10000]
+                                    [--compare-scale]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import secrets
@@ -24,6 +34,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -39,6 +50,15 @@ GRAPHQL_PAGE = (
     "edges { cursor node { id email firstName lastName role status isActive lastLogin "
     "createdAt roles { name permissions { name } } permissions } } } }"
 )
+
+GRAPHQL_REST_FIELDS = (
+    f"{{ users(first: {PAGE}) {{ totalCount edges {{ node {{ id email username firstName "
+    "lastName displayName organization subscriptionPlan avatarUrl role status isActive "
+    "emailVerified lastLogin lockedUntil createdAt updatedAt permissions } } } }"
+)
+"""The fields of the REST page that GraphQL has, for the CPU ratio."""
+SAME_FIELDS_GRAPHQL = f"GraphQL users(first: {PAGE}), the REST page's fields"
+SAME_FIELDS_REST = f"REST GET /api/v1/users?size={PAGE}"
 
 SEED_USERS = """
 INSERT INTO users (id, email, email_key, username, username_key, first_name, last_name, role_id,
@@ -66,67 +86,89 @@ WHERE u.email LIKE 'user%' AND right(u.username, 1) = '5'
 """
 
 
+Figures = dict[str, dict[str, float]]
+FIRST = f"REST /api/v1/users?size={PAGE} first page"
+LAST = f"REST /api/v1/users?skip=N-{PAGE}&limit={PAGE} last page"
+REFERENCE_FIRST = "reference, first page"
+REFERENCE_LAST = "reference, last page"
+GRAPHQL_SAME = f"GraphQL users(first: {PAGE}), the REST page's fields"
+GRAPHQL_FULL = f"GraphQL users(first: {PAGE}) + roles + permissions"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument(
+        "--compare-scale", action="store_true", help="10,000 and 1,000,000 accounts, one run"
+    )
+    parser.add_argument(
+        "--large", type=int, default=1_000_000, help="the large size of --compare-scale"
+    )
     args = parser.parse_args()
     ensure_wrk()
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    figures: dict[str, dict[str, float]] = {}
+    sizes = [args.users, args.large] if args.compare_scale else [args.users]
     common = {"seconds": args.seconds, "connections": args.connections, "threads": 2}
-    with (
-        seeded(args.users) as (_cluster, env),
-        server([str(BIN / "identity"), "serve", "--port", str(port)], env, port),
-    ):
-        login = httpx.post(
-            f"{base}/api/v1/auth/login",
-            json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
-        )
-        login.raise_for_status()
-        token = login.json()["access_token"]
-        check_graphql(base, token, args.users)
-        check_rest(base, token, args.users)
-
-        figures["GraphQL users(first: 100) + roles + permissions"] = wrk(
-            f"{base}/graphql",
-            "post.lua",
-            env={"WRK_BODY": json.dumps({"query": GRAPHQL_PAGE}), "WRK_TOKEN": token},
-            **common,
-        )
-        figures["REST GET /api/v1/users?size=100"] = wrk(
-            f"{base}/api/v1/users?size={PAGE}", "get.lua", env={"WRK_TOKEN": token}, **common
-        )
-
-    print(
-        f"\nidentity users bench: {args.users} users, 1 worker, PostgreSQL, "
-        f"{args.connections} connections, {args.seconds}s per scenario, {os.cpu_count()} cores\n"
-    )
-    print("| scenario | requests/s | p50 ms | p99 ms | non-2xx |")
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name, row in figures.items():
-        print(
-            f"| {name} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
-            f"| {row['errors']:.0f} |"
-        )
-
-
-@contextmanager
-def seeded(users: int) -> Iterator[tuple[PostgresCluster, dict[str, str]]]:
-    """A throwaway PostgreSQL holding the super-admin and ``users`` accounts, and the
-    environment an ``identity`` process needs to use it; destroyed on exit."""
+    by_size: dict[int, Figures] = {}
+    cpu_ratio: float | None = None
     cluster = PostgresCluster()
-    workdir = Path(tempfile.mkdtemp(prefix="identity-bench-users-"))
     try:
         cluster.start()
-        cluster.sql("CREATE DATABASE bench_users")
+        for size in sizes:
+            env = prepare(cluster, f"bench_users_{size}", size)
+            by_size[size] = drive(cluster, env, f"bench_users_{size}", size, common)
+            if cpu_ratio is None:
+                cpu_ratio = in_process_ratio(env, size)
+    finally:
+        cluster.destroy()
+
+    print(
+        f"\nidentity users bench: 1 worker, PostgreSQL, {args.connections} connections, "
+        f"{args.seconds}s per scenario, {os.cpu_count()} cores\n"
+    )
+    print("| accounts | scenario | requests/s | p50 ms | p99 ms | non-2xx |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: |")
+    for size, figures in by_size.items():
+        for name, row in figures.items():
+            print(
+                f"| {size:,} | {name} | {row['rps']:.0f} | {row['p50']:.2f} | {row['p99']:.2f} "
+                f"| {row['errors']:.0f} |"
+            )
+    print()
+    for size, figures in by_size.items():
+        for ours, theirs in ((FIRST, REFERENCE_FIRST), (LAST, REFERENCE_LAST)):
+            ratio = figures[ours]["rps"] / figures[theirs]["rps"]
+            print(f"{size:,} accounts: {ours} / the reference's: {ratio:.0%} (target >= 50%)")
+    print(
+        "(the reference counts on every request; the product reuses a count up to "
+        "IDENTITY_USERS_TOTAL_CACHE_SECONDS old)"
+    )
+    if cpu_ratio is not None:
+        print(
+            f"GraphQL CPU / REST CPU, the same fields of {PAGE} users (in-process): "
+            f"{cpu_ratio:.2f}x (target <= 1.5x)"
+        )
+    if len(by_size) == 2:
+        small, large = (by_size[size] for size in sorted(by_size))
+        for name in small:
+            ratio = large[name]["rps"] / small[name]["rps"]
+            print(
+                f"{name}: {max(sizes):,} accounts / {min(sizes):,}: {ratio:.0%} of the "
+                "requests/s (target within 20%)"
+            )
+
+
+def prepare(cluster: PostgresCluster, database: str, users: int) -> dict[str, str]:
+    """A database of ``cluster`` holding the super-admin and ``users`` accounts, and the
+    environment an ``identity`` process needs to use it."""
+    workdir = Path(tempfile.mkdtemp(prefix="identity-bench-users-"))
+    try:
+        cluster.sql(f"CREATE DATABASE {database}")
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
             "IDENTITY_ENV": "test",
-            "IDENTITY_DATABASE_URL": cluster.url("bench_users"),
+            "IDENTITY_DATABASE_URL": cluster.url(database),
             "IDENTITY_SECRET_KEY": secrets.token_urlsafe(48),
             "IDENTITY_LOG_LEVEL": "WARNING",
             "IDENTITY_RATE_LIMITS_ENABLED": "false",
@@ -147,17 +189,117 @@ def seeded(users: int) -> Iterator[tuple[PostgresCluster, dict[str, str]]]:
             capture_output=True,
         )
         for statement in (SEED_USERS.format(count=users), SEED_EXTRA_ROLES, SEED_GRANTS):
-            psql(cluster, statement)
-        psql(cluster, "ANALYZE")
-        yield cluster, env
+            psql(cluster, statement, database)
+        psql(cluster, "VACUUM ANALYZE", database)
+        return env
     finally:
-        cluster.destroy()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def psql(cluster: PostgresCluster, statement: str) -> None:
+def drive(
+    cluster: PostgresCluster, env: dict[str, str], database: str, users: int, common: Any
+) -> Figures:
+    """Our server, then the reference, on the same database, each driven by wrk."""
+    figures: Figures = {}
+    # the last hundred accounts (the super-admin is one more)
+    first_path = f"/api/v1/users?size={PAGE}"
+    last_path = f"/api/v1/users?skip={users + 1 - PAGE}&limit={PAGE}"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with server([str(BIN / "identity"), "serve", "--port", str(port)], env, port):
+        login = httpx.post(
+            f"{base}/api/v1/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+        login.raise_for_status()
+        token = login.json()["access_token"]
+        check_graphql(base, token, users)
+        check_rest(base, token, users)
+        ours = {path: get_json(base + path, token) for path in (first_path, last_path)}
+        figures[FIRST] = wrk(base + first_path, "get.lua", env={"WRK_TOKEN": token}, **common)
+        figures[LAST] = wrk(base + last_path, "get.lua", env={"WRK_TOKEN": token}, **common)
+        for name, document in ((GRAPHQL_SAME, GRAPHQL_REST_FIELDS), (GRAPHQL_FULL, GRAPHQL_PAGE)):
+            figures[name] = wrk(
+                f"{base}/graphql",
+                "post.lua",
+                env={"WRK_BODY": json.dumps({"query": document}), "WRK_TOKEN": token},
+                **common,
+            )
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    reference = [
+        str(BIN / "uvicorn"),
+        "bench.reference_users:app",
+        "--port",
+        str(port),
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    reference_env = {
+        **env,
+        "IDENTITY_REFERENCE_DSN": cluster.dsn(database),
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    with server(reference, reference_env, port):
+        for path, answer in ours.items():
+            assert get_json(base + path, "") == answer, f"the reference answers {path} otherwise"
+        figures[REFERENCE_FIRST] = wrk(
+            base + first_path, "get.lua", env={"WRK_TOKEN": ""}, **common
+        )
+        figures[REFERENCE_LAST] = wrk(base + last_path, "get.lua", env={"WRK_TOKEN": ""}, **common)
+    return figures
+
+
+def in_process_ratio(env: dict[str, str], users: int) -> float | None:
+    """GraphQL CPU / REST CPU for the same fields, in this process (``bench.users_profile``)."""
+    from bench import users_profile
+
+    saved = dict(os.environ)
+    try:
+        figures = asyncio.run(
+            users_profile.measure(
+                env, requests=10, batches=5, only="the REST page's fields", users=users
+            )
+        )
+        figures.update(
+            asyncio.run(
+                users_profile.measure(
+                    env, requests=10, batches=5, only=SAME_FIELDS_REST, users=users, quiet=True
+                )
+            )
+        )
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return users_profile.cpu_ratio(figures)
+
+
+def get_json(url: str, token: str) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.get(url, headers=headers, timeout=60)
+    response.raise_for_status()
+    return response.json()
+
+
+@contextmanager
+def seeded(users: int) -> Iterator[tuple[PostgresCluster, dict[str, str]]]:
+    """A throwaway PostgreSQL holding the super-admin and ``users`` accounts, and the
+    environment an ``identity`` process needs to use it; destroyed on exit."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster, prepare(cluster, "bench_users", users)
+    finally:
+        cluster.destroy()
+
+
+def psql(cluster: PostgresCluster, statement: str, database: str = "bench_users") -> None:
     subprocess.run(
-        [_bin("psql"), cluster.dsn("bench_users"), "-v", "ON_ERROR_STOP=1", "-qc", statement],
+        [_bin("psql"), cluster.dsn(database), "-v", "ON_ERROR_STOP=1", "-qc", statement],
         check=True,
         capture_output=True,
     )

@@ -3,7 +3,8 @@
 Seeds the same 10,000 users as ``bench.users`` into a throwaway PostgreSQL, then drives the
 ASGI app in this process (no HTTP server, no wrk) one request at a time and prints, per
 scenario, the best and median over batches of the wall time and of this process's CPU time
-per request; ``--profile N`` prints cProfile's top N functions.
+per request, and the GraphQL/REST CPU ratio for the same fields of the same 100 users;
+``--profile N`` prints cProfile's top N functions.
 
     .venv/bin/python -m bench.users_profile [--requests 20] [--batches 5] [--profile 30]
 """
@@ -17,21 +18,48 @@ import os
 import pstats
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 
 import httpx
 
-from bench.users import ADMIN_EMAIL, ADMIN_PASSWORD, GRAPHQL_PAGE, PAGE, seeded
+from bench.users import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    GRAPHQL_PAGE,
+    GRAPHQL_REST_FIELDS,
+    PAGE,
+    SAME_FIELDS_GRAPHQL,
+    SAME_FIELDS_REST,
+    seeded,
+)
 from identity.app import create_app, tune_garbage_collection
 from identity.config import Settings
 from tests.support.postgres import PostgresCluster
 
+Figures = dict[str, tuple[float, float]]
+"""Per scenario: (median wall ms, median CPU ms) per request."""
 
-async def drive(args: argparse.Namespace, env: dict[str, str], cluster: PostgresCluster) -> None:
+
+async def measure(
+    env: dict[str, str],
+    *,
+    requests: int = 20,
+    batches: int = 5,
+    only: str = "",
+    profile: int = 0,
+    sort: str = "tottime",
+    cluster: PostgresCluster | None = None,
+    users: int = 10_000,
+    quiet: bool = False,
+) -> Figures:
+    """Each scenario driven in this process through the real ASGI app; ``cluster``: print
+    the statements PostgreSQL ran for one request of each."""
     os.environ.update(env)
     app = create_app(Settings())
     tune_garbage_collection()
+    figures: Figures = {}
+    last = f"skip={users + 1 - PAGE}&limit={PAGE}"
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
@@ -40,46 +68,62 @@ async def drive(args: argparse.Namespace, env: dict[str, str], cluster: Postgres
             )
             login.raise_for_status()
             headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+
+            def graphql(document: str) -> Callable[[], Awaitable[httpx.Response]]:
+                return lambda: client.post("/graphql", json={"query": document}, headers=headers)
+
+            def get(path: str) -> Callable[[], Awaitable[httpx.Response]]:
+                return lambda: client.get(path, headers=headers)
+
             scenarios = {
-                "GraphQL users(first: 100)": lambda: client.post(
-                    "/graphql", json={"query": GRAPHQL_PAGE}, headers=headers
-                ),
-                f"REST GET /api/v1/users?size={PAGE}": lambda: client.get(
-                    f"/api/v1/users?size={PAGE}", headers=headers
-                ),
-                "REST GET /api/v1/auth/me": lambda: client.get("/api/v1/auth/me", headers=headers),
+                SAME_FIELDS_GRAPHQL: graphql(GRAPHQL_REST_FIELDS),
+                SAME_FIELDS_REST: get(f"/api/v1/users?size={PAGE}"),
+                "GraphQL users(first: 100) + roles + permissions": graphql(GRAPHQL_PAGE),
+                f"REST GET /api/v1/users?{last} (the last {PAGE})": get(f"/api/v1/users?{last}"),
+                "REST GET /api/v1/auth/me": get("/api/v1/auth/me"),
             }
             for name, call in scenarios.items():
-                if args.only and args.only not in name:
+                if only and only not in name:
                     continue
                 for _ in range(5):
                     (await call()).raise_for_status()
-                if args.statements:
+                if cluster is not None:
                     print(f"{name}: statements as PostgreSQL timed them")
                     with statement_log(cluster):
                         (await call()).raise_for_status()
-                profiler = cProfile.Profile() if args.profile else None
+                profiler = cProfile.Profile() if profile else None
                 if profiler:
                     profiler.enable()
-                batches = []
+                walls = []
                 cpu = []
-                for _ in range(args.batches):
+                for _ in range(batches):
                     started, cpu_started = time.perf_counter(), time.process_time()
-                    for _ in range(args.requests):
+                    for _ in range(requests):
                         response = await call()
-                    batches.append((time.perf_counter() - started) / args.requests * 1000)
-                    cpu.append((time.process_time() - cpu_started) / args.requests * 1000)
+                    walls.append((time.perf_counter() - started) / requests * 1000)
+                    cpu.append((time.process_time() - cpu_started) / requests * 1000)
                 if profiler:
                     profiler.disable()
                 response.raise_for_status()
-                print(
-                    f"{name}: wall best {min(batches):.2f} ms/request, median "
-                    f"{statistics.median(batches):.2f}; this process's CPU best "
-                    f"{min(cpu):.2f} ms, median {statistics.median(cpu):.2f} "
-                    f"({args.batches} batches of {args.requests}; {len(response.content)} bytes)"
-                )
+                assert "errors" not in response.json(), response.text[:500]
+                figures[name] = (statistics.median(walls), statistics.median(cpu))
+                if not quiet:
+                    print(
+                        f"{name}: wall best {min(walls):.2f} ms/request, median "
+                        f"{statistics.median(walls):.2f}; this process's CPU best "
+                        f"{min(cpu):.2f} ms, median {statistics.median(cpu):.2f} "
+                        f"({batches} batches of {requests}; {len(response.content)} bytes)"
+                    )
                 if profiler:
-                    pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
+                    pstats.Stats(profiler).sort_stats(sort).print_stats(profile)
+    return figures
+
+
+def cpu_ratio(figures: Figures) -> float | None:
+    """GraphQL CPU / REST CPU for the same fields of the same 100 users."""
+    if SAME_FIELDS_GRAPHQL not in figures or SAME_FIELDS_REST not in figures:
+        return None
+    return figures[SAME_FIELDS_GRAPHQL][1] / figures[SAME_FIELDS_REST][1]
 
 
 @contextmanager
@@ -113,7 +157,21 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime", help="cProfile sort key, e.g. cumulative")
     args = parser.parse_args()
     with seeded(args.users) as (cluster, env):
-        asyncio.run(drive(args, env, cluster))
+        figures = asyncio.run(
+            measure(
+                env,
+                requests=args.requests,
+                batches=args.batches,
+                only=args.only,
+                profile=args.profile,
+                sort=args.sort,
+                cluster=cluster if args.statements else None,
+                users=args.users,
+            )
+        )
+    ratio = cpu_ratio(figures)
+    if ratio is not None:
+        print(f"GraphQL CPU / REST CPU, the same fields of {PAGE} users: {ratio:.2f}x")
 
 
 if __name__ == "__main__":
