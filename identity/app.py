@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -130,29 +129,7 @@ def app_factory() -> FastAPI:
     configure_logging(level=settings.log_level, json_logs=settings.json_logs)
     app = create_app(settings)
     tune_garbage_collection()
-    return_freed_memory()
     return app
-
-
-M_MMAP_THRESHOLD = -3
-"""glibc's ``mallopt`` parameter: allocations of at least this size get their own mapping."""
-MMAP_THRESHOLD_BYTES = 1 << 20
-
-
-def return_freed_memory() -> None:
-    """Give large freed blocks back to the system at once (glibc only; elsewhere nothing).
-
-    Each password check allocates argon2's 19 MiB in a hashing thread. glibc raises its
-    mapping threshold to the largest block freed (up to 32 MiB), so after the first check
-    these blocks come from per-thread heaps that keep them: the server grew by ~60 MB over
-    600 logins. A fixed threshold keeps every such block a mapping of its own, returned
-    when freed (~20 MB over the same logins, ``make bench`` prints RSS after 10,000).
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    except (OSError, AttributeError):
-        return
 
 
 def tune_garbage_collection() -> None:
