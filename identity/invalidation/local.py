@@ -13,7 +13,6 @@ triggers say which rows, and this side only holds the cache until they have been
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +20,8 @@ from sqlalchemy import Connection, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from identity.sql_writes import writes
 
 WATCHED_TABLES = frozenset(
     {
@@ -38,12 +39,6 @@ WATCHED_TABLES = frozenset(
 # A session's use (every refresh) changes nothing a principal is made of.
 _SESSION_USE = frozenset({"last_used_at"})
 
-_WRITES = re.compile(
-    r"\b(UPDATE|DELETE\s+FROM|INSERT\s+INTO|TRUNCATE)\s+(?:TABLE\s+)?\"?(\w+)", re.I
-)
-_SET = re.compile(r"\bSET\s+(.*?)(?:\bWHERE\b|\bFROM\b|\bRETURNING\b|$)", re.I | re.S)
-_ASSIGNED = re.compile(r"\"?(\w+)\"?\s*=")
-
 _DIRTY = "identity_principal_dirty"
 _COMMITTED = "identity_principal_committed"
 
@@ -51,18 +46,11 @@ _COMMITTED = "identity_principal_committed"
 def writes_principal(statement: str) -> bool:
     """Whether a statement may write a table a principal is read from (a cheap, safe guess:
     a false yes costs a cache hold, never a stale answer)."""
-    if statement.lstrip()[:6].upper() in ("SELECT", "BEGIN", "COMMIT", "ROLLBA"):
-        return False
-    for match in _WRITES.finditer(statement):
-        table = match.group(2).lower()
-        if table not in WATCHED_TABLES:
-            continue
-        if table == "sessions" and match.group(1).upper() == "UPDATE":
-            assigned = _SET.search(statement, match.end())
-            if assigned and set(_ASSIGNED.findall(assigned.group(1))) <= _SESSION_USE:
-                continue
-        return True
-    return False
+    return any(
+        write.table in WATCHED_TABLES
+        and not (write.table == "sessions" and write.only_sets(_SESSION_USE))
+        for write in writes(statement)
+    )
 
 
 class LocalWrites:

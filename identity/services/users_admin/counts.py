@@ -16,7 +16,6 @@ pool's ``checkin``), so ORM flushes, Core statements and raw connections all cou
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Hashable
@@ -26,16 +25,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine
 from sqlalchemy.pool import Pool
 
+from identity.sql_writes import writes
+
 MAX_ENTRIES: Final = 4096
 
 _WATCHED = ("users", "user_roles", "roles", "tenant_members", "tenants")
-_WRITE = re.compile(
-    r"\b(?:(INSERT\s+(?:OR\s+\w+\s+)?INTO|DELETE\s+FROM|TRUNCATE(?:\s+TABLE)?)|(UPDATE))"
-    r"\s+\"?(\w+)\"?",
-    re.IGNORECASE,
-)
-_READS: Final = ("SELECT", "BEGIN", "COMMIT", "ROLLBA", "SAVEPO", "RELEAS", "PRAGMA", "EXPLAI")
-_SET_COLUMN = re.compile(r"(?:^\s*SET|,)\s*\"?(\w+)\"?\s*=", re.IGNORECASE)
 _COUNTED_USER_COLUMNS: Final = frozenset(
     {
         "id",
@@ -63,21 +57,15 @@ _entries: dict[Hashable, tuple[int, float, int]] = {}
 
 def changes_counts(statement: str) -> bool:
     """Whether ``statement`` may change how many accounts some listing counts."""
-    if statement.lstrip()[:6].upper() in _READS:
-        return False
-    for found in _WRITE.finditer(statement):
-        table = found.group(3).lower()
-        if table not in _WATCHED:
-            continue
-        if found.group(2) is None or table != "users":
-            return True
-        assignments = re.split(
-            r"\b(?:WHERE|RETURNING|FROM)\b", statement[found.end() :], maxsplit=1, flags=re.I
-        )[0]
-        columns = {column.lower() for column in _SET_COLUMN.findall(assignments)}
-        if columns & _COUNTED_USER_COLUMNS:
-            return True
-    return False
+    return any(
+        write.table in _WATCHED
+        and (
+            write.table != "users"
+            or write.columns is None
+            or bool(write.columns & _COUNTED_USER_COLUMNS)
+        )
+        for write in writes(statement)
+    )
 
 
 def _bump(url: URL) -> None:
