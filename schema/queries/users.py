@@ -24,7 +24,8 @@ from schema.types.users import UserConnection, UserFilter, UserOrder, user_query
 class UsersQuery:
     @query(
         "Users, a page at a time: `first` (1 to 100) after the cursor `after`, filtered and "
-        "ordered; `totalCount` counts every match (only when selected).",
+        "ordered; `totalCount` counts every match (only when selected; a count up to a few "
+        "seconds old may answer, but a change made through this server is counted at once).",
         access=needs(Permission.USERS_READ),
     )
     async def users(
@@ -51,7 +52,7 @@ class UsersQuery:
                 first=first,
                 filter=filter,
                 order=order_by,
-                total=TotalCount.EXACT if counted else TotalCount.SKIP,
+                total=TotalCount.RECENT if counted else TotalCount.SKIP,
             )
             query = replace(query, after=decode_position(after, query))
             page = await users_admin.list_users(
