@@ -42,7 +42,7 @@ from tests.factories import add_user, token_for
 from tests.support.postgres import PostgresCluster
 
 # Generated requests per operation, besides the coverage cases.
-EXAMPLES = 6
+EXAMPLES = 5
 # The coverage phase (every boundary and invalid value of every parameter and field, ~3,800
 # requests, ~2.5 min on a busy 2-core machine) runs on PostgreSQL only; SQLite gets the
 # generated requests (~600). Not on SQLite: twice in CI a worker died of a segmentation fault
