@@ -21,7 +21,8 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -128,25 +129,29 @@ async def run(database_url: str, *, requests: int, batches: int) -> dict[str, fl
         )
 
 
+@contextmanager
+def throwaway_database(*, sqlite: bool) -> Iterator[str]:
+    """The URL of an empty database: a SQLite file, or a PostgreSQL started for the run."""
+    if sqlite:
+        yield f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='identity-bench-')}/bench.db"
+        return
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        cluster.sql("CREATE DATABASE bench")
+        yield cluster.url("bench")
+    finally:
+        cluster.destroy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--batches", type=int, default=7)
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
-    cluster = None
-    if args.sqlite:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='identity-hot-')}/bench.db"
-    else:
-        cluster = PostgresCluster()
-        cluster.start()
-        cluster.sql("CREATE DATABASE bench")
-        url = cluster.url("bench")
-    try:
+    with throwaway_database(sqlite=args.sqlite) as url:
         figures = asyncio.run(run(url, requests=args.requests, batches=args.batches))
-    finally:
-        if cluster is not None:
-            cluster.destroy()
     bare_ms = figures[BARE]
     print(f"\nCPU per request, in process ({'SQLite' if args.sqlite else 'PostgreSQL'})\n")
     print("| scenario | CPU ms | times bare |")

@@ -13,7 +13,6 @@ import argparse
 import asyncio
 import json
 import os
-import tempfile
 from typing import Any
 
 import httpx
@@ -21,11 +20,10 @@ from fastapi import FastAPI
 from sqlalchemy import event, text
 
 from bench import bare
-from bench.hot_cpu import Call, asgi_call, measure
+from bench.hot_cpu import Call, asgi_call, measure, throwaway_database
 from bench.run import PASSWORD
 from identity.app import create_app, tune_garbage_collection
 from identity.config import Settings
-from tests.support.postgres import PostgresCluster
 
 PERMISSIONS_PATH = "/api/v1/roles"
 _ADMIN = (
@@ -107,19 +105,8 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=7)
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
-    cluster = None
-    if args.sqlite:
-        url = f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='identity-cache-')}/bench.db"
-    else:
-        cluster = PostgresCluster()
-        cluster.start()
-        cluster.sql("CREATE DATABASE bench")
-        url = cluster.url("bench")
-    try:
+    with throwaway_database(sqlite=args.sqlite) as url:
         asyncio.run(run(url, requests=args.requests, batches=args.batches))
-    finally:
-        if cluster is not None:
-            cluster.destroy()
 
 
 if __name__ == "__main__":
