@@ -25,7 +25,7 @@ from tests.factories import (
     tenant_token,
     token_for,
 )
-from tests.flows.conftest import ShiftedClock
+from tests.flows.conftest import ShiftedClock, settled
 from tests.support.app import runtime
 from tests.support.http import assert_error, bearer, post_ok
 from tests.support.invitations import (
@@ -280,6 +280,7 @@ async def test_another_tenants_invitations_are_not_found_and_unchanged(
     )
     after = await invitation_row(app, foreign["id"])
     assert after.model_dump() == before.model_dump()
+    await settled(app)
     assert len(mailbox.received_by(EMAIL)) == 1
 
 
