@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Text
+from sqlalchemy import JSON, Column, Index, Text, text
 from sqlmodel import Field, SQLModel
 
 from identity.models.types import UTCDateTime
@@ -13,6 +13,16 @@ from identity.models.types import UTCDateTime
 
 class SigningKey(SQLModel, table=True):
     __tablename__ = "signing_keys"
+    __table_args__ = (
+        # One key signs: replicas starting together cannot each create their own.
+        Index(
+            "uq_signing_keys_one_active",
+            text("(retired_at IS NULL)"),
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
+    )
 
     kid: str = Field(primary_key=True, max_length=100)
     algorithm: str = Field(max_length=20)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from identity.audit_events import EventType
@@ -50,37 +51,38 @@ class KeyRing:
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def load(self) -> ActiveKey:
-        """Read the keys, creating the first one when there is none."""
+        """Read the keys, creating the first one when there is none.
+
+        Replicas starting together may both find none: the one-active-key index lets one
+        insert win, and the others read the winner's key.
+        """
         async with self._lock:
             now = self.clock.now()
-            async with self.database.unit_of_work() as session:
-                rows = (
-                    (
-                        await session.execute(
-                            select(SigningKey)
-                            .where(
-                                or_(
-                                    col(SigningKey.expires_at).is_(None),
-                                    col(SigningKey.expires_at) > now,
-                                )
-                            )
-                            .order_by(col(SigningKey.created_at).desc())
-                        )
-                    )
-                    .scalars()
-                    .all()
-                )
-                active = next((row for row in rows if row.retired_at is None), None)
-                if active is None:
-                    active = _new_key_row(self.secret_key, now)
-                    session.add(active)
-                    rows = [active, *rows]
+            try:
+                rows = await self._read_or_create(now)
+            except IntegrityError:
+                rows = await self._read_or_create(now)
+            active = next(row for row in rows if row.retired_at is None)
             self.active = ActiveKey(
                 active.kid, decrypt_private_key(active.private_key_encrypted, self.secret_key)
             )
             self.public = {row.kid: row.public_jwk for row in rows}
             self.loaded_at = now
             return self.active
+
+    async def _read_or_create(self, now: datetime) -> list[SigningKey]:
+        async with self.database.unit_of_work() as session:
+            found = await session.execute(
+                select(SigningKey)
+                .where(or_(col(SigningKey.expires_at).is_(None), col(SigningKey.expires_at) > now))
+                .order_by(col(SigningKey.created_at).desc())
+            )
+            rows = list(found.scalars().all())
+            if not any(row.retired_at is None for row in rows):
+                created = _new_key_row(self.secret_key, now)
+                session.add(created)
+                rows.insert(0, created)
+        return rows
 
     async def signing_key(self) -> ActiveKey:
         if self.active is None or self._stale(RELOAD_AFTER):

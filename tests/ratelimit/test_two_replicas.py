@@ -136,12 +136,16 @@ def test_two_replicas_act_as_one(replicas: tuple[str, str], smtp: SmtpServer) ->
 
     # A mail queued on one replica is delivered once, whichever worker takes it.
     assert httpx.post(f"{a}/v1/auth/register", json=USER).status_code == 201
-    time.sleep(2.0)
+    deadline = time.monotonic() + 15
+    while USER["email"] not in [m["To"] for m in smtp.messages] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.0)  # time for a second delivery, were the other worker to take it too
     assert [m["To"] for m in smtp.messages].count(USER["email"]) == 1
 
     # A logout on one refuses the token on the other at once.
     token = login(a, USER)
-    assert httpx.get(f"{b}/v1/auth/me", headers=bearer(token)).status_code == 200
+    seen = httpx.get(f"{b}/v1/auth/me", headers=bearer(token))
+    assert seen.status_code == 200, (seen.text, seen.headers)
     assert httpx.post(f"{a}/v1/auth/logout", headers=bearer(token)).status_code == 200
     assert httpx.get(f"{b}/v1/auth/me", headers=bearer(token)).status_code == 401
 
