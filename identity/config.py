@@ -16,6 +16,8 @@ from identity.ratelimit.budgets import resolve
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./identity.db"
 MIN_SECRET_KEY_LENGTH = 32
+MIN_PASSWORD_MEMORY_KIB = 7168
+MIN_PASSWORD_WORK = 7168 * 5  # OWASP's weakest argon2id pair; the others cost more
 SMTP_SCHEMES = ("smtp://", "smtps://")
 
 
@@ -101,6 +103,18 @@ class Settings(BaseSettings):
     )
     password_workers: int | None = Field(
         None, ge=1, description="Threads hashing passwords; default: one per core."
+    )
+    password_time_cost: int = Field(
+        2, ge=1, le=10, description="Argon2id passes over memory for new password hashes."
+    )
+    password_memory_kib: int = Field(
+        19456,
+        ge=1024,
+        le=1048576,
+        description="Argon2id memory (KiB) for new password hashes. Production refuses less "
+        "than OWASP's pairs (at least 7,168 KiB, and memory x passes at least 35,840: "
+        "19,456 x 2, 12,288 x 3, 7,168 x 5, ...). Stored hashes are upgraded at their next "
+        "sign-in.",
     )
     breached_passwords_url: str | None = Field(
         None,
@@ -357,6 +371,14 @@ class Settings(BaseSettings):
             problems.append("IDENTITY_PUBLIC_URL must use https in production")
         if self.frontend_url is not None and not self.frontend_url.startswith("https://"):
             problems.append("IDENTITY_FRONTEND_URL must use https in production")
+        if (
+            self.password_memory_kib < MIN_PASSWORD_MEMORY_KIB
+            or self.password_memory_kib * self.password_time_cost < MIN_PASSWORD_WORK
+        ):
+            problems.append(
+                "IDENTITY_PASSWORD_MEMORY_KIB x IDENTITY_PASSWORD_TIME_COST is below OWASP's "
+                "argon2id minimum (at least 7168 KiB and a product of at least 35840)"
+            )
         if self.smtp_url is not None and not self.smtp_uses_tls:
             problems.append(
                 "IDENTITY_SMTP_URL must use TLS in production: smtps://..., "

@@ -57,7 +57,11 @@ class Runtime:
             settings=self.settings,
             database=self.database,
             clock=self.clock,
-            hasher=PasswordHasher(max_workers=self.settings.password_workers),
+            hasher=PasswordHasher(
+                time_cost=self.settings.password_time_cost,
+                memory_cost=self.settings.password_memory_kib,
+                max_workers=self.settings.password_workers,
+            ),
             keys=KeyRing(self.database, secret_key(self.settings), self.clock),
             limiter=self.limiter,
             principals=principals,

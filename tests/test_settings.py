@@ -72,3 +72,44 @@ def test_complete_production_settings_start() -> None:
 
     settings.validate_for_start()
     assert not settings.migrate_on_start
+
+
+PRODUCTION = {
+    "env": "production",
+    "secret_key": "k" * 32,
+    "database_url": "postgresql+asyncpg://db/identity",
+    "public_url": "https://auth.example.com",
+}
+
+
+@pytest.mark.parametrize(
+    ("memory_kib", "time_cost", "refused"),
+    [
+        (19456, 2, False),  # the default
+        (47104, 1, False),  # OWASP's other pairs
+        (12288, 3, False),
+        (9216, 4, False),
+        (7168, 5, False),
+        (19456, 1, True),
+        (7167, 10, True),  # too little memory, however many passes
+        (1024, 1, True),  # the test suite's
+    ],
+)
+def test_production_refuses_a_password_hash_below_owasp(
+    memory_kib: int, time_cost: int, refused: bool
+) -> None:
+    settings = Settings(
+        **PRODUCTION,  # type: ignore[arg-type]
+        password_memory_kib=memory_kib,
+        password_time_cost=time_cost,
+    )
+
+    assert any("argon2id" in one for one in settings.problems_for_production()) is refused
+
+
+async def test_new_hashes_use_the_configured_cost(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"password_memory_kib": 2048}))
+    async with app.router.lifespan_context(app):
+        stored = await app.state.runtime.deps.hasher.hash("correct horse battery staple")
+
+    assert stored.startswith("$argon2id$v=19$m=2048,t=1,p=1$")

@@ -185,7 +185,12 @@ def contract(
         folder = tmp_path_factory.mktemp(f"contract-{request.param}")
         url = _database_url(request, str(request.param), folder, stack)
         settings_ = Settings(
-            env="test", database_url=url, auto_migrate=False, rate_limits_enabled=False
+            env="test",
+            database_url=url,
+            auto_migrate=False,
+            rate_limits_enabled=False,
+            password_time_cost=1,
+            password_memory_kib=1024,
         )
         side = create_app(settings_)
         portal = stack.enter_context(start_blocking_portal())
