@@ -22,12 +22,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from redis.exceptions import RedisError
 
 from identity.errors import RateLimited
 from identity.networks import Network, parse_address, parse_networks, within
@@ -89,52 +91,124 @@ class _Moving:
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         allowed = await self._limiter.hit(item, name, key, cost=cost)
         stats = await self._limiter.get_window_stats(item, name, key)
-        return _verdict(item, allowed, stats.reset_time, stats.remaining)
+        return _verdict(item, allowed, stats.reset_time, stats.remaining, time.time())
 
     async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         allowed = await self._limiter.test(item, name, key, cost=cost)
         stats = await self._limiter.get_window_stats(item, name, key)
-        return _verdict(item, allowed, stats.reset_time, stats.remaining)
+        return _verdict(item, allowed, stats.reset_time, stats.remaining, time.time())
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
         await self._limiter.clear(item, name, key)
 
 
+# Checks every counter of a request, then spends them all or none, in one round trip: a
+# request refused by one budget spends no other, and its refusal counts in none (KEYS: the
+# counters; ARGV: each counter's limit, cost and lifetime, in order). Answers the refusal
+# flag, then each counter's count (after the spend when allowed, as found when refused).
+SPEND_FIXED = """
+local counts = {0}
+local refused = 0
+for i, key in ipairs(KEYS) do
+    local count = tonumber(redis.call("GET", key) or "0")
+    counts[i + 1] = count
+    if count + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i - 2]) then
+        refused = 1
+    end
+end
+counts[1] = refused
+if refused == 0 then
+    for i, key in ipairs(KEYS) do
+        local cost = tonumber(ARGV[3 * i - 1])
+        local count = redis.call("INCRBY", key, cost)
+        if count == cost then
+            redis.call("EXPIRE", key, ARGV[3 * i])
+        end
+        counts[i + 1] = count
+    end
+end
+return counts
+"""
+
+Spend = tuple[RateLimitItem, str, str, int]
+"""One budget to spend: its item, its name, the key it is counted for, the cost."""
+
+
+def _fixed_counter(item: RateLimitItem, name: str, key: str, now: float) -> tuple[str, float]:
+    """The counter of ``key``'s current window (window n covers [n·w, (n+1)·w)) and its end.
+    The limit is in the name, as in ``limits``' keys: a changed limit counts afresh; the key
+    is the hash tag, so the counters one request spends together share a Redis Cluster slot."""
+    length = item.get_expiry()
+    number = int(now // length)
+    return f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}", float(
+        (number + 1) * length
+    )
+
+
+def _together(
+    spends: Sequence[Spend], counts: Sequence[int], refused: bool, now: float
+) -> list[Verdict]:
+    """The verdicts of spends checked together, from each counter's count: after the spend
+    when every one had room, else as found (nothing spent; each says whether it had room)."""
+    verdicts = []
+    for (item, name, key, cost), count in zip(spends, counts, strict=True):
+        reset = _fixed_counter(item, name, key, now)[1]
+        if refused:
+            fits = count + cost <= item.amount
+            verdicts.append(_verdict(item, fits, reset, item.amount - count, now))
+        else:
+            verdicts.append(_verdict(item, True, reset, item.amount - count, now))
+    return verdicts
+
+
 class _Fixed:
-    """Fixed windows on the clock (window n covers [n·w, (n+1)·w)), over ``limits``' storage:
-    spending is one increment-with-expiry whose answer says what remains, and the reset is
-    the window's end, so a spend is one round trip to Redis (``limits``' own fixed window
-    starts at the first spend and needs a second one for its expiry). A refused spend counts.
-    In memory, ``_MemoryFixed`` counts the same windows."""
+    """Fixed windows on the clock in Redis, several spent together in one Lua script call
+    (``SPEND_FIXED``): one round trip whatever the number of budgets, atomic, so replicas
+    share exact counts. ``limits`` offers no call that spends several items (its strategies
+    and its storage's ``incr`` take one key each: a round trip per budget), and its own fixed
+    window starts at the first spend, so the script is ours; its connection is ``limits``'.
+    A refused spend counts in no window."""
 
-    def __init__(self, storage: Storage) -> None:
-        self._storage = storage
+    def __init__(self, storage: RedisStorage) -> None:
+        self._client = cast(RedispyBridge, storage.bridge).get_connection()
+        self._script = self._client.register_script(SPEND_FIXED.encode())
 
-    @staticmethod
-    def _counter(item: RateLimitItem, name: str, key: str) -> tuple[str, float]:
-        length = item.get_expiry()
-        number = int(time.time() // length)
-        return item.key_for(name, key, str(number)), float((number + 1) * length)
+    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
+        keys = []
+        arguments: list[int] = []
+        for item, name, key, cost in spends:
+            keys.append(_fixed_counter(item, name, key, now)[0])
+            arguments += (item.amount, cost, item.get_expiry())
+        try:
+            answer = await self._script(keys, arguments)
+        except RedisError as error:
+            raise StorageError(error) from error
+        return _together(spends, answer[1:], bool(answer[0]), now)
 
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        counter, reset = self._counter(item, name, key)
-        count = await self._storage.incr(counter, item.get_expiry(), amount=cost)
-        return _verdict(item, count <= item.amount, reset, item.amount - count)
+        return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
 
     async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        counter, reset = self._counter(item, name, key)
-        count = await self._storage.get(counter)
-        return _verdict(item, count + cost <= item.amount, reset, item.amount - count)
+        now = time.time()
+        counter, reset = _fixed_counter(item, name, key, now)
+        try:
+            count = int(await self._client.get(counter) or 0)
+        except RedisError as error:
+            raise StorageError(error) from error
+        return _verdict(item, count + cost <= item.amount, reset, item.amount - count, now)
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
-        await self._storage.clear(self._counter(item, name, key)[0])
+        try:
+            await self._client.delete(_fixed_counter(item, name, key, time.time())[0])
+        except RedisError as error:
+            raise StorageError(error) from error
 
 
 class _MemoryFixed:
     """The same fixed windows counted in this process's memory.
 
     ``limits``' memory storage serialises each key behind an ``asyncio.Lock`` and, on every
-    increment, schedules a task that walks all its keys to expire them: for the two budgets
+    increment, schedules a task that walks all its keys to expire them: for the budgets
     every request spends, most of what the limiter cost a request. Here a counter is a dict
     entry whose key names its window, so it needs no lock (nothing awaits between reading and
     writing it) and no expiry of its own: the counters of windows that ended are dropped
@@ -146,43 +220,55 @@ class _MemoryFixed:
         self._ending: defaultdict[float, list[str]] = defaultdict(list)
         self._next_prune = 0.0
 
-    @staticmethod
-    def _counter(item: RateLimitItem, name: str, key: str) -> tuple[str, float]:
-        length = item.get_expiry()
-        number = int(time.time() // length)
-        # The limit is in the name, as in ``limits``' keys: a changed limit counts afresh.
-        return f"{name}/{item.amount}/{length}/{key}/{number}", float((number + 1) * length)
-
-    def _prune(self) -> None:
-        now = time.time()
-        if now < self._next_prune:
-            return
+    def _prune(self, now: float) -> None:
         self._next_prune = now + PRUNE_EVERY_SECONDS
         for end in [end for end in self._ending if end <= now]:
             for counter in self._ending.pop(end):
                 self._counts.pop(counter, None)
 
+    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
+        if now >= self._next_prune:
+            self._prune(now)
+        counts = self._counts
+        found = []
+        refused = False
+        for item, name, key, cost in spends:
+            counter, reset = _fixed_counter(item, name, key, now)
+            count = counts.get(counter, 0)
+            found.append((counter, reset, count))
+            if count + cost > item.amount:
+                refused = True
+        if refused:
+            return _together(spends, [count for _, _, count in found], True, now)
+        verdicts = []
+        for (item, _, _, cost), (counter, reset, count) in zip(spends, found, strict=True):
+            if not count:
+                self._ending[reset].append(counter)
+            count += cost
+            counts[counter] = count
+            verdicts.append(_verdict(item, True, reset, item.amount - count, now))
+        return verdicts
+
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        self._prune()
-        counter, reset = self._counter(item, name, key)
-        count = self._counts.get(counter)
-        if count is None:
-            self._ending[reset].append(counter)
-            count = 0
-        count += cost
-        self._counts[counter] = count
-        return _verdict(item, count <= item.amount, reset, item.amount - count)
+        return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
 
     async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        counter, reset = self._counter(item, name, key)
+        now = time.time()
+        counter, reset = _fixed_counter(item, name, key, now)
         count = self._counts.get(counter, 0)
-        return _verdict(item, count + cost <= item.amount, reset, item.amount - count)
+        return _verdict(item, count + cost <= item.amount, reset, item.amount - count, now)
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
-        self._counts.pop(self._counter(item, name, key)[0], None)
+        self._counts.pop(_fixed_counter(item, name, key, time.time())[0], None)
 
 
-Windows = tuple[Window, Window]
+class FixedWindow(Window, Protocol):
+    """Fixed windows, which also spend several budgets together (all or none)."""
+
+    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]: ...
+
+
+Windows = tuple[Window, FixedWindow]
 """The moving and the fixed window over one storage."""
 
 
@@ -216,7 +302,7 @@ class Limiter:
         self.retry_seconds = retry_seconds
         self._memory: Windows = (_Moving(MemoryStorage()), _MemoryFixed())
         self._redis: Windows | None = None
-        self._redis_storage: Storage | None = None
+        self._redis_storage: RedisStorage | None = None
         self._down_until = 0.0
         if redis_url:
             self._redis_storage = RedisStorage(
@@ -254,8 +340,8 @@ class Limiter:
         self._applied = overrides
 
     async def spend(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
-        """Spend ``cost`` of ``budget`` for ``key`` (a refusal spends nothing in a moving
-        window, and counts in a fixed one). Disabled: every spend is allowed, none counted."""
+        """Spend ``cost`` of ``budget`` for ``key`` (a refusal spends nothing, in either
+        window). Disabled: every spend is allowed, none counted."""
         item = self.items[budget]
         if not self.enabled:
             return _unlimited(item)
@@ -263,13 +349,40 @@ class Limiter:
         async def run(window: Window) -> Verdict:
             return await window.spend(item, budget.value, key, cost)
 
-        verdict = await self._run(budget, run)
-        if not verdict.allowed:
-            RATE_LIMITED.labels(budget.value).inc()
+        verdict = await self._run(budget in FIXED_WINDOW, run)
+        self._note([verdict], (budget,))
+        return verdict
+
+    async def spend_all(self, budgets: Sequence[Budget], key: str) -> list[Verdict]:
+        """Spend one of each of ``budgets`` (fixed windows: the ones every request spends)
+        for ``key`` together, in one round trip to Redis: all of them when each has room,
+        else none (each verdict then says whether its own budget had room). Disabled: every
+        spend is allowed, none counted."""
+        if not self.enabled:
+            return [_unlimited(self.items[budget]) for budget in budgets]
+        items = self.items
+        spends = []
+        for budget in budgets:
+            if budget not in FIXED_WINDOW:
+                raise ValueError(f"{budget.value} is not counted in a fixed window")
+            spends.append((items[budget], budget.value, key, 1))
+
+        async def run(window: FixedWindow) -> list[Verdict]:
+            return await window.spend_many(spends, time.time())
+
+        verdicts = await self._run(True, run)
+        self._note(verdicts, budgets)
+        return verdicts
+
+    @staticmethod
+    def _note(verdicts: Sequence[Verdict], budgets: Sequence[Budget]) -> None:
+        """Count refusals on ``/metrics``; verdicts join the request's (its headers)."""
+        for verdict, budget in zip(verdicts, budgets, strict=True):
+            if not verdict.allowed:
+                RATE_LIMITED.labels(budget.value).inc()
         collected = request_verdicts.get()
         if collected is not None:
-            collected.append(verdict)
-        return verdict
+            collected.extend(verdicts)
 
     async def charge(self, budget: Budget, key: str, *, cost: int = 1) -> Verdict:
         """Spend, or raise RateLimited with the seconds until the budget allows it again."""
@@ -287,7 +400,7 @@ class Limiter:
         async def run(window: Window) -> Verdict:
             return await window.peek(item, budget.value, key, cost)
 
-        return await self._run(budget, run)
+        return await self._run(budget in FIXED_WINDOW, run)
 
     async def clear(self, budget: Budget, key: str) -> None:
         """Forget what ``key`` spent of ``budget`` (an operator's unlock)."""
@@ -296,10 +409,16 @@ class Limiter:
         async def run(window: Window) -> None:
             await window.clear(item, budget.value, key)
 
-        await self._run(budget, run)
+        await self._run(budget in FIXED_WINDOW, run)
 
-    async def _run(self, budget: Budget, operation: Callable[[Window], Awaitable[T]]) -> T:
-        kind = 1 if budget in FIXED_WINDOW else 0
+    @overload
+    async def _run(
+        self, fixed: Literal[True], operation: Callable[[FixedWindow], Awaitable[T]]
+    ) -> T: ...
+    @overload
+    async def _run(self, fixed: bool, operation: Callable[[Window], Awaitable[T]]) -> T: ...
+    async def _run(self, fixed: bool, operation: Callable[[Any], Awaitable[T]]) -> T:
+        kind = 1 if fixed else 0
         redis = self._redis
         if redis is None or time.monotonic() < self._down_until:
             return await operation(self._memory[kind])
@@ -345,8 +464,9 @@ def _unlimited(item: RateLimitItem) -> Verdict:
     return Verdict(True, item.amount, item.amount, 0, item.get_expiry(), 0)
 
 
-def _verdict(item: RateLimitItem, allowed: bool, reset_time: float, remaining: int) -> Verdict:
-    now = time.time()
+def _verdict(
+    item: RateLimitItem, allowed: bool, reset_time: float, remaining: int, now: float
+) -> Verdict:
     reset_at = math.ceil(reset_time) if reset_time > now else math.ceil(now)
     return Verdict(
         allowed=allowed,

@@ -8,7 +8,8 @@ so a throttled client is refused before its body is read):
   for everything else. It is spent per user when a valid access token comes with the
   request (its signature and expiry checked, no database read), per client address otherwise.
 - Signed in, the plan's budget (seed 002: the ``plan`` claim, ``free`` when absent) is spent
-  per user as well.
+  per user as well, together with the category (``Limiter.spend_all``: one round trip to
+  Redis; a request refused by either spends neither).
 - Operation budgets (login, register, …) are spent by the services, routes and mutations
   themselves (``Limiter.charge``); their verdicts join the request's (``request_verdicts``)
   and so its headers.
@@ -88,10 +89,10 @@ class RateLimitMiddleware:
         limiter.use((await runtime_settings.current(runtime.deps)).rate_limits)
         path: str = scope["path"]
         caller = await caller_of(runtime.deps, scope)
-        verdicts = [await limiter.spend(category_of(scope["method"], path), caller.key)]
-        if caller.signed_in and verdicts[0].allowed:
-            plan = PLANS.get(caller.plan or "", Budget.PLAN_FREE)
-            verdicts.append(await limiter.spend(plan, caller.key))
+        budgets = [category_of(scope["method"], path)]
+        if caller.signed_in:
+            budgets.append(PLANS.get(caller.plan or "", Budget.PLAN_FREE))
+        verdicts = await limiter.spend_all(budgets, caller.key)
         refused = [v for v in verdicts if not v.allowed]
         if refused:
             await _refuse(refused[0], path, scope, receive, send)
