@@ -91,12 +91,12 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "auto_migrate": False,
             # Limits are on only in the tests about them (tests/ratelimit).
             "rate_limits_enabled": False,
+        }
+        if overrides.get("env") != "production":  # which refuses it
             # Argon2id at its cheapest (~1 ms a hash, not ~35): what a test proves about a
             # password does not depend on the cost; tests/security/test_passwords.py checks
             # the default cost, and the serve tests run the server with it.
-            "password_time_cost": 1,
-            "password_memory_kib": 1024,
-        }
+            values.update(password_time_cost=1, password_memory_kib=1024)
         values.update(overrides)
         return Settings(**values)  # type: ignore[arg-type]
 
