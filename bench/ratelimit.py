@@ -8,22 +8,37 @@ requests/s per scenario and the ratio of each limited run to the unlimited one (
 at most 10 % off ``me``).
 
     .venv/bin/python -m bench.ratelimit [--seconds 10] [--connections 16] [--rounds 3]
+
+``--cpu`` measures in process instead (no HTTP server, no wrk; ``bench.hot_cpu``'s ASGI
+calls): CPU per REST ``me`` with limits off, in memory and in Redis, and CPU per spend of
+the limiter alone: a request's two budgets spent one by one (two round trips to Redis, as
+before) against together (``Limiter.spend_all``, one round trip).
+
+    .venv/bin/python -m bench.ratelimit --cpu [--requests 500] [--batches 7] [--sqlite]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shutil
 import statistics
 import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
+from bench.hot_cpu import asgi_call, throwaway_database
 from bench.run import BIN, PASSWORD, ensure_wrk, server, wrk
-from identity.ratelimit import Budget
+from identity.app import create_app, tune_garbage_collection
+from identity.config import Settings
+from identity.ratelimit import Budget, Limiter, resolve
 from tests.support.postgres import PostgresCluster, free_port
 from tests.support.redis import RedisServer
 
@@ -51,12 +66,108 @@ def measure(
     return {"me": me["rps"], "login": login["rps"]}
 
 
+Call = Callable[[], Awaitable[object]]
+ME_OFF, ME_MEMORY, ME_REDIS = "REST me, limits off", "REST me, memory", "REST me, Redis"
+PAIR = (Budget.GENERAL, Budget.PLAN_FREE)
+
+
+async def interleaved(calls: dict[str, Call], *, requests: int, batches: int) -> dict[str, float]:
+    """Median CPU milliseconds per call of each scenario, batches interleaved."""
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for call in calls.values():
+        await call()
+    for _ in range(batches):
+        for name, call in calls.items():
+            started = time.process_time()
+            for _ in range(requests):
+                await call()
+            samples[name].append((time.process_time() - started) / requests * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def spend_calls(limiter: Limiter, where: str) -> dict[str, Call]:
+    """A request's two budgets spent one by one, and together, for one user."""
+    key = f"user:{uuid.uuid4()}"
+
+    async def one_by_one() -> None:
+        for budget in PAIR:
+            await limiter.spend(budget, key)
+
+    async def together() -> None:
+        await limiter.spend_all(PAIR, key)
+
+    return {f"2 budgets one by one, {where}": one_by_one, f"2 budgets together, {where}": together}
+
+
+async def cpu_run(database_url: str, redis_url: str, *, requests: int, batches: int) -> None:
+    os.environ["IDENTITY_SECRET_KEY"] = "bench-ratelimit-secret-key-0123456789abcdef"
+    common: dict[str, Any] = {"env": "test", "database_url": database_url, "log_level": "WARNING"}
+    apps = {
+        ME_OFF: create_app(Settings(**common, rate_limits_enabled=False)),
+        ME_MEMORY: create_app(Settings(**common, rate_limits=HUGE)),
+        ME_REDIS: create_app(Settings(**common, rate_limits=HUGE, redis_url=redis_url)),
+    }
+    memory = Limiter(items=resolve(HUGE))
+    redis = Limiter(items=resolve(HUGE), redis_url=redis_url)
+    first = apps[ME_OFF]
+    async with (
+        first.router.lifespan_context(first),
+        apps[ME_MEMORY].router.lifespan_context(apps[ME_MEMORY]),
+        apps[ME_REDIS].router.lifespan_context(apps[ME_REDIS]),
+    ):
+        transport = httpx.ASGITransport(app=first)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            user = {"email": "rl@example.com", "password": PASSWORD}
+            (await client.post("/api/v1/auth/register", json=user)).raise_for_status()
+            login = (await client.post("/api/v1/auth/login", json=user)).json()
+        bearer = {"host": "bench", "authorization": f"Bearer {login['access_token']}"}
+        calls: dict[str, Call] = {
+            name: asgi_call(app, "GET", "/api/v1/auth/me", bearer, b"")
+            for name, app in apps.items()
+        }
+        calls |= spend_calls(memory, "memory") | spend_calls(redis, "Redis")
+        for name in (ME_OFF, ME_MEMORY, ME_REDIS):
+            if await calls[name]() != 200:
+                raise SystemExit(f"{name}: not 200")
+        tune_garbage_collection()
+        figures = await interleaved(calls, requests=requests, batches=batches)
+    await redis.aclose()
+    if apps[ME_REDIS].state.runtime.limiter.backend.value != "connected":
+        raise SystemExit("the Redis app fell back to memory during the run")
+    print(f"\nCPU in process, median of {batches} interleaved batches of {requests}\n")
+    print("| scenario | CPU ms | vs REST me off |")
+    print("| --- | ---: | ---: |")
+    for name, ms in figures.items():
+        print(f"| {name} | {ms:.3f} | {ms / figures[ME_OFF]:.0%} |")
+    off = figures[ME_OFF]
+    for name in (ME_MEMORY, ME_REDIS):
+        print(f"{name}: the limiter adds {figures[name] - off:.3f} ms, throughput kept at the "
+              f"CPU bound {off / figures[name]:.0%}")  # fmt: skip
+
+
+def cpu_main(args: argparse.Namespace) -> None:
+    redis = RedisServer()
+    redis.start()
+    try:
+        with throwaway_database(sqlite=args.sqlite) as url:
+            asyncio.run(cpu_run(url, redis.url, requests=args.requests, batches=args.batches))
+    finally:
+        redis.destroy()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cpu", action="store_true")
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--batches", type=int, default=7)
+    parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
+    if args.cpu:
+        cpu_main(args)
+        return
     ensure_wrk()
     cluster = PostgresCluster()
     redis = RedisServer()
