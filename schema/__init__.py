@@ -9,23 +9,14 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from identity.config import Settings
 from identity.errors import IdentityError, RateLimited
-from schema.cost import OperationCost
 from schema.execution import execution_context_class
-from schema.extensions import MaxDirectives, MaxDocumentSize, OperationMetrics
+from schema.extensions import Gate, Rules
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
@@ -100,21 +91,16 @@ def _validation_rules(settings: Settings) -> list[type[ASTValidationRule]]:
 
 
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Factories: Strawberry builds each extension afresh per operation; caches are shared."""
-    extensions: list[Callable[[], SchemaExtension]] = [
-        partial(MaxDocumentSize, max_chars=settings.graphql_max_document_chars),
-        partial(MaxTokensLimiter, max_token_count=settings.graphql_max_tokens),
-        MaxDirectives,
-        partial(AddValidationRules, _validation_rules(settings)),
-        partial(ParserCache, maxsize=1024),
-        partial(ValidationCache, maxsize=1024),
-        OperationMetrics,
-        partial(OperationCost, max_cost=settings.graphql_max_cost),
-    ]
-    # In every environment: a crash's text (a database error quotes its SQL) is not the
-    # client's business; the server logs it in full.
-    extensions.append(partial(MaskErrors, should_mask_error=is_unexpected))
-    return extensions
+    """One factory: Strawberry builds the extension afresh per operation; caches are shared."""
+    rules = Rules(
+        max_chars=settings.graphql_max_document_chars,
+        max_tokens=settings.graphql_max_tokens,
+        max_cost=settings.graphql_max_cost,
+        validation_rules=tuple(_validation_rules(settings)),
+        # In every environment: a crash's text is not the client's business.
+        should_mask=is_unexpected,
+    )
+    return [partial(Gate, rules=rules)]
 
 
 SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")

@@ -14,7 +14,7 @@ tightest budget the request spent and the operation's cost in ``extensions.rateL
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from graphql import (
@@ -38,7 +38,6 @@ from graphql import (
     VariableNode,
     get_named_type,
 )
-from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 from identity.errors import RateLimited
@@ -180,7 +179,7 @@ def operation_cost(
     return _Coster(schema, fragments, variables or {}).selection(root, operation.selection_set)
 
 
-class OperationCost(SchemaExtension):
+class CostGuard:
     """Refuses an operation over the cost ceiling before it runs, and spends its cost.
 
     An operation without variables costs the same every time its text is sent: that cost is
@@ -191,18 +190,9 @@ class OperationCost(SchemaExtension):
 
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
-        self.cost: int | None = None
-
-    async def on_execute(self) -> AsyncIterator[None]:
-        execution = self.execution_context
-        document = execution.graphql_document
-        if document is not None:
-            self.cost = self._cost_of(execution, document)
-            execution.result = await self._refusal(execution.context, self.cost)
-        yield
 
     @classmethod
-    def _cost_of(cls, execution: ExecutionContext, document: DocumentNode) -> int:
+    def cost_of(cls, execution: ExecutionContext, document: DocumentNode) -> int:
         key = (
             None
             if execution.variables or execution.query is None
@@ -223,7 +213,7 @@ class OperationCost(SchemaExtension):
                 cls.costs.popitem(last=False)
         return cost
 
-    async def _refusal(self, context: Context, cost: int) -> ExecutionResult | None:
+    async def refusal(self, context: Context, cost: int) -> ExecutionResult | None:
         if cost > self.max_cost:
             message = f"This operation costs {cost}, over the limit of {self.max_cost}"
             extensions = {"code": QUERY_TOO_COSTLY, "cost": cost, "maxCost": self.max_cost}
@@ -241,16 +231,18 @@ class OperationCost(SchemaExtension):
         error = GraphQLError("The GraphQL cost budget is spent", extensions=extensions)
         return ExecutionResult(data=None, errors=[error])
 
-    def get_results(self) -> dict[str, Any]:
-        verdicts = request_verdicts.get()
-        if not verdicts:
-            return {}
-        verdict = tightest(verdicts)
-        report: dict[str, Any] = {
-            "limit": verdict.limit,
-            "remaining": verdict.remaining,
-            "reset": verdict.reset_at,
-        }
-        if self.cost is not None:
-            report["cost"] = self.cost
-        return {"rateLimit": report}
+
+def rate_limit_report(cost: int | None) -> dict[str, Any]:
+    """``extensions.rateLimit``: the tightest budget this request spent, and the cost."""
+    verdicts = request_verdicts.get()
+    if not verdicts:
+        return {}
+    verdict = tightest(verdicts)
+    report: dict[str, Any] = {
+        "limit": verdict.limit,
+        "remaining": verdict.remaining,
+        "reset": verdict.reset_at,
+    }
+    if cost is not None:
+        report["cost"] = cost
+    return {"rateLimit": report}

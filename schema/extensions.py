@@ -1,41 +1,66 @@
-"""Schema extensions of our own: document size and directive limits, metrics per operation."""
+"""The one schema extension: every check and record made around a GraphQL operation.
+
+Strawberry walks its whole extension list at each of an operation's four steps (operation,
+parse, validate, execute) and again for results: with nine extensions that walk cost about
+a third of GraphQL ``me``. So the document limits, the parse and validation caches, the
+cost ceiling and budget, the masking of crashes and the metrics are one extension, ``Gate``,
+in this order:
+
+- operation: the token limit and our validation rules join the operation's options; when
+  it ends, unexpected errors are masked, then the operation is counted;
+- parse: a document longer than ``max_chars`` is refused unparsed (the token limit does not
+  bound size: one string literal is one token however long), else parsed once per text;
+- validate: too many directives are refused with one error, else validated once per
+  document and rule set;
+- execute: the operation's cost is refused over the ceiling or spent from the budget.
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import ClassVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, ClassVar
 
-from graphql import DirectiveNode, DocumentNode, GraphQLError, Node, Visitor, visit
+from graphql import (
+    ASTValidationRule,
+    DirectiveNode,
+    DocumentNode,
+    GraphQLError,
+    Node,
+    Visitor,
+    parse,
+    visit,
+)
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
 
 from identity.observability.metrics import INVALID_OUTCOME
 from schema.context import Context
+from schema.cost import CostGuard, rate_limit_report
 
 DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
 TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"
 MAX_DIRECTIVES_PER_LOCATION = 3
 MAX_DIRECTIVES = 50
 VERDICTS_KEPT = 1024
+DOCUMENTS_KEPT = 1024
+MASKED_MESSAGE = "Unexpected error."
+
+_parse = lru_cache(maxsize=DOCUMENTS_KEPT)(parse)
+_validate = lru_cache(maxsize=DOCUMENTS_KEPT)(validate_document)
 
 
-class MaxDocumentSize(SchemaExtension):
-    """Refuses a document longer than ``max_chars`` before it is parsed.
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """What ``Gate`` enforces, from the settings; one per schema."""
 
-    The token limit does not bound size: one string literal is one token however long.
-    """
-
-    def __init__(self, *, max_chars: int) -> None:
-        self.max_chars = max_chars
-
-    def on_parse(self) -> Iterator[None]:
-        query = self.execution_context.query
-        if query is not None and len(query) > self.max_chars:
-            raise GraphQLError(
-                f"Document longer than {self.max_chars} characters",
-                extensions={"code": DOCUMENT_TOO_LARGE},
-            )
-        yield
+    max_chars: int
+    max_tokens: int
+    max_cost: int
+    validation_rules: tuple[type[ASTValidationRule], ...]
+    should_mask: Callable[[GraphQLError], bool]
 
 
 class _DirectiveCounter(Visitor):
@@ -51,55 +76,75 @@ class _DirectiveCounter(Visitor):
             self.most_at_one_place = max(self.most_at_one_place, len(directives))
 
 
-class MaxDirectives(SchemaExtension):
-    """Refuses, with one error and before validation, a document with more than
-    ``MAX_DIRECTIVES_PER_LOCATION`` directives at one place or ``MAX_DIRECTIVES`` in all.
-
-    Validation reports every unknown or repeated directive separately, so without it a
-    document of ``@a@a@a…`` is answered with as many errors as the token limit lets in.
-
-    The verdict is kept per document text (as the parser cache keeps documents), so a
-    document seen before is not walked again: the walk cost a tenth of GraphQL ``me``.
-    """
+class Gate(SchemaExtension):
+    """See the module: one extension, built afresh per operation by Strawberry."""
 
     verdicts: ClassVar[OrderedDict[str, bool]] = OrderedDict()
+    """Directive verdicts per document text: a document seen before is not walked again."""
+
+    def __init__(self, *, rules: Rules) -> None:
+        self.rules = rules
+        self.costs = CostGuard(max_cost=rules.max_cost)
+        self.cost: int | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        execution.parse_options["max_tokens"] = self.rules.max_tokens
+        execution.validation_rules = execution.validation_rules + self.rules.validation_rules
+        yield
+        self._mask_unexpected()
+        self._count()
+
+    def on_parse(self) -> Iterator[None]:
+        execution = self.execution_context
+        query = execution.query
+        if query is not None and len(query) > self.rules.max_chars:
+            raise GraphQLError(
+                f"Document longer than {self.rules.max_chars} characters",
+                extensions={"code": DOCUMENT_TOO_LARGE},
+            )
+        execution.graphql_document = _parse(query, **execution.parse_options)
+        yield
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None and not self._acceptable(
-            context.query, context.graphql_document
-        ):
-            raise GraphQLError(
-                f"At most {MAX_DIRECTIVES_PER_LOCATION} directives at one place and "
-                f"{MAX_DIRECTIVES} in a document",
-                extensions={"code": TOO_MANY_DIRECTIVES},
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is not None:
+            if not self._directives_acceptable(execution.query, document):
+                raise GraphQLError(
+                    f"At most {MAX_DIRECTIVES_PER_LOCATION} directives at one place and "
+                    f"{MAX_DIRECTIVES} in a document",
+                    extensions={"code": TOO_MANY_DIRECTIVES},
+                )
+            execution.pre_execution_errors = _validate(
+                execution.schema._schema, document, execution.validation_rules
             )
         yield
 
-    @classmethod
-    def _acceptable(cls, query: str | None, document: DocumentNode) -> bool:
-        known = cls.verdicts.get(query) if query is not None else None
-        if known is not None:
-            return known
-        counter = _DirectiveCounter()
-        visit(document, counter)
-        verdict = (
-            counter.most_at_one_place <= MAX_DIRECTIVES_PER_LOCATION
-            and counter.total <= MAX_DIRECTIVES
-        )
-        if query is not None:
-            cls.verdicts[query] = verdict
-            if len(cls.verdicts) > VERDICTS_KEPT:
-                cls.verdicts.popitem(last=False)
-        return verdict
-
-
-class OperationMetrics(SchemaExtension):
-    """Counts each operation by type, outcome (ok, error, invalid) and name; the metrics
-    bound the names that become labels."""
-
-    def on_operation(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        document = execution.graphql_document
+        if document is not None:
+            self.cost = self.costs.cost_of(execution, document)
+            execution.result = await self.costs.refusal(execution.context, self.cost)
         yield
+
+    def get_results(self) -> dict[str, Any]:
+        return rate_limit_report(self.cost)
+
+    def _mask_unexpected(self) -> None:
+        """A crash's text (a database error quotes its SQL) is not the client's business;
+        the server has logged it in full (``Schema.process_errors``)."""
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [  # type: ignore[union-attr]
+                _masked(error) if self.rules.should_mask(error) else error for error in errors
+            ]
+
+    def _count(self) -> None:
+        """Each operation by type, outcome (ok, error, invalid) and name; the metrics bound
+        the names that become labels."""
         execution = self.execution_context
         context = execution.context
         if not isinstance(context, Context):
@@ -118,3 +163,33 @@ class OperationMetrics(SchemaExtension):
         context.runtime.metrics.observe_graphql(
             operation=execution.operation_name or None, kind=kind, outcome=outcome
         )
+
+    @classmethod
+    def _directives_acceptable(cls, query: str | None, document: DocumentNode) -> bool:
+        """Validation reports every unknown or repeated directive separately, so without
+        this a document of ``@a@a@a…`` is answered with as many errors as tokens."""
+        known = cls.verdicts.get(query) if query is not None else None
+        if known is not None:
+            return known
+        counter = _DirectiveCounter()
+        visit(document, counter)
+        verdict = (
+            counter.most_at_one_place <= MAX_DIRECTIVES_PER_LOCATION
+            and counter.total <= MAX_DIRECTIVES
+        )
+        if query is not None:
+            cls.verdicts[query] = verdict
+            if len(cls.verdicts) > VERDICTS_KEPT:
+                cls.verdicts.popitem(last=False)
+        return verdict
+
+
+def _masked(error: GraphQLError) -> GraphQLError:
+    return GraphQLError(
+        message=MASKED_MESSAGE,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+    )
