@@ -147,46 +147,66 @@ def _imported(kid: str, x: str, y: str) -> ECKey:
     return ECKey.import_key({"kty": "EC", "crv": "P-256", "kid": kid, "x": x, "y": y})
 
 
+@dataclass(slots=True)
+class _Verified:
+    kid: str
+    jwk: dict[str, Any]
+    claims: dict[str, Any]
+    window: tuple[tuple[str, str, int], int, int] | None = None
+    """For the issuer, audience and leeway they were validated against: the instants (Unix
+    seconds, from included, until excluded) between which the claims stay valid."""
+
+
 class _VerifiedSignatures:
-    """Claims of tokens whose signature was already checked, keyed by the whole token.
+    """Tokens whose signature was already checked, keyed by the whole token.
 
     A client sends one access token many times during its life; checking its ES256
-    signature once is enough. Only the signature is remembered: the claims (expiry,
-    issuer, audience) and the session are checked on every request, and an entry is
-    used only while the very key that verified it is still published.
+    signature once is enough, and so is validating its claims once: what changes with time
+    (``exp``, ``nbf``, ``iat``) is kept as a window, checked on every request, and outside
+    it the claims are validated in full again (which answers the refusal). An entry is used
+    only while the very key that verified it is still published; the session is checked
+    on every request by the caller.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._claims: OrderedDict[str, tuple[str, dict[str, Any], dict[str, Any]]] = OrderedDict()
+        self._entries: OrderedDict[str, _Verified] = OrderedDict()
 
-    def get(self, token: str, public_jwks: Mapping[str, dict[str, Any]]) -> dict[str, Any] | None:
-        entry = self._claims.get(token)
-        if entry is None or public_jwks.get(entry[0]) != entry[1]:
+    def get(self, token: str, public_jwks: Mapping[str, dict[str, Any]]) -> _Verified | None:
+        entry = self._entries.get(token)
+        if entry is None or public_jwks.get(entry.kid) != entry.jwk:
             return None
-        self._claims.move_to_end(token)
-        return entry[2]
+        self._entries.move_to_end(token)
+        return entry
 
-    def put(self, token: str, kid: str, jwk: dict[str, Any], claims: dict[str, Any]) -> None:
-        self._claims[token] = (kid, jwk, claims)
-        if len(self._claims) > self._size:
-            self._claims.popitem(last=False)
+    def put(self, token: str, entry: _Verified) -> None:
+        self._entries[token] = entry
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
 
 
 _verified = _VerifiedSignatures(size=8192)
 
 
-def _signed_claims(token: str, public_jwks: Mapping[str, dict[str, Any]]) -> dict[str, Any]:
-    claims = _verified.get(token, public_jwks)
-    if claims is not None:
-        return claims
+def _signed(token: str, public_jwks: Mapping[str, dict[str, Any]]) -> _Verified:
+    known = _verified.get(token, public_jwks)
+    if known is not None:
+        return known
     header = _unverified_header(token)
     key = _public_key(header, public_jwks)
     claims = jwt.decode(token, key, algorithms=[ALGORITHM]).claims
     if not isinstance(claims.get("sid"), str):
         raise TokenInvalid()
-    _verified.put(token, header["kid"], public_jwks[header["kid"]], claims)
-    return claims
+    entry = _Verified(header["kid"], public_jwks[header["kid"]], claims)
+    _verified.put(token, entry)
+    return entry
+
+
+def _window(claims: Mapping[str, Any], leeway: int) -> tuple[int | float, int | float]:
+    """When validated claims stay valid, as joserfc checks them: ``exp`` must be after
+    ``now - leeway``, ``nbf`` and ``iat`` at most ``now + leeway``."""
+    starts = [claims[name] for name in ("nbf", "iat") if claims.get(name) is not None]
+    return (max(starts) - leeway if starts else 0), claims["exp"] + leeway
 
 
 def verify_access_token(
@@ -199,24 +219,32 @@ def verify_access_token(
     leeway: int = LEEWAY_SECONDS,
 ) -> dict[str, Any]:
     """Return the claims of a valid access token; TokenExpired or TokenInvalid otherwise."""
-    registry = jwt.JWTClaimsRegistry(
-        now=_epoch(now),
-        leeway=leeway,
-        iss={"essential": True, "value": issuer},
-        aud={"essential": True, "value": audience},
-        sub={"essential": True},
-        sid={"essential": True},
-        jti={"essential": True},
-        exp={"essential": True},
-    )
+    moment = _epoch(now)
+    context = (issuer, audience, leeway)
     try:
-        claims = _signed_claims(token, public_jwks)
-        registry.validate(claims)
+        entry = _signed(token, public_jwks)
+        window = entry.window
+        if window is not None and window[0] == context and window[1] <= moment < window[2]:
+            return dict(entry.claims)
+        registry = jwt.JWTClaimsRegistry(
+            now=moment,
+            leeway=leeway,
+            iss={"essential": True, "value": issuer},
+            aud={"essential": True, "value": audience},
+            sub={"essential": True},
+            sid={"essential": True},
+            jti={"essential": True},
+            exp={"essential": True},
+        )
+        registry.validate(entry.claims)
+        starts, ends = _window(entry.claims, leeway)
+        if isinstance(starts, int) and isinstance(ends, int):
+            entry.window = (context, starts, ends)
     except ExpiredTokenError as error:
         raise TokenExpired() from error
     except (JoseError, ValueError, TypeError) as error:
         raise TokenInvalid() from error
-    return dict(claims)
+    return dict(entry.claims)
 
 
 _SUCCESSOR_INFO = b"identity refresh-token successor v1"

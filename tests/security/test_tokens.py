@@ -359,3 +359,35 @@ def test_a_verified_token_is_not_accepted_under_another_key_with_its_kid(
 
     with pytest.raises(TokenInvalid):
         _verify(token, key, public_jwks={key.kid: impostor.public_jwk})
+
+
+def test_a_token_verified_before_is_checked_again_at_every_instant(key: GeneratedKey) -> None:
+    """The claims validated once are trusted only inside their validity window."""
+    token = _issue(key, now=NOW + timedelta(seconds=4)).token
+    assert _verify(token, key)["sub"] == "user-1"  # 4 s early: within the leeway
+
+    with pytest.raises(TokenInvalid):
+        _verify(token, key, now=NOW - timedelta(seconds=2))  # issued 6 s in its future
+    expires = NOW + timedelta(seconds=4) + LIFETIME
+    assert _verify(token, key, now=expires + timedelta(seconds=4))["sub"] == "user-1"
+    with pytest.raises(TokenExpired):
+        _verify(token, key, now=expires + timedelta(seconds=5))
+
+
+def test_a_token_verified_before_is_checked_again_for_another_audience_or_issuer(
+    key: GeneratedKey,
+) -> None:
+    token = _issue(key).token
+    assert _verify(token, key)["sub"] == "user-1"
+
+    with pytest.raises(TokenInvalid):
+        _verify(token, key, audience="https://other.example.com")
+    with pytest.raises(TokenInvalid):
+        _verify(token, key, issuer="https://other.example.com")
+
+
+def test_the_claims_answered_are_a_copy(key: GeneratedKey) -> None:
+    token = _issue(key).token
+    _verify(token, key)["sub"] = "someone-else"
+
+    assert _verify(token, key)["sub"] == "user-1"
