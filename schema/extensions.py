@@ -28,6 +28,7 @@ from graphql import (
     DirectiveNode,
     DocumentNode,
     GraphQLError,
+    GraphQLSchema,
     Node,
     Visitor,
     parse,
@@ -49,7 +50,6 @@ DOCUMENTS_KEPT = 1024
 MASKED_MESSAGE = "Unexpected error."
 
 _parse = lru_cache(maxsize=DOCUMENTS_KEPT)(parse)
-_validate = lru_cache(maxsize=DOCUMENTS_KEPT)(validate_document)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +81,7 @@ class Gate(SchemaExtension):
 
     verdicts: ClassVar[OrderedDict[str, bool]] = OrderedDict()
     """Directive verdicts per document text: a document seen before is not walked again."""
+    validations: ClassVar[OrderedDict[tuple[object, ...], list[GraphQLError]]] = OrderedDict()
 
     def __init__(self, *, rules: Rules) -> None:
         self.rules = rules
@@ -116,8 +117,8 @@ class Gate(SchemaExtension):
                     f"{MAX_DIRECTIVES} in a document",
                     extensions={"code": TOO_MANY_DIRECTIVES},
                 )
-            execution.pre_execution_errors = _validate(
-                execution.schema._schema, document, execution.validation_rules
+            execution.pre_execution_errors = self._validated(
+                execution.schema._schema, execution.query, document, execution.validation_rules
             )
         yield
 
@@ -163,6 +164,26 @@ class Gate(SchemaExtension):
         context.runtime.metrics.observe_graphql(
             operation=execution.operation_name or None, kind=kind, outcome=outcome
         )
+
+    @classmethod
+    def _validated(
+        cls,
+        schema: GraphQLSchema,
+        query: str | None,
+        document: DocumentNode,
+        rules: tuple[type[ASTValidationRule], ...],
+    ) -> list[GraphQLError]:
+        """Validation errors, kept per document text (hashing the text is cheaper than
+        hashing the parsed document, which graphql-core does node by node)."""
+        if query is None:
+            return validate_document(schema, document, rules)
+        key = (schema, query, rules)
+        errors = cls.validations.get(key)
+        if errors is None:
+            errors = cls.validations[key] = validate_document(schema, document, rules)
+            if len(cls.validations) > DOCUMENTS_KEPT:
+                cls.validations.popitem(last=False)
+        return errors
 
     @classmethod
     def _directives_acceptable(cls, query: str | None, document: DocumentNode) -> bool:
