@@ -168,3 +168,30 @@ def test_answers_the_fast_encoder_refuses_are_still_encoded() -> None:
     for data in ({"data": {"device": deep}}, {"errors": [{"message": "bad \ud800"}]}):
         encoded = app.encode_json(data)
         assert json.loads(encoded) == data
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"query": 1}', 400),
+        (b'{"query": "{ __typename }", "variables": []}', 400),
+        (b'{"query": "{ __typename }", "extensions": "x"}', 400),
+        (b'{"query": "{ __typename }"', 400),
+        (b'[{"query": "{ __typename }"}]', 400),  # no batching
+        (b'"{ __typename }"', 400),
+        (b"null", 400),
+        (b"7", 400),
+        (b'{"query": "{ __typename }", "operationName": 5}', 400),
+        (b'{"query": "{ __typename }", "operationName": null, "variables": null}', 200),
+        (b"{}", 400),
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type", ["application/json", "Application/JSON; charset=utf-8; profile=x"]
+)
+async def test_every_json_post_is_answered_not_crashed(
+    client: httpx.AsyncClient, body: bytes, status: int, content_type: str
+) -> None:
+    response = await client.post("/graphql", content=body, headers={"content-type": content_type})
+
+    assert response.status_code == status, response.text
