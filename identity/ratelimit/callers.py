@@ -23,29 +23,33 @@ class Caller:
     plan: str | None = None
 
 
-# Tokens already verified, with their expiry: the same token comes with every request of a
-# client, and its budget key is all that is read from it. A token whose signing key was
-# retired meanwhile is still counted for its user until it expires: it is a budget key only,
-# it grants nothing (every route verifies the token itself).
-_KNOWN: dict[str, tuple[float, Caller]] = {}
+# Tokens already verified, by their ``Authorization`` header as it came, with their expiry:
+# the same header comes with every request of a client, and its budget key is all that is
+# read from it. A token whose signing key was retired meanwhile is still counted for its
+# user until it expires: it is a budget key only, it grants nothing (every route verifies
+# the token itself).
+_KNOWN: dict[bytes, tuple[float, Caller]] = {}
 KNOWN_TOKENS = 4096
 
 
 async def caller_of(deps: Deps, scope: Scope) -> Caller:
-    client = scope.get("client")
-    anonymous = Caller(key=f"address:{client[0] if client else 'unknown'}", signed_in=False)
-    token = None
+    header = None
     for name, value in scope["headers"]:
         if name == b"authorization":
-            scheme, _, rest = value.decode("latin-1").partition(" ")
-            if scheme.lower() == "bearer" and rest.strip():
-                token = rest.strip()
+            header = value
             break
-    if token is None:
+    if header is not None:
+        known = _KNOWN.get(header)
+        if known is not None and known[0] > deps.clock.now().timestamp():
+            return known[1]
+    client = scope.get("client")
+    anonymous = Caller(key=f"address:{client[0] if client else 'unknown'}", signed_in=False)
+    if header is None:
         return anonymous
-    known = _KNOWN.get(token)
-    if known is not None and known[0] > deps.clock.now().timestamp():
-        return known[1]
+    scheme, _, rest = header.decode("latin-1").partition(" ")
+    token = rest.strip()
+    if scheme.lower() != "bearer" or not token:
+        return anonymous
     try:
         claims = verify_access_token(
             token,
@@ -62,7 +66,7 @@ async def caller_of(deps: Deps, scope: Scope) -> Caller:
     )
     if len(_KNOWN) >= KNOWN_TOKENS:
         _KNOWN.clear()
-    _KNOWN[token] = (float(claims["exp"]), caller)
+    _KNOWN[header] = (float(claims["exp"]), caller)
     return caller
 
 

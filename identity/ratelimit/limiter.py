@@ -20,9 +20,8 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar, cast, overload
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -35,6 +34,7 @@ from identity.errors import RateLimited
 from identity.networks import Network, parse_address, parse_networks, within
 from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import FIXED_WINDOW, Budget, resolve
+from identity.ratelimit.pipe import RedisPipe, usable
 
 if TYPE_CHECKING:
     from identity.config import Settings
@@ -57,9 +57,9 @@ class Backend(StrEnum):
     UNREACHABLE = "unreachable"
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """The outcome of spending a budget, with what the limit headers say."""
+class Verdict(NamedTuple):
+    """The outcome of spending a budget, with what the limit headers say (a named tuple:
+    built for every budget of every request, it costs a third of a frozen dataclass)."""
 
     allowed: bool
     limit: int
@@ -71,7 +71,13 @@ class Verdict:
 
 def tightest(verdicts: Sequence[Verdict]) -> Verdict:
     """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
-    return min(verdicts, key=lambda v: (v.allowed, v.remaining, v.reset_at))
+    if len(verdicts) == 1:
+        return verdicts[0]
+    return min(verdicts, key=_tightness)
+
+
+def _tightness(verdict: Verdict) -> tuple[bool, int, int]:
+    return verdict.allowed, verdict.remaining, verdict.reset_at
 
 
 class Window(Protocol):
@@ -129,35 +135,49 @@ if refused == 0 then
 end
 return counts
 """
+SPEND_FIXED_BYTES = SPEND_FIXED.encode()
 
 Spend = tuple[RateLimitItem, str, str, int]
 """One budget to spend: its item, its name, the key it is counted for, the cost."""
 
 
-def _fixed_counter(item: RateLimitItem, name: str, key: str, now: float) -> tuple[str, float]:
+def _fixed_counter(item: RateLimitItem, name: str, key: str, now: float) -> tuple[str, int]:
     """The counter of ``key``'s current window (window n covers [n·w, (n+1)·w)) and its end.
     The limit is in the name, as in ``limits``' keys: a changed limit counts afresh; the key
     is the hash tag, so the counters one request spends together share a Redis Cluster slot."""
     length = item.get_expiry()
     number = int(now // length)
-    return f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}", float(
-        (number + 1) * length
+    return f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}", (number + 1) * length
+
+
+def _fixed_verdict(
+    item: RateLimitItem, allowed: bool, reset: int, count: int, now: float
+) -> Verdict:
+    """The verdict of a fixed window ending at ``reset`` (after ``now``) holding ``count``."""
+    amount = item.amount
+    return Verdict(
+        allowed,
+        amount,
+        amount - count if count < amount else 0,
+        reset,
+        item.get_expiry(),
+        0 if allowed else max(1, math.ceil(reset - now)),
     )
 
 
 def _together(
-    spends: Sequence[Spend], counts: Sequence[int], refused: bool, now: float
+    spends: Sequence[Spend],
+    resets: Sequence[int],
+    counts: Sequence[int],
+    refused: bool,
+    now: float,
 ) -> list[Verdict]:
     """The verdicts of spends checked together, from each counter's count: after the spend
     when every one had room, else as found (nothing spent; each says whether it had room)."""
     verdicts = []
-    for (item, name, key, cost), count in zip(spends, counts, strict=True):
-        reset = _fixed_counter(item, name, key, now)[1]
-        if refused:
-            fits = count + cost <= item.amount
-            verdicts.append(_verdict(item, fits, reset, item.amount - count, now))
-        else:
-            verdicts.append(_verdict(item, True, reset, item.amount - count, now))
+    for (item, _, _, cost), reset, count in zip(spends, resets, counts, strict=True):
+        fits = not refused or count + cost <= item.amount
+        verdicts.append(_fixed_verdict(item, fits, reset, count, now))
     return verdicts
 
 
@@ -169,21 +189,30 @@ class _Fixed:
     window starts at the first spend, so the script is ours; its connection is ``limits``'.
     A refused spend counts in no window."""
 
-    def __init__(self, storage: RedisStorage) -> None:
+    def __init__(self, storage: RedisStorage, pipe: RedisPipe | None) -> None:
         self._client = cast(RedispyBridge, storage.bridge).get_connection()
-        self._script = self._client.register_script(SPEND_FIXED.encode())
+        self._script = self._client.register_script(SPEND_FIXED_BYTES)
+        self._pipe = pipe
 
     async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
         keys = []
+        resets = []
         arguments: list[int] = []
         for item, name, key, cost in spends:
-            keys.append(_fixed_counter(item, name, key, now)[0])
+            counter, reset = _fixed_counter(item, name, key, now)
+            keys.append(counter)
+            resets.append(reset)
             arguments += (item.amount, cost, item.get_expiry())
         try:
-            answer = await self._script(keys, arguments)
+            if self._pipe is not None:
+                answer = await self._pipe.script(SPEND_FIXED_BYTES, keys, arguments)
+            else:
+                answer = await self._script(keys, arguments)
         except RedisError as error:
             raise StorageError(error) from error
-        return _together(spends, answer[1:], bool(answer[0]), now)
+        if not isinstance(answer, list):
+            raise StorageError(ValueError(f"unexpected answer from Redis: {answer!r}"))
+        return _together(spends, resets, answer[1:], bool(answer[0]), now)
 
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
@@ -195,7 +224,7 @@ class _Fixed:
             count = int(await self._client.get(counter) or 0)
         except RedisError as error:
             raise StorageError(error) from error
-        return _verdict(item, count + cost <= item.amount, reset, item.amount - count, now)
+        return _fixed_verdict(item, count + cost <= item.amount, reset, count, now)
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
         try:
@@ -217,7 +246,7 @@ class _MemoryFixed:
 
     def __init__(self) -> None:
         self._counts: dict[str, int] = {}
-        self._ending: defaultdict[float, list[str]] = defaultdict(list)
+        self._ending: defaultdict[int, list[str]] = defaultdict(list)
         self._next_prune = 0.0
 
     def _prune(self, now: float) -> None:
@@ -226,28 +255,34 @@ class _MemoryFixed:
             for counter in self._ending.pop(end):
                 self._counts.pop(counter, None)
 
-    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
+    def spend_now(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
+        """``spend_many`` without a coroutine (nothing here awaits)."""
         if now >= self._next_prune:
             self._prune(now)
         counts = self._counts
         found = []
-        refused = False
+        room = True
         for item, name, key, cost in spends:
-            counter, reset = _fixed_counter(item, name, key, now)
+            length = item.get_expiry()
+            number = int(now // length)
+            counter = f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}"
             count = counts.get(counter, 0)
-            found.append((counter, reset, count))
+            found.append((counter, (number + 1) * length, count))
             if count + cost > item.amount:
-                refused = True
-        if refused:
-            return _together(spends, [count for _, _, count in found], True, now)
+                room = False
+        if not room:
+            resets = [reset for _, reset, _ in found]
+            return _together(spends, resets, [count for _, _, count in found], True, now)
         verdicts = []
         for (item, _, _, cost), (counter, reset, count) in zip(spends, found, strict=True):
             if not count:
                 self._ending[reset].append(counter)
-            count += cost
-            counts[counter] = count
-            verdicts.append(_verdict(item, True, reset, item.amount - count, now))
+            counts[counter] = count = count + cost
+            verdicts.append(_fixed_verdict(item, True, reset, count, now))
         return verdicts
+
+    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
+        return self.spend_now(spends, now)
 
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
@@ -256,7 +291,7 @@ class _MemoryFixed:
         now = time.time()
         counter, reset = _fixed_counter(item, name, key, now)
         count = self._counts.get(counter, 0)
-        return _verdict(item, count + cost <= item.amount, reset, item.amount - count, now)
+        return _fixed_verdict(item, count + cost <= item.amount, reset, count, now)
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
         self._counts.pop(_fixed_counter(item, name, key, time.time())[0], None)
@@ -300,9 +335,11 @@ class Limiter:
         self._overrides: Mapping[str, str] | None = None
         self._applied: Mapping[str, str] | None = None  # the very mapping last compared
         self.retry_seconds = retry_seconds
-        self._memory: Windows = (_Moving(MemoryStorage()), _MemoryFixed())
+        self._memory_fixed = _MemoryFixed()
+        self._memory: Windows = (_Moving(MemoryStorage()), self._memory_fixed)
         self._redis: Windows | None = None
         self._redis_storage: RedisStorage | None = None
+        self._pipe: RedisPipe | None = None
         self._down_until = 0.0
         if redis_url:
             self._redis_storage = RedisStorage(
@@ -313,7 +350,10 @@ class Limiter:
                 socket_timeout=redis_timeout_seconds,
                 socket_connect_timeout=redis_timeout_seconds,
             )
-            self._redis = (_Moving(self._redis_storage), _Fixed(self._redis_storage))
+            self._pipe = (
+                RedisPipe(redis_url, timeout=redis_timeout_seconds) if usable(redis_url) else None
+            )
+            self._redis = (_Moving(self._redis_storage), _Fixed(self._redis_storage, self._pipe))
 
     @property
     def backend(self) -> Backend:
@@ -366,12 +406,21 @@ class Limiter:
             if budget not in FIXED_WINDOW:
                 raise ValueError(f"{budget.value} is not counted in a fixed window")
             spends.append((items[budget], budget.value, key, 1))
+        if self._redis is None:
+            verdicts = self._memory_fixed.spend_now(spends, time.time())
+        else:
 
-        async def run(window: FixedWindow) -> list[Verdict]:
-            return await window.spend_many(spends, time.time())
+            async def run(window: FixedWindow) -> list[Verdict]:
+                return await window.spend_many(spends, time.time())
 
-        verdicts = await self._run(True, run)
-        self._note(verdicts, budgets)
+            verdicts = await self._run(True, run)
+        for verdict in verdicts:
+            if not verdict.allowed:
+                self._note(verdicts, budgets)
+                return verdicts
+        collected = request_verdicts.get()
+        if collected is not None:
+            collected.extend(verdicts)
         return verdicts
 
     @staticmethod
@@ -452,6 +501,8 @@ class Limiter:
 
     async def aclose(self) -> None:
         """Close the Redis connection pool (the ``limits`` storage does not offer it)."""
+        if self._pipe is not None:
+            self._pipe.close()
         if self._redis_storage is not None:
             bridge = getattr(self._redis_storage, "bridge", None)
             storage = getattr(bridge, "storage", None)
