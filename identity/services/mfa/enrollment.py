@@ -92,7 +92,13 @@ async def due(session: AsyncSession, deps: Deps, *, user: User) -> bool:
 
 
 async def gate(
-    session: AsyncSession, deps: Deps, *, user: User, first_factor: str, meta: RequestMeta
+    session: AsyncSession,
+    deps: Deps,
+    *,
+    user: User,
+    first_factor: str,
+    meta: RequestMeta,
+    has_mfa: bool | None = None,
 ) -> MfaEnrollmentRequired | None:
     """The enforcement every way of opening a session goes through, in its transaction: an
     account that must have MFA and has none gets an enrolment token (returned) instead of a
@@ -101,8 +107,13 @@ async def gate(
     Its callers: every first factor (``login_step.second_step``: password logins, sign-in
     links and the accounts they sign up), an invitation accepted as a new account, and the
     forced password change (``auth.password.change_password``).
+
+    ``has_mfa``: whether the account has a factor, when the caller read it in this
+    transaction already (else it is read here).
     """
-    if await state.has_mfa(session, user.id) or not await due(session, deps, user=user):
+    if has_mfa is None:
+        has_mfa = await state.has_mfa(session, user.id)
+    if has_mfa or not await due(session, deps, user=user):
         return None
     return issue(session, deps, user=user, first_factor=first_factor, meta=meta)
 

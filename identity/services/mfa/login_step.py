@@ -59,14 +59,18 @@ async def second_step(
     tenant_id: uuid.UUID | None,
     cookie_path: str | None,
     enrol: bool = True,
+    summary: state.MfaSummary | None = None,
 ) -> MfaRequired | MfaEnrollmentRequired | TrustedDeviceSkip | None:
     """What a first factor that just succeeded earns, in its transaction: None for a session
     (no MFA), ``TrustedDeviceSkip`` for one too (a trusted device presented: audited so),
     else a pending login or an enrolment token.
 
     ``enrol`` False leaves enforcement to a later step (a password that must change first).
+    ``summary``: the user's factors, when the caller read them in this transaction already
+    (``state.account_and_summary``).
     """
-    summary = await state.summary(session, user.id)
+    if summary is None:
+        summary = await state.summary(session, user.id)
     if summary.methods:
         if await trusted.recognizes(
             session, user_id=user.id, token=device_token, now=deps.clock.now()
@@ -87,7 +91,9 @@ async def second_step(
             },
         )
     if enrol:
-        return await enrollment.gate(session, deps, user=user, first_factor=first_factor, meta=meta)
+        return await enrollment.gate(
+            session, deps, user=user, first_factor=first_factor, meta=meta, has_mfa=False
+        )
     return None
 
 
