@@ -138,10 +138,32 @@ def open_session(
 ) -> AuthSession:
     """A new session of ``user`` acting in ``tenant_id`` (checked by the caller: a tenant
     the user is a member of, active)."""
+    auth_session = new_session(
+        deps,
+        user=user,
+        meta=meta,
+        device_info=device_info,
+        auth_method=auth_method,
+        tenant_id=tenant_id,
+    )
+    session.add(auth_session)
+    return auth_session
+
+
+def new_session(
+    deps: Deps,
+    *,
+    user: User,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    auth_method: str,
+    tenant_id: uuid.UUID | None = None,
+) -> AuthSession:
+    """The row ``open_session`` adds, not added (a caller writing it with Core)."""
     now = deps.clock.now()
     check_device_info(device_info)
     device = dict(device_info or {})
-    auth_session = AuthSession(
+    return AuthSession(
         user_id=user.id,
         device_id=device_id_of(device),
         device_info=device,
@@ -154,8 +176,6 @@ def open_session(
         authenticated_at=now,
         expires_at=now + timedelta(days=deps.settings.session_ttl_days),
     )
-    session.add(auth_session)
-    return auth_session
 
 
 async def access_token(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +13,14 @@ from sqlmodel import col
 
 from identity.audit_events import EventType
 from identity.clock import isoformat_z
-from identity.errors import AccountDisabled, AccountLocked, EmailNotVerified, InvalidCredentials
+from identity.db import dialect_name
+from identity.errors import (
+    AccountDisabled,
+    AccountLocked,
+    EmailNotVerified,
+    InvalidCredentials,
+    NotFound,
+)
 from identity.models import AuthSession, Tenant, TenantMember, User, UserStatus
 from identity.models.mfa import MfaChallenge
 from identity.principal import RequestMeta
@@ -24,6 +29,7 @@ from identity.security.passwords import PasswordCheck
 from identity.services import audit, authorization, request_budgets, runtime_settings, throttle
 from identity.services._kit import UNSET, Unset
 from identity.services.accounts import find_by_identifier, get_user
+from identity.services.auth import login_sql
 from identity.services.auth.status import ensure_active
 from identity.services.deps import Deps
 from identity.services.tokens import (
@@ -90,12 +96,19 @@ async def login(
     attack = await request_budgets.under_attack(deps)
     now = deps.clock.now()
     rules = await runtime_settings.current(deps)
-    async with deps.database.read() as session:
-        user = await find_by_identifier(session, identifier)
-        tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
-    key = throttle.login_key(identifier, user.id if user else None)
-    async with _one_statement(deps) as session:
-        attempt = await throttle.reserve_attempt(session, key=key, now=now)
+    if deps.database.is_sqlite:
+        async with deps.database.read() as session:
+            user = await find_by_identifier(session, identifier)
+            tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
+        key = throttle.login_key(identifier, user.id if user else None)
+        async with deps.database.unit_of_work() as session:  # committed before the check
+            attempt = await throttle.reserve_attempt(session, key=key, now=now)
+    else:
+        async with deps.database.read() as session:  # each statement its own transaction
+            user, attempt = await login_sql.found_and_counted(
+                session, identifier=identifier, now=now
+            )
+            tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
     if attempt.locked_at(now):
         await _login_refused(deps, subject_id=user.id if user else None, meta=meta, reason="locked")
         raise _locked(attempt.locked_until)
@@ -168,20 +181,6 @@ async def login(
     return await tokens_of(deps, outcome)
 
 
-@asynccontextmanager
-async def _one_statement(deps: Deps) -> AsyncIterator[AsyncSession]:
-    """A session for one write statement that must be committed before anything else
-    happens (the attempt counted before its password is checked): on PostgreSQL an
-    autocommit session, the statement its own transaction (no BEGIN and COMMIT round
-    trips); on SQLite a unit of work."""
-    if deps.database.is_sqlite:
-        async with deps.database.unit_of_work() as session:
-            yield session
-    else:
-        async with deps.database.read() as session:
-            yield session
-
-
 async def tokens_of(deps: Deps, opened: Opened) -> TokenPair | PasswordChangeToken:
     """What a login answers for the session it opened."""
     auth_session, refresh, user = opened
@@ -229,10 +228,12 @@ async def _log_in(
     """The session of a correct password (no refresh token while the password must change),
     or the second step it is due."""
     # Imported here: the MFA modules import this package.
-    from identity.services.mfa import login_step
+    from identity.services.mfa import login_step, state
 
     now = deps.clock.now()
-    user = await get_user(session, user_id)
+    user, factors = await state.account_and_summary(session, user_id)
+    if user is None:
+        raise NotFound("User not found")
     _ensure_may_log_in(user, now)
     if new_hash is not None:
         user.password_hash = new_hash
@@ -247,11 +248,24 @@ async def _log_in(
         tenant_id=tenant_id,
         cookie_path=cookie_path,
         enrol=not user.must_change_password,
+        summary=factors,
     )
     if step is not None and not isinstance(step, login_step.TrustedDeviceSkip):
         # The failures counted so far (wrong second factors too) stay until a session opens.
         await throttle.release(session, attempt=attempt)
         return step
+    details = step.details if step is not None else None
+    if not user.must_change_password and dialect_name(session) == "postgresql":
+        return await login_sql.open_at_once(
+            session,
+            deps,
+            user=user,
+            attempt=attempt,
+            meta=meta,
+            device_info=device_info,
+            tenant_id=tenant_id,
+            details=details,
+        )
     await _forget_failures(session, user)
     return await _opened(
         session,
@@ -262,7 +276,7 @@ async def _log_in(
         method="password",
         tenant_id=tenant_id,
         amr=["pwd"],
-        details=step.details if step is not None else None,
+        details=details,
     )
 
 
