@@ -20,8 +20,9 @@ from sqlmodel import col
 from identity.audit_events import EventType
 from identity.db import dialect_name
 from identity.errors import IdentityError, TokenExpired, TokenInvalid, TokenReused
+from identity.invalidation.cache import PrincipalCache
 from identity.models import AuthSession, RefreshToken, User
-from identity.principal import RequestMeta
+from identity.principal import Holding, RequestMeta
 from identity.ratelimit import Budget
 from identity.security.secrets import hash_token
 from identity.services import audit, authorization, request_budgets, runtime_settings
@@ -51,6 +52,8 @@ class _Presented:
     now: datetime
     idle_cutoff: datetime
     meta: RequestMeta
+    principals: PrincipalCache
+    """What callers hold, kept in memory: the new token's permissions when it is current."""
 
     def parameters(self) -> dict[str, Any]:
         return {"presented_hash": self.token_hash, "now": self.now, "idle_cutoff": self.idle_cutoff}
@@ -77,6 +80,7 @@ async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> Token
         now=now,
         idle_cutoff=now - timedelta(days=deps.settings.session_idle_days),
         meta=meta,
+        principals=deps.principals,
     )
     try:
         async with deps.database.unit_of_work() as session:
@@ -244,8 +248,32 @@ async def _checked(
         if tenant_active is None or not member:
             await session.execute(sql.LEAVE_TENANT, {"session_id": auth_session.id})
             set_committed_value(auth_session, "tenant_id", None)
-    held = await authorization.grants(session, [user.id], tenant_id=auth_session.tenant_id)
-    return _Rotation(user, auth_session, presented.successor, held[user.id].permissions)
+    return _Rotation(
+        user,
+        auth_session,
+        presented.successor,
+        await _permissions(session, presented, user.id, auth_session.tenant_id),
+    )
+
+
+async def _permissions(
+    session: AsyncSession, presented: _Presented, user_id: uuid.UUID, tenant_id: uuid.UUID | None
+) -> frozenset[str]:
+    """The new token's permissions: from the principal cache when it is current (what every
+    request is authorised by), else read in the refresh's transaction. A write of this
+    process not yet echoed by the invalidation channel makes the cache not current. What is
+    read is kept, unless an invalidation arrived meanwhile (the cache's generation)."""
+    cache = presented.principals
+    if not cache.held_by_own_writes:
+        held = cache.holding(user_id, tenant_id)
+        if held is not None:
+            return held.permissions
+    generation = cache.generation
+    found = (await authorization.grants(session, [user_id], tenant_id=tenant_id))[user_id]
+    cache.store_holding(
+        generation, user_id, tenant_id, Holding(found.permissions, found.everywhere)
+    )
+    return found.permissions
 
 
 async def _reuse_detected(
