@@ -91,7 +91,8 @@ async def test_failures_count_under_the_accounts_key_and_a_login_forgets_them(
     assert auth_session.revoked_at is None
     assert auth_session.authenticated_at == auth_session.created_at
     assert [token.parent_id for token in tokens] == [None]
-    assert tokens[0].used_at is None and tokens[0].revoked_at is None
+    assert tokens[0].used_at is None
+    assert tokens[0].revoked_at is None
     (row,) = await audit_events(app, "login.succeeded")
     assert (row.actor_id, row.subject_id, row.session_id) == (user_id, user_id, auth_session.id)
     assert row.tenant_id is None
