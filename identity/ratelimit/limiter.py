@@ -73,6 +73,9 @@ def tightest(verdicts: Sequence[Verdict]) -> Verdict:
     """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
     if len(verdicts) == 1:
         return verdicts[0]
+    if len(verdicts) == 2:
+        first, second = verdicts
+        return first if _tightness(first) <= _tightness(second) else second
     return min(verdicts, key=_tightness)
 
 
@@ -267,18 +270,20 @@ class _MemoryFixed:
             number = int(now // length)
             counter = f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}"
             count = counts.get(counter, 0)
-            found.append((counter, (number + 1) * length, count))
+            found.append((counter, (number + 1) * length, count, length))
             if count + cost > item.amount:
                 room = False
         if not room:
-            resets = [reset for _, reset, _ in found]
-            return _together(spends, resets, [count for _, _, count in found], True, now)
+            resets = [reset for _, reset, _, _ in found]
+            return _together(spends, resets, [count for _, _, count, _ in found], True, now)
         verdicts = []
-        for (item, _, _, cost), (counter, reset, count) in zip(spends, found, strict=True):
+        for (item, _, _, cost), (counter, reset, count, length) in zip(spends, found, strict=True):
             if not count:
                 self._ending[reset].append(counter)
             counts[counter] = count = count + cost
-            verdicts.append(_fixed_verdict(item, True, reset, count, now))
+            amount = item.amount
+            left = amount - count if count < amount else 0
+            verdicts.append(Verdict(True, amount, left, reset, length, 0))
         return verdicts
 
     async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:

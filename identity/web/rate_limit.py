@@ -33,6 +33,16 @@ from identity.web.body_limit import refusal
 SEED_000_PREFIX = "/api/v1/"
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
 PLANS = {"free": Budget.PLAN_FREE, "pro": Budget.PLAN_PRO, "enterprise": Budget.PLAN_ENTERPRISE}
+LIMIT_HEADERS = frozenset(
+    {
+        b"x-ratelimit-limit",
+        b"x-ratelimit-remaining",
+        b"x-ratelimit-reset",
+        b"x-ratelimit-window",
+        b"retry-after",
+    }
+)
+"""Every header ``raw_headers_for`` may write: one the app set is replaced only by ours."""
 
 
 def category_of(method: str, path: str) -> Budget:
@@ -101,11 +111,11 @@ class RateLimitMiddleware:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 ours = raw_headers_for(tightest(verdicts), path)
-                names = {name for name, _ in ours}
-                message["headers"] = [
-                    *(pair for pair in message.get("headers", ()) if pair[0].lower() not in names),
-                    *ours,
-                ]
+                theirs = message.get("headers", ())
+                if any(name.lower() in LIMIT_HEADERS for name, _ in theirs):
+                    names = {name for name, _ in ours}
+                    theirs = [pair for pair in theirs if pair[0].lower() not in names]
+                message["headers"] = [*theirs, *ours]
             await send(message)
 
         reset = request_verdicts.set(verdicts)
