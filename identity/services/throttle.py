@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, delete, literal, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -57,27 +58,31 @@ def mail_key(purpose: str, address: str) -> str:
     return hash_token(f"mail:{purpose}:{identifier_key(address)}")
 
 
+def counted_failure(now: Any, stale_before: Any) -> dict[str, Any]:
+    """What one more attempt does to an existing counter (values or bound parameters): a run
+    of failures starts again at 1 when its lock has expired or its last failure is older
+    than ``stale_before``, else it counts on; the lock is lifted once expired."""
+    table = LoginThrottle.__table__  # type: ignore[attr-defined]
+    expired = table.c.locked_until <= now
+    stale = table.c.last_failure_at <= stale_before
+    return {
+        "failures": case((expired, literal(1)), (stale, literal(1)), else_=table.c.failures + 1),
+        "locked_until": case((expired, None), else_=table.c.locked_until),
+        "last_failure_at": now,
+    }
+
+
 async def reserve_attempt(session: AsyncSession, *, key: str, now: datetime) -> Attempt:
     """Count one attempt and return its number in the current run of failures."""
     table = LoginThrottle.__table__  # type: ignore[attr-defined]
     dialect = session.bind.dialect.name if session.bind else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    expired = col(LoginThrottle.locked_until) <= now
-    stale = col(LoginThrottle.last_failure_at) <= now - FAILURE_WINDOW
     statement = (
         insert(table)
         .values(identifier_hash=key, failures=1, last_failure_at=now, locked_until=None)
         .on_conflict_do_update(
             index_elements=["identifier_hash"],
-            set_={
-                "failures": case(
-                    (expired, literal(1)),
-                    (stale, literal(1)),
-                    else_=table.c.failures + 1,
-                ),
-                "locked_until": case((expired, None), else_=table.c.locked_until),
-                "last_failure_at": now,
-            },
+            set_=counted_failure(now, now - FAILURE_WINDOW),
         )
         .returning(table.c.failures, table.c.locked_until)
     )

@@ -27,7 +27,6 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    case,
     cast,
     delete,
     func,
@@ -78,10 +77,6 @@ def _find_and_count() -> Any:
         )
     ).scalar_subquery()
     now = bindparam("now", type_=THROTTLES.c.last_failure_at.type)
-    expired = THROTTLES.c.locked_until <= now
-    stale = THROTTLES.c.last_failure_at <= bindparam(
-        "stale_before", type_=THROTTLES.c.last_failure_at.type
-    )
     counted = (
         postgresql.insert(THROTTLES)
         .from_select(
@@ -98,15 +93,9 @@ def _find_and_count() -> Any:
         )
         .on_conflict_do_update(
             index_elements=["identifier_hash"],
-            set_={
-                "failures": case(
-                    (expired, literal(1)),
-                    (stale, literal(1)),
-                    else_=THROTTLES.c.failures + 1,
-                ),
-                "locked_until": case((expired, None), else_=THROTTLES.c.locked_until),
-                "last_failure_at": now,
-            },
+            set_=throttle.counted_failure(
+                now, bindparam("stale_before", type_=THROTTLES.c.last_failure_at.type)
+            ),
         )
         .returning(THROTTLES.c.identifier_hash, THROTTLES.c.failures, THROTTLES.c.locked_until)
         .cte("counted")
