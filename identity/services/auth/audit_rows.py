@@ -1,7 +1,8 @@
 """Audit rows as Core inserts, for hot paths that add no ORM object to their transaction.
 
 The row is exactly the one ``identity.services.audit.record`` adds: same columns, same
-values, ``details`` ``{}`` when none are given.
+values, ``details`` ``{}`` when none are given. ``insert_audit_from`` writes it inside a
+statement whose other parts name the account and the session (a CTE's columns).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Insert, Table, bindparam, insert, literal, null, select
 
 from identity.audit_events import EventType
 from identity.models import AuditEvent
@@ -47,3 +48,46 @@ def audit_values(
         "request_id": meta.request_id,
         "details": details or {},
     }
+
+
+def insert_audit_from(
+    event_type: EventType, *, user_id: Any, session_id: Any, tenant_id: Any, when: Any = None
+) -> Insert:
+    """The audit row of ``event_type`` with actor and subject ``user_id``, ``session_id`` and
+    ``tenant_id`` taken from the same statement (columns), written only ``when`` (a
+    condition) holds. The rest is bound: ``audit_id``, ``now``, ``audit_ip_address``,
+    ``audit_user_agent``, ``audit_request_id``, ``audit_details``."""
+    no_text: Any = null()
+    row = select(
+        bindparam("audit_id", type_=AUDIT_TABLE.c.id.type),
+        bindparam("now", type_=AUDIT_TABLE.c.created_at.type),
+        literal(event_type.value),
+        user_id,
+        user_id,
+        session_id,
+        tenant_id,
+        no_text,
+        no_text,
+        bindparam("audit_ip_address", type_=AUDIT_TABLE.c.ip_address.type),
+        bindparam("audit_user_agent", type_=AUDIT_TABLE.c.user_agent.type),
+        bindparam("audit_request_id", type_=AUDIT_TABLE.c.request_id.type),
+        bindparam("audit_details", type_=AUDIT_TABLE.c.details.type),
+    )
+    if when is not None:
+        row = row.where(when)
+    columns = [
+        "id",
+        "created_at",
+        "event_type",
+        "actor_id",
+        "subject_id",
+        "session_id",
+        "tenant_id",
+        "resource",
+        "resource_id",
+        "ip_address",
+        "user_agent",
+        "request_id",
+        "details",
+    ]
+    return insert(AUDIT_TABLE).from_select(columns, row)

@@ -47,7 +47,7 @@ from identity.models import AuthSession, LoginThrottle, RefreshToken, User
 from identity.principal import RequestMeta
 from identity.security.secrets import hash_token, new_token
 from identity.services import throttle
-from identity.services.auth.audit_rows import AUDIT_TABLE
+from identity.services.auth.audit_rows import AUDIT_TABLE, insert_audit_from
 from identity.services.deps import Deps
 from identity.services.text_rules import identifier_key
 from identity.services.tokens import REFRESH_TOKEN_PREFIX, new_session
@@ -124,7 +124,7 @@ def _open() -> Any:
         .where(USERS.c.id == bindparam("user_id"))
         .values(
             last_login=bindparam("now", type_=USERS.c.last_login.type),
-            last_login_ip=bindparam("ip_address", type_=USERS.c.last_login_ip.type),
+            last_login_ip=bindparam("audit_ip_address", type_=USERS.c.last_login_ip.type),
             failed_login_attempts=literal(0),
         )
         .returning(USERS.c.id)
@@ -141,40 +141,12 @@ def _open() -> Any:
         .returning(SESSIONS.c.id, SESSIONS.c.user_id, SESSIONS.c.tenant_id)
         .cte("opened")
     )
-    no_text: Any = null()
     audited = (
-        insert(AUDIT_TABLE)
-        .from_select(
-            [
-                "id",
-                "created_at",
-                "event_type",
-                "actor_id",
-                "subject_id",
-                "session_id",
-                "tenant_id",
-                "resource",
-                "resource_id",
-                "ip_address",
-                "user_agent",
-                "request_id",
-                "details",
-            ],
-            select(
-                bindparam("audit_id", type_=AUDIT_TABLE.c.id.type),
-                bindparam("now", type_=AUDIT_TABLE.c.created_at.type),
-                literal(EventType.LOGIN_SUCCEEDED.value),
-                opened.c.user_id,
-                opened.c.user_id,
-                opened.c.id,
-                opened.c.tenant_id,
-                no_text,
-                no_text,
-                bindparam("ip_address", type_=AUDIT_TABLE.c.ip_address.type),
-                bindparam("user_agent", type_=AUDIT_TABLE.c.user_agent.type),
-                bindparam("request_id", type_=AUDIT_TABLE.c.request_id.type),
-                bindparam("audit_details", type_=AUDIT_TABLE.c.details.type),
-            ),
+        insert_audit_from(
+            EventType.LOGIN_SUCCEEDED,
+            user_id=opened.c.user_id,
+            session_id=opened.c.id,
+            tenant_id=opened.c.tenant_id,
         )
         .returning(AUDIT_TABLE.c.id)
         .cte("audited")
@@ -223,9 +195,7 @@ async def found_and_counted(
             },
         )
     ).one()
-    user, key, number, locked_until = row
-    if locked_until is not None and locked_until.tzinfo is None:
-        locked_until = locked_until.replace(tzinfo=now.tzinfo)
+    user, key, number, locked_until = row  # locked_until is aware: a UTCDateTime column
     return user, throttle.Attempt(key, number, locked_until)
 
 
@@ -262,9 +232,9 @@ async def open_at_once(
         throttle_key=attempt.key,
         user_id=user.id,
         now=now,
-        ip_address=meta.ip_address,
-        user_agent=meta.user_agent,
-        request_id=meta.request_id,
+        audit_ip_address=meta.ip_address,
+        audit_user_agent=meta.user_agent,
+        audit_request_id=meta.request_id,
         audit_id=uuid.uuid4(),
         audit_details=audit_details,
         token_id=uuid.uuid4(),

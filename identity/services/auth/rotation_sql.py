@@ -23,7 +23,6 @@ from sqlalchemy import (
     bindparam,
     exists,
     insert,
-    literal,
     null,
     select,
     true,
@@ -33,7 +32,7 @@ from sqlalchemy.orm import aliased
 
 from identity.audit_events import EventType
 from identity.models import AuthSession, RefreshToken, Tenant, TenantMember, User
-from identity.services.auth.audit_rows import AUDIT_TABLE
+from identity.services.auth.audit_rows import AUDIT_TABLE, insert_audit_from
 
 SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
 TOKENS: Table = RefreshToken.__table__  # type: ignore[attr-defined]
@@ -131,40 +130,13 @@ def _rotate() -> Any:
         .returning(TOKENS.c.id)
         .cte("successor")
     )
-    no_text: Any = null()
     audited = (
-        insert(AUDIT_TABLE)
-        .from_select(
-            [
-                "id",
-                "created_at",
-                "event_type",
-                "actor_id",
-                "subject_id",
-                "session_id",
-                "tenant_id",
-                "resource",
-                "resource_id",
-                "ip_address",
-                "user_agent",
-                "request_id",
-                "details",
-            ],
-            select(
-                bindparam("audit_id", type_=Uuid()),
-                bindparam("now", type_=AUDIT_TABLE.c.created_at.type),
-                literal(EventType.TOKEN_REFRESHED.value),
-                touched.c.user_id,
-                touched.c.user_id,
-                touched.c.id,
-                null(),
-                no_text,
-                no_text,
-                bindparam("audit_ip_address", type_=AUDIT_TABLE.c.ip_address.type),
-                bindparam("audit_user_agent", type_=AUDIT_TABLE.c.user_agent.type),
-                bindparam("audit_request_id", type_=AUDIT_TABLE.c.request_id.type),
-                bindparam("audit_details", type_=AUDIT_TABLE.c.details.type),
-            ).where(exists(select(successor.c.id))),
+        insert_audit_from(
+            EventType.TOKEN_REFRESHED,
+            user_id=touched.c.user_id,
+            session_id=touched.c.id,
+            tenant_id=null(),
+            when=exists(select(successor.c.id)),
         )
         .returning(AUDIT_TABLE.c.id)
         .cte("audited")
