@@ -9,6 +9,12 @@ solving its five nested dependencies cost more CPU than the rest of REST ``me`` 
 the request handler with one that resolves those dependencies directly and writes the JSON.
 Every other route is FastAPI's own.
 
+A handler marked ``reads_body`` may also take one JSON body model, the ``Request`` and the
+``Response`` FastAPI would give it: the body is read and validated as FastAPI does (its own
+``request_body_to_args``, the same errors), headers and cookies set on the ``Response`` are
+merged into the answer. Only the hottest writes (login, refresh) are marked: their answers
+are plain JSON values.
+
 Every route also refuses at once a path that does not start with its literal prefix (the
 path up to its first parameter): the app tries its ~300 routes in order, and FastAPI's full
 match of each cost a few microseconds, a tenth of REST ``me`` for a route late in the list.
@@ -18,10 +24,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import request_body_to_args
+from fastapi.exceptions import HTTPException, RequestValidationError
 from fastapi.routing import APIRoute
+from fastapi.utils import is_body_allowed_for_status_code
+from pydantic_core import PydanticUndefined as Undefined
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -34,17 +44,26 @@ from identity.web.credentials import principal_from
 from identity.web.request import request_meta
 
 Resolve = Callable[["_Resolved"], Awaitable[Any]]
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+_READS_BODY = "__identity_reads_body__"
+
+
+def reads_body(handler: Handler) -> Handler:
+    """Answer this handler directly although it takes a JSON body, a Request or a Response."""
+    setattr(handler, _READS_BODY, True)
+    return handler
 
 
 class _Resolved:
     """The shared dependencies of one request, each computed at most once."""
 
-    __slots__ = ("_meta", "request", "runtime")
+    __slots__ = ("_meta", "request", "response", "runtime")
 
     def __init__(self, request: Request) -> None:
         self.request = request
         self.runtime = cast(Runtime, request.app.state.runtime)
         self._meta: RequestMeta | None = None
+        self.response: Response | None = None
 
     def meta(self) -> RequestMeta:
         if self._meta is None:
@@ -84,18 +103,20 @@ RESOLVERS: dict[Callable[..., Any], Resolve] = {
 }
 
 
-def _direct_parameters(dependant: Dependant) -> list[tuple[str, Resolve]] | None:
+def direct_parameters(dependant: Dependant) -> list[tuple[str, Resolve]] | None:
     """Each parameter of the handler and its resolver, or None when FastAPI is needed."""
+    reads = bool(getattr(dependant.call, _READS_BODY, False))
     if (
         dependant.path_params
         or dependant.query_params
         or dependant.header_params
         or dependant.cookie_params
-        or dependant.body_params
-        or dependant.request_param_name
+        or (dependant.body_params and not reads)
+        or len(dependant.body_params) > 1
+        or (dependant.request_param_name and not reads)
+        or (dependant.response_param_name and not reads)
         or dependant.http_connection_param_name
         or dependant.websocket_param_name
-        or dependant.response_param_name
         or dependant.background_tasks_param_name
         or dependant.security_scopes_param_name
     ):
@@ -106,7 +127,61 @@ def _direct_parameters(dependant: Dependant) -> list[tuple[str, Resolve]] | None
         if resolver is None or dependency.name is None:
             return None
         found.append((dependency.name, resolver))
+    if dependant.request_param_name:
+        found.append((dependant.request_param_name, _request))
+    if dependant.response_param_name:
+        found.append((dependant.response_param_name, _response))
     return found
+
+
+async def _request(resolved: _Resolved) -> Request:
+    return resolved.request
+
+
+async def _response(resolved: _Resolved) -> Response:
+    """The response FastAPI gives a handler to set headers and cookies on: no status, no
+    content length of its own."""
+    response = Response()
+    del response.headers["content-length"]
+    response.status_code = None  # type: ignore[assignment]
+    resolved.response = response
+    return response
+
+
+def _is_json(content_type: str | None) -> bool:
+    """``application/json`` or ``application/*+json`` (FastAPI's strict content type)."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    maintype, _, subtype = media.partition("/")
+    return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+async def _received_body(request: Request) -> Any:
+    """What FastAPI validates a JSON body model against: the parsed JSON, the raw bytes of
+    another content type, or nothing."""
+    try:
+        body = await request.body()
+        if not body:
+            return Undefined
+        if not _is_json(request.headers.get("content-type")):
+            return body
+        return json.loads(body)
+    except json.JSONDecodeError as error:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "json_invalid",
+                    "loc": ("body", error.pos),
+                    "msg": "JSON decode error",
+                    "input": {},
+                    "ctx": {"error": error.msg},
+                }
+            ],
+            body=error.doc,
+        ) from error
+    except Exception as error:
+        raise HTTPException(400, "There was an error parsing the body") from error
 
 
 def _render(content: Any) -> bytes:
@@ -131,19 +206,37 @@ class DirectRoute(APIRoute):
         return super().matches(scope)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        parameters = _direct_parameters(self.dependant)
+        parameters = direct_parameters(self.dependant)
         endpoint = self.dependant.call
         if parameters is None or endpoint is None:
             return super().get_route_handler()
         status = self.status_code or 200
         call = cast(Callable[..., Awaitable[Any]], endpoint)
+        body_fields = self.dependant.body_params
+        embed = bool(getattr(self, "_embed_body_fields", False))
 
         async def handler(request: Request) -> Response:
             resolved = _Resolved(request)
             values = {name: await resolve(resolved) for name, resolve in parameters}
+            if body_fields:
+                received = await _received_body(request)
+                found, errors = await request_body_to_args(body_fields, received, embed)
+                if errors:
+                    raise RequestValidationError(errors, body=received)
+                values.update(found)
             content = await call(**values)
             if isinstance(content, Response):
                 return content
-            return Response(_render(content), status_code=status, media_type="application/json")
+            given = resolved.response
+            answer = Response(
+                _render(content),
+                status_code=(given.status_code if given and given.status_code else status),
+                media_type="application/json",
+            )
+            if not is_body_allowed_for_status_code(answer.status_code):
+                answer.body = b""
+            if given is not None:
+                answer.headers.raw.extend(given.headers.raw)
+            return answer
 
         return handler

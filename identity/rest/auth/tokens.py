@@ -15,6 +15,7 @@ from identity.rest.auth import flows as auth_flows
 from identity.rest.auth.flows import DeviceLoginBody
 from identity.rest.bodies import RefreshBody
 from identity.rest.deps import DepsDep, MetaDep
+from identity.rest.direct import reads_body
 from identity.rest.responses.account import LoginOut, Message
 from identity.rest.responses.mfa_login import LoginAnswer
 from identity.rest.routing import row
@@ -29,12 +30,14 @@ def cookie_path(request: Request) -> str:
     return next(each for each in COOKIE_PATHS if path.startswith(f"{each}/"))
 
 
+@reads_body
 async def login(
     body: DeviceLoginBody, deps: DepsDep, meta: MetaDep, request: Request, response: Response
 ) -> dict[str, Any]:
     return await auth_flows.login(deps, body, meta, request, response)
 
 
+@reads_body
 async def cookie_login(
     body: DeviceLoginBody, deps: DepsDep, meta: MetaDep, request: Request, response: Response
 ) -> dict[str, Any]:
@@ -43,6 +46,7 @@ async def cookie_login(
     )
 
 
+@reads_body
 async def refresh(
     request: Request,
     deps: DepsDep,
@@ -55,6 +59,7 @@ async def refresh(
     )
 
 
+@reads_body
 async def cookie_refresh(
     request: Request, deps: DepsDep, meta: MetaDep, response: Response
 ) -> dict[str, Any]:
@@ -63,6 +68,7 @@ async def cookie_refresh(
     )
 
 
+@reads_body
 async def logout_quietly(
     request: Request,
     deps: DepsDep,
@@ -73,6 +79,7 @@ async def logout_quietly(
     await auth_flows.logout(deps, body, request, meta, response, cookie_path=cookie_path(request))
 
 
+@reads_body
 async def logout(
     request: Request,
     deps: DepsDep,
@@ -84,6 +91,7 @@ async def logout(
     return {"message": "Logged out"}
 
 
+@reads_body
 async def cookie_logout(
     request: Request, deps: DepsDep, meta: MetaDep, response: Response
 ) -> dict[str, str]:
