@@ -1,4 +1,5 @@
-"""Counting the SQL statements the app runs (``before_cursor_execute`` on its engine)."""
+"""Counting the SQL statements the app runs (``before_cursor_execute`` on its engine, and
+those run on the driver)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import event
 
+from identity import db_driver
 from tests.support.app import runtime
 
 
@@ -27,6 +29,10 @@ class StatementCounter:
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if self._task is None or asyncio.current_task() is self._task:
             self.statements.append(statement)
+
+    def driven(self, statement: str) -> None:
+        """A statement run on the driver (``identity.db_driver``)."""
+        self(None, None, statement)
 
     def __len__(self) -> int:
         return len(self.statements)
@@ -55,7 +61,9 @@ def counting(app: FastAPI, *, this_task: bool = False) -> Iterator[StatementCoun
     engine = runtime(app).database.engine.sync_engine
     counter = StatementCounter(asyncio.current_task() if this_task else None)
     event.listen(engine, "before_cursor_execute", counter)
+    stop_observing = db_driver.observe(counter.driven)
     try:
         yield counter
     finally:
+        stop_observing()
         event.remove(engine, "before_cursor_execute", counter)

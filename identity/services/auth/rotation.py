@@ -1,8 +1,10 @@
 """Refresh-token rotation: a chain per session, reuse ends the session.
 
-One transaction per refresh, of prebuilt Core statements (``rotation_sql``): on PostgreSQL
-the common case is one statement, then the permissions for the new token's claim; the
-signature comes after the commit.
+Prebuilt Core statements (``rotation_sql``). On PostgreSQL the common case is one statement
+on the driver (it checks everything a refresh checks, and writes all or nothing), the
+permissions for the new token's claim coming from the principal cache; every other case,
+and every case on SQLite, is one transaction of a few statements. The signature comes after
+the commit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.db import dialect_name
+from identity.db_driver import DriverStatement, detached, driver_connection
 from identity.errors import IdentityError, TokenExpired, TokenInvalid, TokenReused
 from identity.invalidation.cache import PrincipalCache
 from identity.models import AuthSession, RefreshToken, User
@@ -32,6 +34,10 @@ from identity.services.auth.status import PasswordChangeRequired, ensure_active
 from identity.services.deps import Deps
 from identity.services.sessions import revoke_sessions
 from identity.services.tokens import TokenPair, pair, successor_of
+
+_ROTATE = DriverStatement(sql.ROTATE)
+_USER_FIELDS = (*(column.name for column in sql.USERS.c), "role")
+_SESSION_FIELDS = tuple(column.name for column in sql.SESSIONS.c)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +64,17 @@ class _Presented:
     def parameters(self) -> dict[str, Any]:
         return {"presented_hash": self.token_hash, "now": self.now, "idle_cutoff": self.idle_cutoff}
 
+    def cached_permissions(
+        self, user_id: uuid.UUID, tenant_id: uuid.UUID | None
+    ) -> frozenset[str] | None:
+        """The permissions the principal cache holds, when it is current (a write of this
+        process not yet echoed by the invalidation channel makes it not current)."""
+        cache = self.principals
+        if cache.held_by_own_writes:
+            return None
+        held = cache.holding(user_id, tenant_id)
+        return None if held is None else held.permissions
+
 
 async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> TokenPair:
     """Rotate a refresh token.
@@ -83,8 +100,12 @@ async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> Token
         principals=deps.principals,
     )
     try:
-        async with deps.database.unit_of_work() as session:
-            rotation = await _rotate(session, presented, reuse_interval=interval)
+        rotation = None
+        if not deps.database.is_sqlite:
+            rotation = await _rotate_on_driver(deps, presented)
+        if rotation is None:
+            async with deps.database.unit_of_work() as session:
+                rotation = await _rotate_plainly(session, presented, reuse_interval=interval)
     except IdentityError as refusal:
         await _refresh_refused(deps, raw=refresh_token, meta=meta, refusal=refusal)
         raise
@@ -122,23 +143,13 @@ async def _refresh_refused(
         )
 
 
-async def _rotate(
-    session: AsyncSession, presented: _Presented, *, reuse_interval: timedelta
-) -> _Rotation | None:
-    """The next token of the chain, or None when reuse was detected (and the session ended)."""
-    if dialect_name(session) == "postgresql":
-        rotated = await _rotate_at_once(session, presented)
-        if rotated is not None:
-            return rotated
-    return await _rotate_plainly(session, presented, reuse_interval=reuse_interval)
-
-
-async def _rotate_at_once(session: AsyncSession, presented: _Presented) -> _Rotation | None:
-    """The common case in one statement (``rotation_sql.ROTATE``); None when it rotated
-    nothing (the plain way then decides, in the same transaction)."""
-    row = (
-        await session.execute(
-            sql.ROTATE,
+async def _rotate_on_driver(deps: Deps, presented: _Presented) -> _Rotation | None:
+    """The common case on PostgreSQL, in one statement run in autocommit on the driver
+    (``rotation_sql.ROTATE``); None when it rotated nothing (then the plain way
+    decides, in a transaction of its own, with everything still as it was)."""
+    async with driver_connection(deps.database.engine) as connection:
+        row = await _ROTATE.fetchrow(
+            connection,
             {
                 **presented.parameters(),
                 "successor_id": uuid.uuid4(),
@@ -147,14 +158,18 @@ async def _rotate_at_once(session: AsyncSession, presented: _Presented) -> _Rota
                 "audit_ip_address": presented.meta.ip_address,
                 "audit_user_agent": presented.meta.user_agent,
                 "audit_request_id": presented.meta.request_id,
-                "audit_details": {},
+                "audit_details": "{}",
             },
         )
-    ).one_or_none()
-    if row is None or row.rotated is None:
+    if row is None or row["rotated"] is None:
         return None
-    user, auth_session, _, tenant_active, member = row
-    return await _checked(session, presented, user, auth_session, tenant_active, member)
+    user = detached(User, {name: row[f"u_{name}"] for name in _USER_FIELDS})
+    auth_session = detached(AuthSession, {name: row[f"s_{name}"] for name in _SESSION_FIELDS})
+    permissions = presented.cached_permissions(user.id, auth_session.tenant_id)
+    if permissions is None:
+        async with deps.database.read() as session:
+            permissions = await _permissions(session, presented, user.id, auth_session.tenant_id)
+    return _Rotation(user, auth_session, presented.successor, permissions)
 
 
 async def _rotate_plainly(
@@ -263,11 +278,10 @@ async def _permissions(
     request is authorised by), else read in the refresh's transaction. A write of this
     process not yet echoed by the invalidation channel makes the cache not current. What is
     read is kept, unless an invalidation arrived meanwhile (the cache's generation)."""
+    cached = presented.cached_permissions(user_id, tenant_id)
+    if cached is not None:
+        return cached
     cache = presented.principals
-    if not cache.held_by_own_writes:
-        held = cache.holding(user_id, tenant_id)
-        if held is not None:
-            return held.permissions
     generation = cache.generation
     found = (await authorization.grants(session, [user_id], tenant_id=tenant_id))[user_id]
     cache.store_holding(

@@ -1,16 +1,19 @@
 """The statements of a refresh, built once at import (building one costs what running it does).
 
-``ROTATE`` is the common case on PostgreSQL in one statement: it touches the session (the row
-lock that makes concurrent refreshes of a session take turns), marks the token used, adds its
-successor and the ``token.refreshed`` audit row, and answers the account and the session as
-they are now. It rotates only a token that is neither used nor revoked, of a live session;
-any other case answers no rotation and the caller goes the plain way (``TOUCH`` and on), in
-the same transaction. Its audit row is written before the account is checked: a refusal
-raises and the transaction, with everything the statement wrote, is rolled back.
+``ROTATE`` is the common case on PostgreSQL in one statement, run on the driver outside any
+transaction (``identity.db_driver``): it touches the session (the row lock that makes
+concurrent refreshes of a session take turns), marks the token used, adds its successor and
+the ``token.refreshed`` audit row, and answers the account and the session as they are now.
+It rotates only a token that is neither used nor revoked, of a live session, of an account
+in good standing (active, not locked, no password change owed) acting in no tenant or in an
+active one it is still a member of: every check a refresh makes is in the statement, so it
+writes all or nothing. Any other case rotates nothing and the caller goes the plain way
+(``TOUCH`` and on, in a transaction), which refuses, answers a reissue or leaves the tenant.
 
 Data-modifying CTEs read the snapshot the statement started with, but an UPDATE that waits
 for a row lock re-reads the row it waited for: a refresh that waited on another's session
-lock finds the token used (``used_at IS NULL`` is checked again) and rotates nothing.
+lock finds the token used (``used_at IS NULL`` is checked again) and rotates nothing; the
+session's ``last_used_at`` is all it wrote.
 """
 
 from __future__ import annotations
@@ -28,10 +31,9 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.orm import aliased
 
 from identity.audit_events import EventType
-from identity.models import AuthSession, RefreshToken, Tenant, TenantMember, User
+from identity.models import AuthSession, RefreshToken, Role, Tenant, TenantMember, User
 from identity.services.auth.audit_rows import AUDIT_TABLE, insert_audit_from
 
 SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
@@ -39,6 +41,7 @@ TOKENS: Table = RefreshToken.__table__  # type: ignore[attr-defined]
 TENANTS: Table = Tenant.__table__  # type: ignore[attr-defined]
 MEMBERS: Table = TenantMember.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
+ROLES: Table = Role.__table__  # type: ignore[attr-defined]
 
 _SESSION_OF_TOKEN = (
     select(TOKENS.c.session_id)
@@ -95,10 +98,43 @@ STATE = (
 it is gone) and whether the account is still a member of it."""
 
 
+def _account_in_good_standing(user_id: Any) -> Any:
+    """Active, neither locked nor pending, no password change owed: the accounts a refresh
+    goes on for without a further look (every other one takes the plain way)."""
+    return exists().where(
+        USERS.c.id == user_id,
+        USERS.c.is_active.is_(True),
+        USERS.c.status == "active",
+        USERS.c.must_change_password.is_(False),
+    )
+
+
+def _tenant_in_good_standing(tenant_id: Any, user_id: Any) -> Any:
+    """No tenant, or an active one the account is still a member of."""
+    member = _member(tenant_id, user_id).correlate(SESSIONS)
+    return tenant_id.is_(None) | exists().where(
+        TENANTS.c.id == tenant_id, TENANTS.c.is_active.is_(True), member
+    )
+
+
+ROLE_NAME = (
+    select(ROLES.c.name).where(ROLES.c.id == USERS.c.role_id).correlate(USERS).scalar_subquery()
+)
+
+
 def _rotate() -> Any:
     touched = (
         update(SESSIONS)
-        .where(*_LIVE)
+        .where(
+            *_LIVE,
+            exists().where(
+                TOKENS.c.token_hash == bindparam("presented_hash"),
+                TOKENS.c.used_at.is_(None),
+                TOKENS.c.revoked_at.is_(None),
+            ),
+            _account_in_good_standing(SESSIONS.c.user_id),
+            _tenant_in_good_standing(SESSIONS.c.tenant_id, SESSIONS.c.user_id),
+        )
         .values(last_used_at=bindparam("now"))
         .returning(*SESSIONS.c)
         .cte("touched")
@@ -141,22 +177,21 @@ def _rotate() -> Any:
         .returning(AUDIT_TABLE.c.id)
         .cte("audited")
     )
-    live_session = aliased(AuthSession, touched, adapt_on_names=True)
     return (
         select(
-            User,
-            live_session,
+            *(column.label(f"u_{column.name}") for column in USERS.c),
+            ROLE_NAME.label("u_role"),
+            *(touched.c[column.name].label(f"s_{column.name}") for column in SESSIONS.c),
             used.c.id.label("rotated"),
-            TENANTS.c.is_active,
-            _member(touched.c.tenant_id, touched.c.user_id).label("member"),
         )
         .select_from(touched)
         .join(USERS, USERS.c.id == touched.c.user_id)
         .outerjoin(used, true())
-        .outerjoin(TENANTS, TENANTS.c.id == touched.c.tenant_id)
         .add_cte(successor, audited)
-        .execution_options(populate_existing=True)
     )
 
 
 ROTATE = _rotate()
+"""The common refresh (see the module's docstring). Columns: the account's as ``u_<name>``
+(and ``u_role``), the session's as ``s_<name>``, ``rotated`` (None: nothing rotated, nothing
+written but the session's ``last_used_at`` when another refresh of it won the race)."""

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import jwt as pyjwt
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, func, select, update
 from sqlmodel import col
@@ -17,6 +18,7 @@ from identity.models import (
     AuthSession,
     PermissionRow,
     RefreshToken,
+    Tenant,
     TenantMember,
     User,
     UserPermission,
@@ -139,6 +141,54 @@ async def test_an_account_that_must_change_its_password_is_refused_and_nothing_w
 
     assert_error(refused, 403, "PASSWORD_CHANGE_REQUIRED")
     assert await token_rows(app) == before
+    assert await audit_events(app, "token.refreshed") == []
+
+
+async def session_row(app: FastAPI, session_id: str) -> AuthSession:
+    async with runtime(app).database.read() as session:
+        stored = await session.get(AuthSession, uuid.UUID(session_id))
+    assert stored is not None
+    return stored
+
+
+@pytest.mark.parametrize(
+    ("account", "status", "code"),
+    [
+        ({"status": "locked", "locked_until": None}, 403, "ACCOUNT_DISABLED"),
+        ({"status": "pending"}, 403, "ACCOUNT_PENDING"),
+        ({"status": "inactive"}, 403, "ACCOUNT_DISABLED"),
+        ({"must_change_password": True}, 403, "PASSWORD_CHANGE_REQUIRED"),
+        ({"tenant": "deactivated"}, 401, "TOKEN_INVALID"),
+    ],
+)
+async def test_a_refused_refresh_leaves_the_session_and_its_tokens_as_they_were(
+    app: FastAPI, client: httpx.AsyncClient, account: dict[str, Any], status: int, code: str
+) -> None:
+    """PostgreSQL's refresh is one statement outside a transaction: it must check all a
+    refresh checks itself, or it would have touched the session before the refusal."""
+    # given a login acting in a tenant, then the account's or the tenant's state changed
+    tenant_id = await new_tenant(app, "standing")
+    user_id = uuid.UUID((await register(client, ACCOUNT["email"])).json()["id"])
+    await add_member(app, tenant_id, user_id)
+    login = await post_ok(client, "/api/v1/auth/login", {**ACCOUNT, "password": ACCOUNT_PASSWORD})
+    before = await session_row(app, login["session_id"])
+    tokens = await token_rows(app)
+    if account.pop("tenant", None):
+        async with runtime(app).database.unit_of_work() as session:
+            await session.execute(
+                update(Tenant).where(col(Tenant.id) == tenant_id).values(is_active=False)
+            )
+    else:
+        await set_account(app, **account)
+
+    # when
+    refused = await client.post(REFRESH, json={"refresh_token": login["refresh_token"]})
+
+    # then
+    assert_error(refused, status, code)
+    after = await session_row(app, login["session_id"])
+    assert (after.last_used_at, after.tenant_id) == (before.last_used_at, before.tenant_id)
+    assert await token_rows(app) == tokens
     assert await audit_events(app, "token.refreshed") == []
 
 
