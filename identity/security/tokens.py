@@ -14,6 +14,13 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ec import (
+    ECDSA,
+    SECP256R1,
+    EllipticCurvePrivateKey,
+)
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
@@ -76,7 +83,7 @@ def issue_access_token(
         **extra,
     }
     header = {"alg": ALGORITHM, "kid": kid, "typ": ACCESS_TOKEN_TYPE}
-    token = jwt.encode(header, payload, _private_key(kid, private_jwk), algorithms=[ALGORITHM])
+    token = _signed_compact(header, payload, _private_key(kid, private_jwk))
     return IssuedToken(
         token=token,
         jti=jti,
@@ -85,16 +92,38 @@ def issue_access_token(
     )
 
 
-_private_keys: dict[str, tuple[dict[str, Any], ECKey]] = {}
+def _segment(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
-def _private_key(kid: str, private_jwk: dict[str, Any]) -> ECKey:
+def _json_segment(value: dict[str, Any]) -> bytes:
+    return _segment(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def _signed_compact(
+    header: dict[str, Any], payload: dict[str, Any], key: EllipticCurvePrivateKey
+) -> str:
+    """The compact JWS (RFC 7515) of ``payload`` signed with ES256: the signature is R || S,
+    32 bytes each (RFC 7518 section 3.4). Signing with the key directly costs half of what
+    ``joserfc.jwt.encode`` does around the same signature; tokens are verified by joserfc."""
+    signing_input = _json_segment(header) + b"." + _json_segment(payload)
+    r, s = decode_dss_signature(key.sign(signing_input, ECDSA(SHA256())))
+    signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return (signing_input + b"." + _segment(signature)).decode("ascii")
+
+
+_private_keys: dict[str, tuple[dict[str, Any], EllipticCurvePrivateKey]] = {}
+
+
+def _private_key(kid: str, private_jwk: dict[str, Any]) -> EllipticCurvePrivateKey:
     """The imported signing key: importing a JWK costs about what signing does, and the
     active key changes rarely. An entry serves only the very JWK it was imported from."""
     cached = _private_keys.get(kid)
     if cached is not None and cached[0] == private_jwk:
         return cached[1]
-    key = ECKey.import_key(private_jwk)
+    key = ECKey.import_key(private_jwk).private_key
+    if key is None or not isinstance(key.curve, SECP256R1):
+        raise ValueError("the signing key is not a P-256 private key")
     if len(_private_keys) >= 8:
         _private_keys.clear()
     _private_keys[kid] = (dict(private_jwk), key)

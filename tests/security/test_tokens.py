@@ -143,6 +143,33 @@ def test_an_independent_library_verifies_the_token_against_the_jwks(key: Generat
     assert pyjwt.get_unverified_header(issued.token)["typ"] == "at+jwt"
 
 
+def test_claims_beyond_ascii_verify_with_an_independent_library(key: GeneratedKey) -> None:
+    issued = _issue(key, now=datetime.now(UTC), claims={"email": "zoë@exämple.com"})
+    key_set = pyjwt.PyJWKSet.from_dict(jwks([key.public_jwk]))
+
+    claims = pyjwt.decode(
+        issued.token, key_set[key.kid].key, algorithms=["ES256"], audience=AUDIENCE
+    )
+
+    assert claims["email"] == "zoë@exämple.com"
+
+
+def test_a_signing_key_off_p256_is_refused() -> None:
+    other = ECKey.generate_key("P-384", private=True, parameters={"kid": "p384"})
+
+    with pytest.raises(ValueError, match="P-256"):
+        issue_access_token(
+            private_jwk=other.as_dict(private=True),
+            kid="p384",
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            subject="user-1",
+            session_id="session-1",
+            now=NOW,
+            lifetime=LIFETIME,
+        )
+
+
 def test_a_token_with_alg_none_is_refused(key: GeneratedKey) -> None:
     # Given a hand-built unsigned token with valid-looking claims
     _, payload, _ = _parts(_issue(key).token)
