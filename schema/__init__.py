@@ -10,13 +10,14 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError, NoSchemaIntrospectionCustomRule
 from strawberry.extensions import MaxAliasesLimiter, SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from identity.config import Settings
 from identity.errors import IdentityError, RateLimited
 from schema.execution import execution_context_class
-from schema.extensions import Gate, Rules
+from schema.extensions import Gate, GateRunner, Rules
 from schema.limits import CREDENTIAL_FIELDS, max_depth_rule, single_use_fields_rule
 from schema.mutations.auth import AuthMutations
 from schema.mutations.email_flows import EmailFlowMutations
@@ -152,6 +153,14 @@ class Schema(strawberry.Schema):
         unexpected = [error for error in errors if is_unexpected(error)]
         if unexpected:
             super().process_errors(unexpected, execution_context)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> SchemaExtensionsRunner:
+        """``Gate`` alone runs without Strawberry's per-step plumbing (``GateRunner``)."""
+        if len(extensions) == 1 and type(extensions[0]) is Gate:
+            return GateRunner(execution_context, extensions[0])
+        return super().create_extensions_runner(execution_context, extensions)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -35,7 +35,9 @@ from graphql import (
     visit,
 )
 from strawberry.extensions import SchemaExtension
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import validate_document
+from strawberry.types import ExecutionContext
 
 from identity.observability.metrics import INVALID_OUTCOME
 from schema.context import Context
@@ -89,14 +91,32 @@ class Gate(SchemaExtension):
         self.cost: int | None = None
 
     def on_operation(self) -> Iterator[None]:
+        self.begin_operation()
+        yield
+        self.end_operation()
+
+    def on_parse(self) -> Iterator[None]:
+        self.parse()
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        self.validate()
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        await self.execute()
+        yield
+
+    def begin_operation(self) -> None:
         execution = self.execution_context
         execution.parse_options["max_tokens"] = self.rules.max_tokens
         execution.validation_rules = execution.validation_rules + self.rules.validation_rules
-        yield
+
+    def end_operation(self) -> None:
         self._mask_unexpected()
         self._count()
 
-    def on_parse(self) -> Iterator[None]:
+    def parse(self) -> None:
         execution = self.execution_context
         query = execution.query
         if query is not None and len(query) > self.rules.max_chars:
@@ -105,9 +125,8 @@ class Gate(SchemaExtension):
                 extensions={"code": DOCUMENT_TOO_LARGE},
             )
         execution.graphql_document = _parse(query, **execution.parse_options)
-        yield
 
-    def on_validate(self) -> Iterator[None]:
+    def validate(self) -> None:
         execution = self.execution_context
         document = execution.graphql_document
         if document is not None:
@@ -120,15 +139,13 @@ class Gate(SchemaExtension):
             execution.pre_execution_errors = self._validated(
                 execution.schema._schema, execution.query, document, execution.validation_rules
             )
-        yield
 
-    async def on_execute(self) -> AsyncIterator[None]:
+    async def execute(self) -> None:
         execution = self.execution_context
         document = execution.graphql_document
         if document is not None:
             self.cost = self.costs.cost_of(execution, document)
             execution.result = await self.costs.refusal(execution.context, self.cost)
-        yield
 
     def get_results(self) -> dict[str, Any]:
         return rate_limit_report(self.cost)
@@ -214,3 +231,75 @@ def _masked(error: GraphQLError) -> GraphQLError:
         path=error.path,
         original_error=None,
     )
+
+
+class _Step:
+    """One of an operation's steps around ``Gate``: ``enter`` before it, ``leave`` after it
+    when it ends without an exception (as a generator hook's code after its ``yield``)."""
+
+    __slots__ = ("enter", "leave", "name")
+
+    def __init__(
+        self,
+        name: str,
+        enter: Callable[[], object],
+        leave: Callable[[], None] | None = None,
+    ) -> None:
+        self.name = name
+        self.enter = enter
+        self.leave = leave
+
+    async def __aenter__(self) -> None:
+        entered = self.enter()
+        if entered is not None:
+            await entered  # type: ignore[misc]
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        if exc_type is None and self.leave is not None:
+            self.leave()
+
+    def __enter__(self) -> None:
+        if self.name == "on_execute":
+            raise RuntimeError(
+                f"SchemaExtension hook Gate.{self.name} failed to complete synchronously."
+            )
+        self.enter()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *_exc: object) -> None:
+        if exc_type is None and self.leave is not None:
+            self.leave()
+
+
+class GateRunner(SchemaExtensionsRunner):
+    """Strawberry's runner for the one extension, ``Gate``, without its per-step plumbing.
+
+    Strawberry's runner wraps each hook of each extension afresh at every step of every
+    operation (a signature check, a context manager, an exit stack): for GraphQL ``me``
+    that was about a tenth of its CPU. This one calls ``Gate``'s steps directly, with the
+    same order and the same effect of an exception (what follows a step's ``yield`` is
+    skipped); the schema uses it only when ``Gate`` is its only extension.
+    """
+
+    def __init__(self, execution_context: ExecutionContext, gate: Gate) -> None:
+        super().__init__(execution_context, [gate])
+        self.gate = gate
+
+    def operation(self) -> Any:
+        return _Step("on_operation", self.gate.begin_operation, self.gate.end_operation)
+
+    def parsing(self) -> Any:
+        return _Step("on_parse", self.gate.parse)
+
+    def validation(self) -> Any:
+        return _Step("on_validate", self.gate.validate)
+
+    def executing(self) -> Any:
+        return _Step("on_execute", self.gate.execute)
+
+    def get_extensions_results_sync(self) -> dict[str, Any]:
+        return {**self.gate.get_results()}
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        data = self.gate.get_results()
+        data.update(ctx.extensions_results)
+        return data
