@@ -46,6 +46,10 @@ graphql-core:
   forbidden_directive_instances)`` (probed).
 - ``Executor.build_resolve_info(field, nodes, parent_type, path)``, ``:meta private:``
   (probed), ``Executor.is_awaitable`` (probed) and ``Executor.middleware_manager``.
+- ``Executor.async_helpers``, set in ``__init__`` to a ``GraphQLResolveInfoHelpers`` of the
+  executor's bound methods (a reference cycle): replaced after ``__init__`` by helpers that
+  reach ``gather_async_work`` and ``track_async_work`` (probed) weakly, so that an
+  operation's objects are freed when it ends, not by the garbage collector.
 - ``graphql.execution.collect_fields.FieldDetailsList`` (a list of ``FieldDetails`` with
   ``.node``) and ``CollectedFields``, not exported by ``graphql`` (imported).
 - ``graphql.execution.executor.to_nodes``, not exported by ``graphql`` (imported).
@@ -85,7 +89,8 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -94,6 +99,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     Undefined,
     is_leaf_type,
     is_list_type,
@@ -143,7 +149,14 @@ class Incompatible(AttributeError):
 
 def check_compatible(base: type[Any] = StrawberryGraphQLCoreExecutionContext) -> None:
     """Probe, once when a schema is built, what would otherwise fail only mid-request."""
-    for name in ("complete_value", "collect_subfields", "build_resolve_info", "is_awaitable"):
+    for name in (
+        "complete_value",
+        "collect_subfields",
+        "build_resolve_info",
+        "is_awaitable",
+        "gather_async_work",
+        "track_async_work",
+    ):
         if not callable(getattr(base, name, None)):
             raise Incompatible(f"{base.__name__}.{name} is gone")
     parameters = tuple(inspect.signature(base.complete_value).parameters)[1:]
@@ -241,7 +254,37 @@ def _field_plan(field: GraphQLField) -> FieldPlan | None:
     return FieldPlan(None, definition, coerce, non_null)
 
 
+class _Helpers:
+    """graphql-core's ``info.async_helpers`` for one execution, without a reference cycle:
+    graphql-core's hold the executor's bound methods, and the executor holds them, so every
+    operation (its executor, its context, the request behind it) waited for the garbage
+    collector. These reach the executor weakly; it lives as long as its execution runs,
+    which is when graphql-core and resolvers call them."""
+
+    __slots__ = ("_executor",)
+
+    def __init__(self, executor: ExecutionContext) -> None:
+        self._executor = weakref.ref(executor)
+
+    def _alive(self) -> ExecutionContext:
+        executor = self._executor()
+        if executor is None:
+            raise RuntimeError("The GraphQL execution these helpers belong to has finished")
+        return executor
+
+    def gather(self, values: Sequence[Awaitable[Any]]) -> Awaitable[list[Any]]:
+        return self._alive().gather_async_work(values)
+
+    def track(self, values: Sequence[Any]) -> None:
+        self._alive().track_async_work(values)
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        helpers = _Helpers(self)
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=helpers.gather, track=helpers.track)
+
     def complete_value(
         self,
         return_type: GraphQLOutputType,

@@ -235,6 +235,10 @@ class Stock:
     def is_awaitable(self, value: Any) -> bool:
         return False
 
+    def gather_async_work(self, values: Any) -> Any: ...
+
+    def track_async_work(self, values: Any) -> None: ...
+
 
 class Renamed(Stock):
     def complete_value(
