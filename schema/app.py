@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from identity.config import Settings
 from identity.runtime import Runtime
@@ -28,6 +30,69 @@ NOT_AN_OBJECT = "The GraphQL request must be a JSON object (or a list of them)."
 
 
 class GraphQLApp(GraphQL[Context, None]):
+    async def run(  # type: ignore[override]
+        self,
+        request: Request | WebSocket,
+        context: Context = UNSET,
+        root_value: None = UNSET,
+    ) -> Response | WebSocket:
+        """The common request, a JSON POST answered as JSON, through the steps of
+        Strawberry's ``run`` it can reach (same order, same refusals), without the checks
+        for answers it cannot get: among them a runtime protocol check of the result
+        (``SubscriptionExecutionResult``), ~4 % of GraphQL ``me``. Anything else (GET,
+        GraphiQL, other content types, streamed answers, WebSockets) is Strawberry's."""
+        if not self._plain_post(request):
+            return await super().run(request, context, root_value)
+        request = cast(Request, request)
+        if root_value is UNSET:
+            root_value = None  # the root value: this view keeps Strawberry's, None
+        request_adapter = self.request_adapter_class(request)
+        sub_response = await self.get_sub_response(request)
+        if context is UNSET:
+            context = await self.get_context(request, response=sub_response)
+        try:
+            request_data = await self.parse_http_body(request_adapter)
+        except json.JSONDecodeError as e:
+            raise HTTPException(400, "Unable to parse request body as JSON") from e
+        except KeyError as e:
+            raise HTTPException(400, "File(s) missing in form data") from e
+        result = await self.execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]
+        if isinstance(result, list):
+            response_data = []
+            for execution_result in result:
+                processed = await self.process_result(request=request, result=execution_result)
+                if execution_result.errors:
+                    self._handle_errors(execution_result.errors, processed)
+                response_data.append(processed)
+        elif isinstance(result, ExecutionResult):
+            response_data = await self.process_result(request=request, result=result)
+            if result.errors:
+                self._handle_errors(result.errors, response_data)
+        else:  # streamed and incremental answers are excluded by _plain_post
+            raise RuntimeError(f"A plain GraphQL POST got a {type(result).__name__}")
+        return self.create_response(response_data=response_data, sub_response=sub_response)
+
+    def _plain_post(self, request: Request | WebSocket) -> bool:
+        """A JSON POST over HTTP that asks for no streamed answer, on a schema without
+        incremental delivery: its answer is an ``ExecutionResult`` (or a list of them)."""
+        scope = request.scope
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return False
+        if self.schema.config.enable_experimental_incremental_execution:
+            return False
+        headers = request.headers
+        mime = headers.get("content-type", "").partition(";")[0].strip().lower()
+        accept = headers.get("accept", "").lower()
+        return mime == "application/json" and not any(kind in accept for kind in STREAMING)
+
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
