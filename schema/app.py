@@ -51,7 +51,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if context is UNSET:
             context = await self.get_context(request, response=sub_response)
         try:
-            request_data = await self.parse_http_body(request_adapter)
+            request_data = await self._read_json(request_adapter, streamed=False)
         except json.JSONDecodeError as e:
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         except KeyError as e:
@@ -104,11 +104,18 @@ class GraphQLApp(GraphQL[Context, None]):
         mime = (request.content_type or "").partition(";")[0].strip().lower()
         if request.method != "POST" or mime != "application/json":
             return await super().parse_http_body(request)
+        accept = request.headers.get("accept", "").lower()
+        return await self._read_json(request, streamed=any(kind in accept for kind in STREAMING))
+
+    async def _read_json(
+        self, request: AsyncHTTPRequestAdapter, *, streamed: bool
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """A JSON POST's body (``parse_http_body``); ``streamed``: it asks for a streamed
+        answer (Strawberry reads those)."""
         data = self.parse_json(await request.get_body())
         if not isinstance(data, dict | list):
             raise HTTPException(400, NOT_AN_OBJECT)  # Strawberry crashes on these
-        accept = request.headers.get("accept", "").lower()
-        if isinstance(data, list) or any(kind in accept for kind in STREAMING):
+        if isinstance(data, list) or streamed:
             return await super().parse_http_body(request)
         query, variables, extensions = (
             data.get("query"),

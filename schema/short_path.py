@@ -90,6 +90,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -140,6 +141,13 @@ RESOLVER_PROPERTIES = (
     "self_parameter",
 )
 INFO_FIELDS = ("_raw_info", "_field")
+
+
+PLANS_KEPT = 1024
+_KEPT_PLANS: OrderedDict[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Any]] = (
+    OrderedDict()
+)
+"""Object plans kept across operations (``ExecutionContext._kept_object_plan``)."""
 
 
 class Incompatible(AttributeError):
@@ -435,10 +443,39 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         key = (object_type.name, id(field_details_list))
         found = plans.get(key)
         if found is None:
-            found = plans[key] = self._build_object_plan(object_type, field_details_list)
+            found = plans[key] = self._kept_object_plan(object_type, field_details_list)
         if found is _Abandon:
             raise _Abandon
         return found  # type: ignore[no-any-return]
+
+    def _kept_object_plan(
+        self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
+    ) -> Any:
+        """The plan of a selection, kept across operations when it cannot differ between
+        them: the same field nodes (of a parsed document the parse cache reuses) on the
+        same type, in an operation without variables (``@skip``/``@include`` then read
+        literals only), without ``@defer`` or fragment arguments. Nodes are compared by
+        identity and held by the entry, so an id is not reused while it is kept."""
+        if self.operation.variable_definitions or any(
+            details.defer_usage is not None or details.fragment_variable_values is not None
+            for details in field_details_list
+        ):
+            return self._build_object_plan(object_type, field_details_list)
+        nodes = tuple(details.node for details in field_details_list)
+        key = (id(object_type), *map(id, nodes))
+        kept = _KEPT_PLANS.get(key)
+        if (
+            kept is not None
+            and kept[0] is object_type
+            and all(a is b for a, b in zip(kept[1], nodes, strict=True))
+        ):
+            _KEPT_PLANS.move_to_end(key)
+            return kept[2]
+        built = self._build_object_plan(object_type, field_details_list)
+        _KEPT_PLANS[key] = (object_type, nodes, built)
+        if len(_KEPT_PLANS) > PLANS_KEPT:
+            _KEPT_PLANS.popitem(last=False)
+        return built
 
     def _build_object_plan(
         self, object_type: GraphQLObjectType, field_details_list: FieldDetailsList
