@@ -5,9 +5,11 @@ ASGI app directly (no HTTP server, no client library), so what is measured is th
 process's CPU for the app alone: middleware, routing, authentication, the handler, the JSON.
 Batches alternate between the scenarios so drift hits all alike; the bare Starlette JSON
 route of ``bench.bare`` is the reference measured in the same run, and each scenario is
-printed as a multiple of it. REST ``me`` is also served by a second app with rate limits on
-(in memory, budgets too large to spend), for the limiter's share of a request. The
-database's own CPU is not in the figure on PostgreSQL (a separate process); the driver's is.
+printed as a multiple of it, with the garbage collector's runs and pauses per 1,000
+requests (a request that leaves reference cycles behind makes them frequent: the tail).
+REST ``me`` is also served by a second app with rate limits on (in memory, budgets too
+large to spend), for the limiter's share of a request. The database's own CPU is not in
+the figure on PostgreSQL (a separate process); the driver's is.
 
     .venv/bin/python -m bench.hot_cpu [--requests 500] [--batches 7] [--sqlite]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -85,23 +88,55 @@ def asgi_call(app: ASGIApp, method: str, path: str, headers: dict[str, str], bod
     return call
 
 
-async def measure(scenarios: dict[str, Call], *, requests: int, batches: int) -> dict[str, float]:
+class Collections:
+    """The garbage collector's runs and pauses while a scenario runs: a request that leaves
+    a reference cycle behind brings a collection every few hundred requests, a pause of
+    several milliseconds for every request in flight (the tail under load)."""
+
+    def __init__(self) -> None:
+        self.runs: dict[str, int] = {}
+        self.paused_ms: dict[str, float] = {}
+        self.current: str | None = None
+        self._started = 0.0
+
+    def __call__(self, phase: str, _info: dict[str, int]) -> None:
+        if self.current is None:
+            return
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        self.runs[self.current] = self.runs.get(self.current, 0) + 1
+        pause = (time.perf_counter() - self._started) * 1000
+        self.paused_ms[self.current] = self.paused_ms.get(self.current, 0.0) + pause
+
+
+async def measure(
+    scenarios: dict[str, Call], *, requests: int, batches: int, collections: Collections
+) -> dict[str, float]:
     """Median CPU milliseconds per request of each scenario, batches interleaved."""
     samples: dict[str, list[float]] = {name: [] for name in scenarios}
     for name, call in scenarios.items():
         status = await call()
         if status != 200:
             raise SystemExit(f"{name}: HTTP {status}")
-    for _ in range(batches):
-        for name, call in scenarios.items():
-            started = time.process_time()
-            for _ in range(requests):
-                await call()
-            samples[name].append((time.process_time() - started) / requests * 1000)
+    gc.callbacks.append(collections)
+    try:
+        for _ in range(batches):
+            for name, call in scenarios.items():
+                collections.current = name
+                started = time.process_time()
+                for _ in range(requests):
+                    await call()
+                samples[name].append((time.process_time() - started) / requests * 1000)
+                collections.current = None
+    finally:
+        gc.callbacks.remove(collections)
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
-async def run(database_url: str, *, requests: int, batches: int) -> dict[str, float]:
+async def run(
+    database_url: str, *, requests: int, batches: int, collections: Collections
+) -> dict[str, float]:
     os.environ["IDENTITY_SECRET_KEY"] = "bench-hot-cpu-secret-key-0123456789abcdef"
     common = {"env": "test", "database_url": database_url, "log_level": "WARNING"}
     app = create_app(Settings(**common, rate_limits_enabled=False))
@@ -126,6 +161,7 @@ async def run(database_url: str, *, requests: int, batches: int) -> dict[str, fl
             },
             requests=requests,
             batches=batches,
+            collections=collections,
         )
 
 
@@ -150,14 +186,20 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=7)
     parser.add_argument("--sqlite", action="store_true")
     args = parser.parse_args()
+    collections = Collections()
     with throwaway_database(sqlite=args.sqlite) as url:
-        figures = asyncio.run(run(url, requests=args.requests, batches=args.batches))
+        figures = asyncio.run(
+            run(url, requests=args.requests, batches=args.batches, collections=collections)
+        )
     bare_ms = figures[BARE]
+    served = args.requests * args.batches / 1000
     print(f"\nCPU per request, in process ({'SQLite' if args.sqlite else 'PostgreSQL'})\n")
-    print("| scenario | CPU ms | times bare |")
-    print("| --- | ---: | ---: |")
+    print("| scenario | CPU ms | times bare | GC runs per 1,000 | GC pause ms per 1,000 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for name, ms in figures.items():
-        print(f"| {name} | {ms:.3f} | {ms / bare_ms:.1f} |")
+        runs = collections.runs.get(name, 0) / served
+        paused = collections.paused_ms.get(name, 0.0) / served
+        print(f"| {name} | {ms:.3f} | {ms / bare_ms:.1f} | {runs:.1f} | {paused:.1f} |")
     overhead = figures[REST_ME_LIMITED] / figures[REST_ME] - 1
     print(f"\nrate limiter's share of REST me: +{overhead:.0%} CPU (issue 12's target: 10 %)")
 
