@@ -88,10 +88,17 @@ class GraphQLApp(GraphQL[Context, None]):
             return False
         if self.schema.config.enable_experimental_incremental_execution:
             return False
-        headers = request.headers
-        mime = headers.get("content-type", "").partition(";")[0].strip().lower()
-        accept = headers.get("accept", "").lower()
-        return mime == "application/json" and not any(kind in accept for kind in STREAMING)
+        content_type = accept = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers
+            if name == b"content-type" and content_type is None:
+                content_type = value
+            elif name == b"accept" and accept is None:
+                accept = value
+        if content_type is None:
+            return False
+        mime = content_type.decode("latin-1").partition(";")[0].strip().lower()
+        asked = (accept or b"").decode("latin-1").lower()
+        return mime == "application/json" and not any(kind in asked for kind in STREAMING)
 
     async def parse_http_body(
         self, request: AsyncHTTPRequestAdapter
