@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import MutableMapping
 from dataclasses import dataclass
+from time import time
 from typing import Any
 
+from identity.clock import SystemClock
 from identity.errors import TokenExpired, TokenInvalid
 from identity.security.tokens import token_kid, verify_access_token
 from identity.services.deps import Deps
@@ -32,18 +34,57 @@ _KNOWN: dict[bytes, tuple[float, Caller]] = {}
 KNOWN_TOKENS = 4096
 
 
-async def caller_of(deps: Deps, scope: Scope) -> Caller:
-    header = None
+_ANONYMOUS: dict[object, Caller] = {}
+KNOWN_ADDRESSES = 4096
+_UNKNOWN = Caller(key="address:unknown", signed_in=False)
+
+
+def _authorization(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
-            header = value
-            break
+            return value  # type: ignore[no-any-return]
+    return None
+
+
+def _anonymous(scope: Scope) -> Caller:
+    """The caller known by its address (one ``Caller`` per address, kept like tokens)."""
+    client = scope.get("client")
+    if not client:
+        return _UNKNOWN
+    address = client[0]
+    caller = _ANONYMOUS.get(address)
+    if caller is None:
+        if len(_ANONYMOUS) >= KNOWN_ADDRESSES:
+            _ANONYMOUS.clear()
+        caller = _ANONYMOUS[address] = Caller(key=f"address:{address}", signed_in=False)
+    return caller
+
+
+def _now(deps: Deps) -> float:
+    """The clock's time in seconds (the system clock read without building a datetime)."""
+    clock = deps.clock
+    return time() if type(clock) is SystemClock else clock.now().timestamp()
+
+
+def known_caller(deps: Deps, scope: Scope) -> Caller | None:
+    """``caller_of`` without a coroutine when nothing needs verifying (no ``Authorization``,
+    or a token already verified and not expired); None when ``caller_of`` must verify one."""
+    header = _authorization(scope)
+    if header is None:
+        return _anonymous(scope)
+    known = _KNOWN.get(header)
+    if known is not None and known[0] > _now(deps):
+        return known[1]
+    return None
+
+
+async def caller_of(deps: Deps, scope: Scope) -> Caller:
+    header = _authorization(scope)
     if header is not None:
         known = _KNOWN.get(header)
-        if known is not None and known[0] > deps.clock.now().timestamp():
+        if known is not None and known[0] > _now(deps):
             return known[1]
-    client = scope.get("client")
-    anonymous = Caller(key=f"address:{client[0] if client else 'unknown'}", signed_in=False)
+    anonymous = _anonymous(scope)
     if header is None:
         return anonymous
     scheme, _, rest = header.decode("latin-1").partition(" ")

@@ -73,9 +73,13 @@ def tightest(verdicts: Sequence[Verdict]) -> Verdict:
     """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
     if len(verdicts) == 1:
         return verdicts[0]
-    if len(verdicts) == 2:
+    if len(verdicts) == 2:  # ``_tightness`` compared field by field, without its tuples
         first, second = verdicts
-        return first if _tightness(first) <= _tightness(second) else second
+        if first.allowed != second.allowed:
+            return second if first.allowed else first
+        if first.remaining != second.remaining:
+            return first if first.remaining < second.remaining else second
+        return first if first.reset_at <= second.reset_at else second
     return min(verdicts, key=_tightness)
 
 
@@ -236,20 +240,31 @@ class _Fixed:
             raise StorageError(error) from error
 
 
+FixedSpec = tuple[RateLimitItem, str, int, int, str]
+"""A fixed-window budget as a request spends it: its item, name, amount, window length, and
+the ``name/amount/length`` part of its counters (built once per limits applied)."""
+
+
+def _fixed_spec(item: RateLimitItem, name: str) -> FixedSpec:
+    length = item.get_expiry()
+    return item, name, item.amount, length, f"{name}/{item.amount}/{length}"
+
+
 class _MemoryFixed:
     """The same fixed windows counted in this process's memory.
 
     ``limits``' memory storage serialises each key behind an ``asyncio.Lock`` and, on every
     increment, schedules a task that walks all its keys to expire them: for the budgets
     every request spends, most of what the limiter cost a request. Here a counter is a dict
-    entry whose key names its window, so it needs no lock (nothing awaits between reading and
+    entry whose key names its window (``(key, name/amount/length, window number)``: a
+    changed limit counts afresh), so it needs no lock (nothing awaits between reading and
     writing it) and no expiry of its own: the counters of windows that ended are dropped
     together, at most once a second.
     """
 
     def __init__(self) -> None:
-        self._counts: dict[str, int] = {}
-        self._ending: defaultdict[int, list[str]] = defaultdict(list)
+        self._counts: dict[tuple[str, str, int], int] = {}
+        self._ending: defaultdict[int, list[tuple[str, str, int]]] = defaultdict(list)
         self._next_prune = 0.0
 
     def _prune(self, now: float) -> None:
@@ -257,6 +272,34 @@ class _MemoryFixed:
         for end in [end for end in self._ending if end <= now]:
             for counter in self._ending.pop(end):
                 self._counts.pop(counter, None)
+
+    def spend_request(self, specs: Sequence[FixedSpec], key: str, now: float) -> list[Verdict]:
+        """One of each budget of ``specs`` for ``key``, all or none (``spend_many``'s rule)."""
+        if now >= self._next_prune:
+            self._prune(now)
+        counts = self._counts
+        found = []
+        room = True
+        for _, _, amount, length, tag in specs:
+            number = int(now // length)
+            counter = (key, tag, number)
+            count = counts.get(counter, 0)
+            found.append((counter, (number + 1) * length, count))
+            if count >= amount:
+                room = False
+        if not room:
+            spends = [(item, name, key, 1) for item, name, _, _, _ in specs]
+            resets = [reset for _, reset, _ in found]
+            return _together(spends, resets, [count for _, _, count in found], True, now)
+        verdicts = []
+        ending = self._ending
+        for (_, _, amount, length, _), (counter, reset, count) in zip(specs, found, strict=True):
+            if not count:
+                ending[reset].append(counter)
+            count += 1
+            counts[counter] = count
+            verdicts.append(Verdict(True, amount, amount - count, reset, length, 0))
+        return verdicts
 
     def spend_now(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
         """``spend_many`` without a coroutine (nothing here awaits)."""
@@ -266,12 +309,12 @@ class _MemoryFixed:
         found = []
         room = True
         for item, name, key, cost in spends:
-            length = item.get_expiry()
+            _, _, amount, length, tag = _fixed_spec(item, name)
             number = int(now // length)
-            counter = f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}"
+            counter = (key, tag, number)
             count = counts.get(counter, 0)
             found.append((counter, (number + 1) * length, count, length))
-            if count + cost > item.amount:
+            if count + cost > amount:
                 room = False
         if not room:
             resets = [reset for _, reset, _, _ in found]
@@ -292,14 +335,20 @@ class _MemoryFixed:
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
 
+    def _counter(
+        self, item: RateLimitItem, name: str, key: str, now: float
+    ) -> tuple[str, str, int]:
+        length = item.get_expiry()
+        return key, _fixed_spec(item, name)[4], int(now // length)
+
     async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         now = time.time()
-        counter, reset = _fixed_counter(item, name, key, now)
-        count = self._counts.get(counter, 0)
+        reset = _fixed_counter(item, name, key, now)[1]
+        count = self._counts.get(self._counter(item, name, key, now), 0)
         return _fixed_verdict(item, count + cost <= item.amount, reset, count, now)
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
-        self._counts.pop(_fixed_counter(item, name, key, time.time())[0], None)
+        self._counts.pop(self._counter(item, name, key, time.time()), None)
 
 
 class FixedWindow(Window, Protocol):
@@ -339,6 +388,8 @@ class Limiter:
         self.exempt = exempt
         self._overrides: Mapping[str, str] | None = None
         self._applied: Mapping[str, str] | None = None  # the very mapping last compared
+        self._specs: dict[tuple[Budget, ...], tuple[FixedSpec, ...]] = {}
+        self._specs_of: dict[Budget, RateLimitItem] = self.items  # the items specs are of
         self.retry_seconds = retry_seconds
         self._memory_fixed = _MemoryFixed()
         self._memory: Windows = (_Moving(MemoryStorage()), self._memory_fixed)
@@ -398,6 +449,29 @@ class Limiter:
         self._note([verdict], (budget,))
         return verdict
 
+    def _fixed_specs(self, budgets: Sequence[Budget]) -> tuple[FixedSpec, ...]:
+        """The specs of ``budgets`` under the items applied now, built once per set of limits."""
+        if self.items is not self._specs_of:
+            self._specs = {}
+            self._specs_of = self.items
+        wanted = budgets if type(budgets) is tuple else tuple(budgets)
+        specs = self._specs.get(wanted)
+        if specs is None:
+            for budget in wanted:
+                if budget not in FIXED_WINDOW:
+                    raise ValueError(f"{budget.value} is not counted in a fixed window")
+            specs = tuple(_fixed_spec(self.items[budget], budget.value) for budget in wanted)
+            self._specs[wanted] = specs
+        return specs
+
+    def spend_all_now(self, budgets: Sequence[Budget], key: str) -> list[Verdict] | None:
+        """``spend_all`` without a coroutine when counters live in memory only (nothing
+        awaits there); None when there is Redis to ask (call ``spend_all``)."""
+        if self._redis is not None or not self.enabled:
+            return None
+        verdicts = self._memory_fixed.spend_request(self._fixed_specs(budgets), key, time.time())
+        return self._settle(verdicts, budgets)
+
     async def spend_all(self, budgets: Sequence[Budget], key: str) -> list[Verdict]:
         """Spend one of each of ``budgets`` (fixed windows: the ones every request spends)
         for ``key`` together, in one round trip to Redis: all of them when each has room,
@@ -405,20 +479,20 @@ class Limiter:
         spend is allowed, none counted."""
         if not self.enabled:
             return [_unlimited(self.items[budget]) for budget in budgets]
-        items = self.items
-        spends = []
-        for budget in budgets:
-            if budget not in FIXED_WINDOW:
-                raise ValueError(f"{budget.value} is not counted in a fixed window")
-            spends.append((items[budget], budget.value, key, 1))
+        specs = self._fixed_specs(budgets)
         if self._redis is None:
-            verdicts = self._memory_fixed.spend_now(spends, time.time())
+            verdicts = self._memory_fixed.spend_request(specs, key, time.time())
         else:
+            spends = [(item, name, key, 1) for item, name, _, _, _ in specs]
 
             async def run(window: FixedWindow) -> list[Verdict]:
                 return await window.spend_many(spends, time.time())
 
             verdicts = await self._run(True, run)
+        return self._settle(verdicts, budgets)
+
+    def _settle(self, verdicts: list[Verdict], budgets: Sequence[Budget]) -> list[Verdict]:
+        """The request's verdicts joined (its headers), a refusal counted on ``/metrics``."""
         for verdict in verdicts:
             if not verdict.allowed:
                 self._note(verdicts, budgets)
