@@ -274,32 +274,39 @@ class _MemoryFixed:
                 self._counts.pop(counter, None)
 
     def spend_request(self, specs: Sequence[FixedSpec], key: str, now: float) -> list[Verdict]:
-        """One of each budget of ``specs`` for ``key``, all or none (``spend_many``'s rule)."""
+        """One of each budget of ``specs`` (distinct budgets) for ``key``, all or none
+        (``spend_many``'s rule): each spent as it is checked, those spent taken back when one
+        has no room (nothing awaits, so no one sees them meanwhile)."""
         if now >= self._next_prune:
             self._prune(now)
         counts = self._counts
-        found = []
-        room = True
+        verdicts: list[Verdict] = []
         for _, _, amount, length, tag in specs:
             number = int(now // length)
             counter = (key, tag, number)
             count = counts.get(counter, 0)
-            found.append((counter, (number + 1) * length, count))
             if count >= amount:
-                room = False
-        if not room:
-            spends = [(item, name, key, 1) for item, name, _, _, _ in specs]
-            resets = [reset for _, reset, _ in found]
-            return _together(spends, resets, [count for _, _, count in found], True, now)
-        verdicts = []
-        ending = self._ending
-        for (_, _, amount, length, _), (counter, reset, count) in zip(specs, found, strict=True):
+                return self._refused(specs[: len(verdicts)], specs, key, now)
+            reset = (number + 1) * length
             if not count:
-                ending[reset].append(counter)
-            count += 1
-            counts[counter] = count
-            verdicts.append(Verdict(True, amount, amount - count, reset, length, 0))
+                self._ending[reset].append(counter)
+            counts[counter] = count + 1
+            verdicts.append(Verdict(True, amount, amount - count - 1, reset, length, 0))
         return verdicts
+
+    def _refused(
+        self, spent: Sequence[FixedSpec], specs: Sequence[FixedSpec], key: str, now: float
+    ) -> list[Verdict]:
+        """Take back ``spent``, then the verdicts of ``specs`` as found (one has no room)."""
+        counts = self._counts
+        for _, _, _, length, tag in spent:
+            counter = (key, tag, int(now // length))
+            count = counts[counter] - 1
+            if count:
+                counts[counter] = count
+            else:
+                del counts[counter]
+        return self.spend_now([(item, name, key, 1) for item, name, _, _, _ in specs], now)
 
     def spend_now(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
         """``spend_many`` without a coroutine (nothing here awaits)."""
