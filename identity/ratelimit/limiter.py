@@ -274,7 +274,8 @@ class _MemoryFixed:
                 self._counts.pop(counter, None)
 
     def spend_request(self, specs: Sequence[FixedSpec], key: str, now: float) -> list[Verdict]:
-        """One of each budget of ``specs`` (distinct budgets) for ``key``, all or none
+        """One of each budget of ``specs`` (distinct budgets: ``Limiter._spend_in_memory``
+        sends a budget named twice to ``spend_now``, which counts it once) for ``key``, all or none
         (``spend_many``'s rule): each spent as it is checked, those spent taken back when one
         has no room (nothing awaits, so no one sees them meanwhile)."""
         if now >= self._next_prune:
@@ -396,6 +397,7 @@ class Limiter:
         self._overrides: Mapping[str, str] | None = None
         self._applied: Mapping[str, str] | None = None  # the very mapping last compared
         self._specs: dict[tuple[Budget, ...], tuple[FixedSpec, ...]] = {}
+        self._repeating: set[tuple[FixedSpec, ...]] = set()  # specs naming a budget twice
         self._specs_of: dict[Budget, RateLimitItem] = self.items  # the items specs are of
         self.retry_seconds = retry_seconds
         self._memory_fixed = _MemoryFixed()
@@ -460,6 +462,7 @@ class Limiter:
         """The specs of ``budgets`` under the items applied now, built once per set of limits."""
         if self.items is not self._specs_of:
             self._specs = {}
+            self._repeating = set()
             self._specs_of = self.items
         wanted = budgets if type(budgets) is tuple else tuple(budgets)
         specs = self._specs.get(wanted)
@@ -469,15 +472,23 @@ class Limiter:
                     raise ValueError(f"{budget.value} is not counted in a fixed window")
             specs = tuple(_fixed_spec(self.items[budget], budget.value) for budget in wanted)
             self._specs[wanted] = specs
+            if len(set(wanted)) < len(wanted):
+                self._repeating.add(specs)
         return specs
+
+    def _spend_in_memory(self, budgets: Sequence[Budget], key: str) -> list[Verdict]:
+        specs = self._fixed_specs(budgets)
+        if self._repeating and specs in self._repeating:
+            spends = [(item, name, key, 1) for item, name, _, _, _ in specs]
+            return self._memory_fixed.spend_now(spends, time.time())
+        return self._memory_fixed.spend_request(specs, key, time.time())
 
     def spend_all_now(self, budgets: Sequence[Budget], key: str) -> list[Verdict] | None:
         """``spend_all`` without a coroutine when counters live in memory only (nothing
         awaits there); None when there is Redis to ask (call ``spend_all``)."""
         if self._redis is not None or not self.enabled:
             return None
-        verdicts = self._memory_fixed.spend_request(self._fixed_specs(budgets), key, time.time())
-        return self._settle(verdicts, budgets)
+        return self._settle(self._spend_in_memory(budgets, key), budgets)
 
     async def spend_all(self, budgets: Sequence[Budget], key: str) -> list[Verdict]:
         """Spend one of each of ``budgets`` (fixed windows: the ones every request spends)
@@ -486,10 +497,10 @@ class Limiter:
         spend is allowed, none counted."""
         if not self.enabled:
             return [_unlimited(self.items[budget]) for budget in budgets]
-        specs = self._fixed_specs(budgets)
         if self._redis is None:
-            verdicts = self._memory_fixed.spend_request(specs, key, time.time())
+            verdicts = self._spend_in_memory(budgets, key)
         else:
+            specs = self._fixed_specs(budgets)
             spends = [(item, name, key, 1) for item, name, _, _, _ in specs]
 
             async def run(window: FixedWindow) -> list[Verdict]:
