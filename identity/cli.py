@@ -297,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if argv is None and args.handler is cmd_serve:
+        from identity.memory import reexec_with_tunables
+
+        reexec_with_tunables()  # argon2's memory handed back after each check
     return int(args.handler(args))
 
 
