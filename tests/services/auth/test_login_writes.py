@@ -5,6 +5,8 @@ rows as the ORM path on SQLite, the attempt counter under the same key, few stat
 from __future__ import annotations
 
 import uuid
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 from fastapi import FastAPI
@@ -12,7 +14,10 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from identity.models import AuthSession, LoginThrottle, RefreshToken, User
+from identity.principal import RequestMeta
 from identity.services import throttle
+from identity.services.auth import login_sql
+from identity.services.tokens import new_session
 from tests.factories import ACCOUNT_PASSWORD, register
 from tests.support.app import runtime
 from tests.support.audit import audit_events
@@ -119,3 +124,30 @@ async def test_a_login_runs_few_statements(
     assert answer.status_code == 200, answer.text
     if backend == "postgresql":
         assert len(counter.queries) <= 4, counter.queries
+
+
+async def test_the_password_session_is_new_sessions_row_with_pwd(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    # given: the app started (the client's lifespan)
+    deps = runtime(app).deps
+    user = cast(User, SimpleNamespace(id=uuid.uuid4()))  # the builders read its id alone
+    meta = RequestMeta(ip_address="192.0.2.7", user_agent="writer/1", request_id="r-1")
+    device = {"device_id": "phone-1", "name": "Phone"}
+    tenant_id = uuid.uuid4()
+
+    # when
+    expected = new_session(
+        deps, user=user, meta=meta, device_info=device, auth_method="password", tenant_id=tenant_id
+    )
+    built = login_sql.password_session(
+        deps, user=user, meta=meta, device_info=device, tenant_id=tenant_id, now=expected.created_at
+    )
+
+    # then: the same columns (its own id), amr pwd
+    expected.amr = ["pwd"]
+    skipped = {"id"}
+    assert {k: v for k, v in built.model_dump().items() if k not in skipped} == {
+        k: v for k, v in expected.model_dump().items() if k not in skipped
+    }
+    assert built.id != expected.id
