@@ -43,7 +43,8 @@ from strawberry.types import ExecutionContext
 from identity.errors import RateLimited
 from identity.ratelimit import Budget
 from identity.ratelimit.callers import budget_key
-from identity.ratelimit.limiter import request_verdicts, tightest
+from identity.ratelimit.limiter import request_verdicts
+from identity.ratelimit.verdicts import tightest
 from schema.context import Context
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"

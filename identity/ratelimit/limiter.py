@@ -17,11 +17,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -34,15 +33,22 @@ from identity.errors import RateLimited
 from identity.networks import Network, parse_address, parse_networks, within
 from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import FIXED_WINDOW, Budget, resolve
+from identity.ratelimit.memory_windows import FixedSpec, MemoryFixed, fixed_spec
 from identity.ratelimit.pipe import RedisPipe, usable
+from identity.ratelimit.verdicts import (
+    KEY_PREFIX,
+    Spend,
+    Verdict,
+    fixed_counter,
+    fixed_verdict,
+    together,
+)
 
 if TYPE_CHECKING:
     from identity.config import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-KEY_PREFIX = "identity-rl"
-PRUNE_EVERY_SECONDS = 1.0
 
 # The verdicts of the request being served, for its limit headers: the limiting middleware
 # starts the list, every spend during the request (middleware, routes, services) joins it.
@@ -55,36 +61,6 @@ class Backend(StrEnum):
     MEMORY = "memory"
     CONNECTED = "connected"
     UNREACHABLE = "unreachable"
-
-
-class Verdict(NamedTuple):
-    """The outcome of spending a budget, with what the limit headers say (a named tuple:
-    built for every budget of every request, it costs a third of a frozen dataclass)."""
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset_at: int
-    window_seconds: int
-    retry_after: int
-
-
-def tightest(verdicts: Sequence[Verdict]) -> Verdict:
-    """The refusal if any, else the budget with the least left (the soonest reset on a tie)."""
-    if len(verdicts) == 1:
-        return verdicts[0]
-    if len(verdicts) == 2:  # ``_tightness`` compared field by field, without its tuples
-        first, second = verdicts
-        if first.allowed != second.allowed:
-            return second if first.allowed else first
-        if first.remaining != second.remaining:
-            return first if first.remaining < second.remaining else second
-        return first if first.reset_at <= second.reset_at else second
-    return min(verdicts, key=_tightness)
-
-
-def _tightness(verdict: Verdict) -> tuple[bool, int, int]:
-    return verdict.allowed, verdict.remaining, verdict.reset_at
 
 
 class Window(Protocol):
@@ -144,49 +120,6 @@ return counts
 """
 SPEND_FIXED_BYTES = SPEND_FIXED.encode()
 
-Spend = tuple[RateLimitItem, str, str, int]
-"""One budget to spend: its item, its name, the key it is counted for, the cost."""
-
-
-def _fixed_counter(item: RateLimitItem, name: str, key: str, now: float) -> tuple[str, int]:
-    """The counter of ``key``'s current window (window n covers [n·w, (n+1)·w)) and its end.
-    The limit is in the name, as in ``limits``' keys: a changed limit counts afresh; the key
-    is the hash tag, so the counters one request spends together share a Redis Cluster slot."""
-    length = item.get_expiry()
-    number = int(now // length)
-    return f"{KEY_PREFIX}:{{{key}}}/{name}/{item.amount}/{length}/{number}", (number + 1) * length
-
-
-def _fixed_verdict(
-    item: RateLimitItem, allowed: bool, reset: int, count: int, now: float
-) -> Verdict:
-    """The verdict of a fixed window ending at ``reset`` (after ``now``) holding ``count``."""
-    amount = item.amount
-    return Verdict(
-        allowed,
-        amount,
-        amount - count if count < amount else 0,
-        reset,
-        item.get_expiry(),
-        0 if allowed else max(1, math.ceil(reset - now)),
-    )
-
-
-def _together(
-    spends: Sequence[Spend],
-    resets: Sequence[int],
-    counts: Sequence[int],
-    refused: bool,
-    now: float,
-) -> list[Verdict]:
-    """The verdicts of spends checked together, from each counter's count: after the spend
-    when every one had room, else as found (nothing spent; each says whether it had room)."""
-    verdicts = []
-    for (item, _, _, cost), reset, count in zip(spends, resets, counts, strict=True):
-        fits = not refused or count + cost <= item.amount
-        verdicts.append(_fixed_verdict(item, fits, reset, count, now))
-    return verdicts
-
 
 class _Fixed:
     """Fixed windows on the clock in Redis, several spent together in one Lua script call
@@ -206,7 +139,7 @@ class _Fixed:
         resets = []
         arguments: list[int] = []
         for item, name, key, cost in spends:
-            counter, reset = _fixed_counter(item, name, key, now)
+            counter, reset = fixed_counter(item, name, key, now)
             keys.append(counter)
             resets.append(reset)
             arguments += (item.amount, cost, item.get_expiry())
@@ -219,144 +152,25 @@ class _Fixed:
             raise StorageError(error) from error
         if not isinstance(answer, list):
             raise StorageError(ValueError(f"unexpected answer from Redis: {answer!r}"))
-        return _together(spends, resets, answer[1:], bool(answer[0]), now)
+        return together(spends, resets, answer[1:], bool(answer[0]), now)
 
     async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
 
     async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
         now = time.time()
-        counter, reset = _fixed_counter(item, name, key, now)
+        counter, reset = fixed_counter(item, name, key, now)
         try:
             count = int(await self._client.get(counter) or 0)
         except RedisError as error:
             raise StorageError(error) from error
-        return _fixed_verdict(item, count + cost <= item.amount, reset, count, now)
+        return fixed_verdict(item, count + cost <= item.amount, reset, count, now)
 
     async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
         try:
-            await self._client.delete(_fixed_counter(item, name, key, time.time())[0])
+            await self._client.delete(fixed_counter(item, name, key, time.time())[0])
         except RedisError as error:
             raise StorageError(error) from error
-
-
-FixedSpec = tuple[RateLimitItem, str, int, int, str]
-"""A fixed-window budget as a request spends it: its item, name, amount, window length, and
-the ``name/amount/length`` part of its counters (built once per limits applied)."""
-
-
-def _fixed_spec(item: RateLimitItem, name: str) -> FixedSpec:
-    length = item.get_expiry()
-    return item, name, item.amount, length, f"{name}/{item.amount}/{length}"
-
-
-class _MemoryFixed:
-    """The same fixed windows counted in this process's memory.
-
-    ``limits``' memory storage serialises each key behind an ``asyncio.Lock`` and, on every
-    increment, schedules a task that walks all its keys to expire them: for the budgets
-    every request spends, most of what the limiter cost a request. Here a counter is a dict
-    entry whose key names its window (``(key, name/amount/length, window number)``: a
-    changed limit counts afresh), so it needs no lock (nothing awaits between reading and
-    writing it) and no expiry of its own: the counters of windows that ended are dropped
-    together, at most once a second.
-    """
-
-    def __init__(self) -> None:
-        self._counts: dict[tuple[str, str, int], int] = {}
-        self._ending: defaultdict[int, list[tuple[str, str, int]]] = defaultdict(list)
-        self._next_prune = 0.0
-
-    def _prune(self, now: float) -> None:
-        self._next_prune = now + PRUNE_EVERY_SECONDS
-        for end in [end for end in self._ending if end <= now]:
-            for counter in self._ending.pop(end):
-                self._counts.pop(counter, None)
-
-    def spend_request(self, specs: Sequence[FixedSpec], key: str, now: float) -> list[Verdict]:
-        """One of each budget of ``specs`` (distinct budgets: ``Limiter._spend_in_memory``
-        sends a budget named twice to ``spend_now``, which counts it once) for ``key``, all or none
-        (``spend_many``'s rule): each spent as it is checked, those spent taken back when one
-        has no room (nothing awaits, so no one sees them meanwhile)."""
-        if now >= self._next_prune:
-            self._prune(now)
-        counts = self._counts
-        verdicts: list[Verdict] = []
-        for _, _, amount, length, tag in specs:
-            number = int(now // length)
-            counter = (key, tag, number)
-            count = counts.get(counter, 0)
-            if count >= amount:
-                return self._refused(specs[: len(verdicts)], specs, key, now)
-            reset = (number + 1) * length
-            if not count:
-                self._ending[reset].append(counter)
-            counts[counter] = count + 1
-            verdicts.append(Verdict(True, amount, amount - count - 1, reset, length, 0))
-        return verdicts
-
-    def _refused(
-        self, spent: Sequence[FixedSpec], specs: Sequence[FixedSpec], key: str, now: float
-    ) -> list[Verdict]:
-        """Take back ``spent``, then the verdicts of ``specs`` as found (one has no room)."""
-        counts = self._counts
-        for _, _, _, length, tag in spent:
-            counter = (key, tag, int(now // length))
-            count = counts[counter] - 1
-            if count:
-                counts[counter] = count
-            else:
-                del counts[counter]
-        return self.spend_now([(item, name, key, 1) for item, name, _, _, _ in specs], now)
-
-    def spend_now(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
-        """``spend_many`` without a coroutine (nothing here awaits)."""
-        if now >= self._next_prune:
-            self._prune(now)
-        counts = self._counts
-        found = []
-        room = True
-        for item, name, key, cost in spends:
-            _, _, amount, length, tag = _fixed_spec(item, name)
-            number = int(now // length)
-            counter = (key, tag, number)
-            count = counts.get(counter, 0)
-            found.append((counter, (number + 1) * length, count, length))
-            if count + cost > amount:
-                room = False
-        if not room:
-            resets = [reset for _, reset, _, _ in found]
-            return _together(spends, resets, [count for _, _, count, _ in found], True, now)
-        verdicts = []
-        for (item, _, _, cost), (counter, reset, count, length) in zip(spends, found, strict=True):
-            if not count:
-                self._ending[reset].append(counter)
-            counts[counter] = count = count + cost
-            amount = item.amount
-            left = amount - count if count < amount else 0
-            verdicts.append(Verdict(True, amount, left, reset, length, 0))
-        return verdicts
-
-    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
-        return self.spend_now(spends, now)
-
-    async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
-
-    def _counter(
-        self, item: RateLimitItem, name: str, key: str, now: float
-    ) -> tuple[str, str, int]:
-        length = item.get_expiry()
-        return key, _fixed_spec(item, name)[4], int(now // length)
-
-    async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        now = time.time()
-        reset = _fixed_counter(item, name, key, now)[1]
-        count = self._counts.get(self._counter(item, name, key, now), 0)
-        return _fixed_verdict(item, count + cost <= item.amount, reset, count, now)
-
-    async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
-        self._counts.pop(self._counter(item, name, key, time.time()), None)
 
 
 class FixedWindow(Window, Protocol):
@@ -400,7 +214,7 @@ class Limiter:
         self._repeating: set[tuple[FixedSpec, ...]] = set()  # specs naming a budget twice
         self._specs_of: dict[Budget, RateLimitItem] = self.items  # the items specs are of
         self.retry_seconds = retry_seconds
-        self._memory_fixed = _MemoryFixed()
+        self._memory_fixed = MemoryFixed()
         self._memory: Windows = (_Moving(MemoryStorage()), self._memory_fixed)
         self._redis: Windows | None = None
         self._redis_storage: RedisStorage | None = None
@@ -470,7 +284,7 @@ class Limiter:
             for budget in wanted:
                 if budget not in FIXED_WINDOW:
                     raise ValueError(f"{budget.value} is not counted in a fixed window")
-            specs = tuple(_fixed_spec(self.items[budget], budget.value) for budget in wanted)
+            specs = tuple(fixed_spec(self.items[budget], budget.value) for budget in wanted)
             self._specs[wanted] = specs
             if len(set(wanted)) < len(wanted):
                 self._repeating.add(specs)

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from identity.errors import RateLimited
 from identity.ratelimit import Budget, Limiter, Verdict
 from identity.ratelimit.callers import caller_of, known_caller
-from identity.ratelimit.limiter import request_verdicts, tightest
+from identity.ratelimit.limiter import request_verdicts
+from identity.ratelimit.verdicts import tightest
 from identity.services import runtime_settings
 from identity.web.body_limit import refusal
 
