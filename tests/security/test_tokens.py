@@ -154,20 +154,11 @@ def test_claims_beyond_ascii_verify_with_an_independent_library(key: GeneratedKe
     assert claims["email"] == "zoë@exämple.com"
 
 
-def test_a_signing_key_off_p256_is_refused() -> None:
+def test_a_signing_key_off_p256_is_refused(key: GeneratedKey) -> None:
     other = ECKey.generate_key("P-384", private=True, parameters={"kid": "p384"})
 
     with pytest.raises(ValueError, match="P-256"):
-        issue_access_token(
-            private_jwk=other.as_dict(private=True),
-            kid="p384",
-            issuer=ISSUER,
-            audience=AUDIENCE,
-            subject="user-1",
-            session_id="session-1",
-            now=NOW,
-            lifetime=LIFETIME,
-        )
+        _issue(key, private_jwk=other.as_dict(private=True), kid="p384")
 
 
 def test_a_token_with_alg_none_is_refused(key: GeneratedKey) -> None:
