@@ -130,12 +130,23 @@ def _private_key(kid: str, private_jwk: dict[str, Any]) -> EllipticCurvePrivateK
     return key
 
 
+# Our headers are ~100 characters; anything this long is not one of ours.
+_MAX_HEADER_SEGMENT = 1024
+
+
 def _unverified_header(token: str) -> dict[str, Any]:
+    """The header of a compact JWS, unverified; ValueError for anything else (a header too
+    long, or nested deep enough to exhaust ``json.loads``'s recursion, among them)."""
     segments = token.split(".")
     if len(segments) != 3:
         raise ValueError("not a compact JWS")
     encoded = segments[0]
-    header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    if len(encoded) > _MAX_HEADER_SEGMENT:
+        raise ValueError("header too long")
+    try:
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except RecursionError as error:
+        raise ValueError("header nested too deeply") from error
     if not isinstance(header, dict):
         raise ValueError("header is not an object")
     return header
