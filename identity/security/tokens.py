@@ -303,5 +303,8 @@ def refresh_successor(*, secret_key: str, parent: str, prefix: str) -> str:
     Deterministic, so a parent presented again within the reuse interval answers the same
     successor without the raw successor ever being stored; unguessable without the secret.
     """
-    digest = hmac.new(_successor_key(secret_key), parent.encode("utf-8"), hashlib.sha256).digest()
+    # surrogatepass, as hash_token: a lone surrogate (JSON's \udfff escape) is an unknown
+    # token, not a UnicodeEncodeError; text UTF-8 can carry encodes as before.
+    encoded = parent.encode("utf-8", "surrogatepass")
+    digest = hmac.new(_successor_key(secret_key), encoded, hashlib.sha256).digest()
     return prefix + base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
