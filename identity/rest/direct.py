@@ -149,10 +149,14 @@ async def _response(resolved: _Resolved) -> Response:
 
 
 def _is_json(content_type: str | None) -> bool:
-    """``application/json`` or ``application/*+json`` (FastAPI's strict content type)."""
+    """``application/json`` or ``application/*+json`` (FastAPI's strict content type). A
+    media type without exactly one slash is none (``email.message``, which FastAPI asks,
+    reads it as ``text/plain``)."""
     if not content_type:
         return False
     media = content_type.split(";", 1)[0].strip().lower()
+    if media.count("/") != 1:
+        return False
     maintype, _, subtype = media.partition("/")
     return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
 
