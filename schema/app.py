@@ -56,14 +56,24 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(400, "Unable to parse request body as JSON") from e
         except KeyError as e:
             raise HTTPException(400, "File(s) missing in form data") from e
-        result = await self.execute_operation(
-            request=request,
-            request_adapter=request_adapter,
-            request_data=request_data,
-            context=context,
-            root_value=root_value,
-            sub_response=sub_response,
-        )
+        if isinstance(request_data, list) or self._get_stream_transport(request_data.protocol):
+            result = await self.execute_operation(
+                request=request,
+                request_adapter=request_adapter,
+                request_data=request_data,
+                context=context,
+                root_value=root_value,
+                sub_response=sub_response,
+            )
+        else:  # execute_operation's path for one operation, without its batch and stream checks
+            result = await self.execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
         response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse]
         if isinstance(result, list):
             response_data = []
