@@ -15,6 +15,13 @@ the limiter alone: a request's two budgets spent one by one (two round trips to 
 before) against together (``Limiter.spend_all``, one round trip).
 
     .venv/bin/python -m bench.ratelimit --cpu [--requests 500] [--batches 7] [--sqlite]
+
+``--concurrency N`` (with ``--cpu``) calls each REST ``me`` scenario from N tasks at once, as
+wrk's N connections do (requests overlap, so Redis calls can share writes and scripts), and
+prints this process's CPU per request beside redis-server's (its ``INFO cpu``): on a
+machine where Redis shares the cores, both count.
+
+    .venv/bin/python -m bench.ratelimit --cpu --concurrency 16 [--requests 1600] [--sqlite]
 """
 
 from __future__ import annotations
@@ -30,10 +37,11 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from fastapi import FastAPI
+from redis import Redis
 from starlette.types import Message, Receive, Scope, Send
 
 from bench.hot_cpu import asgi_call, throwaway_database
@@ -123,6 +131,57 @@ async def interleaved(calls: dict[str, Call], *, requests: int, batches: int) ->
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
+def redis_cpu_seconds(url: str) -> float:
+    """redis-server's own CPU so far (user and system), from ``INFO cpu``."""
+    client = Redis.from_url(url)
+    try:
+        info = cast(dict[str, Any], client.info("cpu"))
+    finally:
+        client.close()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def overlapping(
+    calls: dict[str, Call], *, concurrency: int, requests: int, batches: int, redis_url: str
+) -> dict[str, tuple[float, float]]:
+    """Median CPU milliseconds per call of each scenario, of this process and of Redis, with
+    ``concurrency`` callers at once, batches interleaved."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in calls}
+    each = max(1, requests // concurrency)
+
+    async def loop(call: Call) -> None:
+        for _ in range(each):
+            await call()
+
+    for call in calls.values():
+        await asyncio.gather(*(call() for _ in range(concurrency)))
+    for _ in range(batches):
+        for name, call in calls.items():
+            redis_before = redis_cpu_seconds(redis_url)
+            started = time.process_time()
+            await asyncio.gather(*(loop(call) for _ in range(concurrency)))
+            ours = (time.process_time() - started) / (each * concurrency) * 1000
+            theirs = (redis_cpu_seconds(redis_url) - redis_before) / (each * concurrency) * 1000
+            samples[name].append((ours, theirs))
+    return {
+        name: (statistics.median(s[0] for s in values), statistics.median(s[1] for s in values))
+        for name, values in samples.items()
+    }
+
+
+def print_overlapping(figures: dict[str, tuple[float, float]], concurrency: int) -> None:
+    off = figures[ME_OFF][0]
+    print(f"\nCPU in process with {concurrency} callers at once, and redis-server's, per request\n")
+    print("| scenario | this process ms | redis-server ms | both vs REST me off |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, (ours, theirs) in figures.items():
+        print(f"| {name} | {ours:.3f} | {theirs:.3f} | {(ours + theirs) / off:.0%} |")
+    for name in (ME_MEMORY, ME_REDIS):
+        ours, theirs = figures[name]
+        print(f"{name}: the limiter adds {ours - off:.3f} ms here and {theirs:.3f} ms in Redis, "
+              f"throughput kept at the CPU bound {off / (ours + theirs):.0%}")  # fmt: skip
+
+
 def spend_calls(limiter: Limiter, where: str) -> dict[str, Call]:
     """A request's two budgets spent one by one, and together, for one user."""
     key = f"user:{uuid.uuid4()}"
@@ -137,7 +196,12 @@ def spend_calls(limiter: Limiter, where: str) -> dict[str, Call]:
     return {f"2 budgets one by one, {where}": one_by_one, f"2 budgets together, {where}": together}
 
 
-async def cpu_run(database_url: str, redis_url: str, *, requests: int, batches: int) -> None:
+PAIR_REDIS = "2 budgets together, Redis"
+
+
+async def cpu_run(
+    database_url: str, redis_url: str, *, requests: int, batches: int, concurrency: int
+) -> None:
     os.environ["IDENTITY_SECRET_KEY"] = "bench-ratelimit-secret-key-0123456789abcdef"
     common: dict[str, Any] = {"env": "test", "database_url": database_url, "log_level": "WARNING"}
     apps = {
@@ -169,10 +233,24 @@ async def cpu_run(database_url: str, redis_url: str, *, requests: int, batches: 
             if await calls[name]() != 200:
                 raise SystemExit(f"{name}: not 200")
         tune_garbage_collection()
-        figures = await interleaved(calls, requests=requests, batches=batches)
+        if concurrency > 1:
+            mes = {name: calls[name] for name in (ME_OFF, ME_MEMORY, ME_REDIS)}
+            mes[PAIR_REDIS] = calls[PAIR_REDIS]
+            overlapped = await overlapping(
+                mes,
+                concurrency=concurrency,
+                requests=requests,
+                batches=batches,
+                redis_url=redis_url,
+            )
+        else:
+            figures = await interleaved(calls, requests=requests, batches=batches)
     await redis.aclose()
     if apps[ME_REDIS].state.runtime.limiter.backend.value != "connected":
         raise SystemExit("the Redis app fell back to memory during the run")
+    if concurrency > 1:
+        print_overlapping(overlapped, concurrency)
+        return
     print(f"\nCPU in process, median of {batches} interleaved batches of {requests}\n")
     print("| scenario | CPU ms | vs REST me off |")
     print("| --- | ---: | ---: |")
@@ -190,7 +268,15 @@ def cpu_main(args: argparse.Namespace) -> None:
     redis.start()
     try:
         with throwaway_database(sqlite=args.sqlite) as url:
-            asyncio.run(cpu_run(url, redis.url, requests=args.requests, batches=args.batches))
+            asyncio.run(
+                cpu_run(
+                    url,
+                    redis.url,
+                    requests=args.requests,
+                    batches=args.batches,
+                    concurrency=args.concurrency,
+                )
+            )
     finally:
         redis.destroy()
 
@@ -204,6 +290,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--batches", type=int, default=7)
     parser.add_argument("--sqlite", action="store_true")
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
     if args.cpu:
         cpu_main(args)
