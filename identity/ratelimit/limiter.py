@@ -20,14 +20,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
-from redis.exceptions import RedisError
 
 from identity.errors import RateLimited
 from identity.networks import Network, parse_address, parse_networks, within
@@ -35,14 +33,8 @@ from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import FIXED_WINDOW, Budget, resolve
 from identity.ratelimit.memory_windows import FixedSpec, MemoryFixed, fixed_spec
 from identity.ratelimit.pipe import RedisPipe, usable
-from identity.ratelimit.verdicts import (
-    KEY_PREFIX,
-    Spend,
-    Verdict,
-    fixed_counter,
-    fixed_verdict,
-    together,
-)
+from identity.ratelimit.redis_windows import RedisFixed
+from identity.ratelimit.verdicts import KEY_PREFIX, Spend, Verdict
 
 if TYPE_CHECKING:
     from identity.config import Settings
@@ -91,88 +83,6 @@ class _Moving:
         await self._limiter.clear(item, name, key)
 
 
-# Checks every counter of a request, then spends them all or none, in one round trip: a
-# request refused by one budget spends no other, and its refusal counts in none (KEYS: the
-# counters; ARGV: each counter's limit, cost and lifetime, in order). Answers the refusal
-# flag, then each counter's count (after the spend when allowed, as found when refused).
-SPEND_FIXED = """
-local counts = {0}
-local refused = 0
-for i, key in ipairs(KEYS) do
-    local count = tonumber(redis.call("GET", key) or "0")
-    counts[i + 1] = count
-    if count + tonumber(ARGV[3 * i - 1]) > tonumber(ARGV[3 * i - 2]) then
-        refused = 1
-    end
-end
-counts[1] = refused
-if refused == 0 then
-    for i, key in ipairs(KEYS) do
-        local cost = tonumber(ARGV[3 * i - 1])
-        local count = redis.call("INCRBY", key, cost)
-        if count == cost then
-            redis.call("EXPIRE", key, ARGV[3 * i])
-        end
-        counts[i + 1] = count
-    end
-end
-return counts
-"""
-SPEND_FIXED_BYTES = SPEND_FIXED.encode()
-
-
-class _Fixed:
-    """Fixed windows on the clock in Redis, several spent together in one Lua script call
-    (``SPEND_FIXED``): one round trip whatever the number of budgets, atomic, so replicas
-    share exact counts. ``limits`` offers no call that spends several items (its strategies
-    and its storage's ``incr`` take one key each: a round trip per budget), and its own fixed
-    window starts at the first spend, so the script is ours; its connection is ``limits``'.
-    A refused spend counts in no window."""
-
-    def __init__(self, storage: RedisStorage, pipe: RedisPipe | None) -> None:
-        self._client = cast(RedispyBridge, storage.bridge).get_connection()
-        self._script = self._client.register_script(SPEND_FIXED_BYTES)
-        self._pipe = pipe
-
-    async def spend_many(self, spends: Sequence[Spend], now: float) -> list[Verdict]:
-        keys = []
-        resets = []
-        arguments: list[int] = []
-        for item, name, key, cost in spends:
-            counter, reset = fixed_counter(item, name, key, now)
-            keys.append(counter)
-            resets.append(reset)
-            arguments += (item.amount, cost, item.get_expiry())
-        try:
-            if self._pipe is not None:
-                answer = await self._pipe.script(SPEND_FIXED_BYTES, keys, arguments)
-            else:
-                answer = await self._script(keys, arguments)
-        except RedisError as error:
-            raise StorageError(error) from error
-        if not isinstance(answer, list):
-            raise StorageError(ValueError(f"unexpected answer from Redis: {answer!r}"))
-        return together(spends, resets, answer[1:], bool(answer[0]), now)
-
-    async def spend(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        return (await self.spend_many([(item, name, key, cost)], time.time()))[0]
-
-    async def peek(self, item: RateLimitItem, name: str, key: str, cost: int) -> Verdict:
-        now = time.time()
-        counter, reset = fixed_counter(item, name, key, now)
-        try:
-            count = int(await self._client.get(counter) or 0)
-        except RedisError as error:
-            raise StorageError(error) from error
-        return fixed_verdict(item, count + cost <= item.amount, reset, count, now)
-
-    async def clear(self, item: RateLimitItem, name: str, key: str) -> None:
-        try:
-            await self._client.delete(fixed_counter(item, name, key, time.time())[0])
-        except RedisError as error:
-            raise StorageError(error) from error
-
-
 class FixedWindow(Window, Protocol):
     """Fixed windows, which also spend several budgets together (all or none)."""
 
@@ -217,6 +127,7 @@ class Limiter:
         self._memory_fixed = MemoryFixed()
         self._memory: Windows = (_Moving(MemoryStorage()), self._memory_fixed)
         self._redis: Windows | None = None
+        self._redis_fixed: RedisFixed | None = None
         self._redis_storage: RedisStorage | None = None
         self._pipe: RedisPipe | None = None
         self._down_until = 0.0
@@ -232,7 +143,8 @@ class Limiter:
             self._pipe = (
                 RedisPipe(redis_url, timeout=redis_timeout_seconds) if usable(redis_url) else None
             )
-            self._redis = (_Moving(self._redis_storage), _Fixed(self._redis_storage, self._pipe))
+            self._redis_fixed = RedisFixed(self._redis_storage, self._pipe)
+            self._redis = (_Moving(self._redis_storage), self._redis_fixed)
 
     @property
     def backend(self) -> Backend:
@@ -311,16 +223,18 @@ class Limiter:
         spend is allowed, none counted."""
         if not self.enabled:
             return [_unlimited(self.items[budget]) for budget in budgets]
-        if self._redis is None:
+        redis = self._redis_fixed
+        if redis is None or time.monotonic() < self._down_until:
             verdicts = self._spend_in_memory(budgets, key)
         else:
-            specs = self._fixed_specs(budgets)
-            spends = [(item, name, key, 1) for item, name, _, _, _ in specs]
-
-            async def run(window: FixedWindow) -> list[Verdict]:
-                return await window.spend_many(spends, time.time())
-
-            verdicts = await self._run(True, run)
+            try:
+                verdicts = await redis.spend_request(self._fixed_specs(budgets), key, time.time())
+            except StorageError as error:
+                self._fell(error)
+                verdicts = self._spend_in_memory(budgets, key)
+            else:
+                if self._down_until:
+                    self._recovered()
         return self._settle(verdicts, budgets)
 
     def _settle(self, verdicts: list[Verdict], budgets: Sequence[Budget]) -> list[Verdict]:
@@ -385,14 +299,21 @@ class Limiter:
         try:
             result = await operation(redis[kind])
         except StorageError as error:
-            if not self._down_until:
-                log.warning("rate limits: Redis unreachable, counting in memory: %s", error)
-            self._down_until = time.monotonic() + self.retry_seconds
+            self._fell(error)
             return await operation(self._memory[kind])
         if self._down_until:
-            log.warning("rate limits: Redis reachable again, counting there")
-            self._down_until = 0.0
+            self._recovered()
         return result
+
+    def _fell(self, error: StorageError) -> None:
+        """Redis failed a call: count in memory for ``retry_seconds`` (logged once)."""
+        if not self._down_until:
+            log.warning("rate limits: Redis unreachable, counting in memory: %s", error)
+        self._down_until = time.monotonic() + self.retry_seconds
+
+    def _recovered(self) -> None:
+        log.warning("rate limits: Redis reachable again, counting there")
+        self._down_until = 0.0
 
     async def check(self) -> Backend:
         """Ping Redis now (for ``/health``); a Redis answering again is used again at once."""

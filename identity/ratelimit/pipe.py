@@ -2,23 +2,25 @@
 
 redis-py spends ~0.3 ms of CPU per command in this process (a pooled connection taken and
 given back behind a lock, a readiness poll of the socket, a stream reader and a timeout
-context per reply): as much as the rest of a REST ``me`` request. Here every caller writes
-its command to one connection at once, replies come back in order and settle the callers'
-futures from ``data_received`` (several per read when requests overlap), and a deadline is
-one timer per call. Only plain ``redis://`` and ``rediss://`` URLs without query options
-use it; anything else (sentinel, cluster, unix sockets, TLS options) stays on redis-py.
+context per reply): as much as the rest of a REST ``me`` request. Here callers write their
+commands to one connection at once (``send``: a write carries one or several commands, each
+with what settles it), replies come back in order and settle their callers from
+``data_received`` (several per read when requests overlap), and a deadline is one timer per
+write. Only plain ``redis://`` and ``rediss://`` URLs without query options use it;
+anything else (sentinel, cluster, unix sockets, TLS options) stays on redis-py.
 
-A call that outlives its deadline closes the connection (replies after it would be read
-out of turn): every call waiting on it fails with ``ConnectionError`` and the next one
-connects again. Errors are redis-py's exceptions, so callers handle one family.
+A write that outlives its deadline closes the connection (replies after it would be read
+out of turn): every caller waiting on it fails with ``ConnectionError`` or ``TimeoutError``
+and the next one connects again. Errors are redis-py's exceptions, so callers handle one
+family.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import ssl
 from collections import deque
+from collections.abc import Callable, Sequence
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
@@ -40,7 +42,7 @@ def command(*parts: bytes | str | int) -> bytes:
     out = [b"*%d\r\n" % len(parts)]
     for part in parts:
         if isinstance(part, int):
-            out.append(_integer(part))
+            out.append(integer(part))
             continue
         data = part.encode() if isinstance(part, str) else part
         out.append(b"$%d\r\n%s\r\n" % (len(data), data))
@@ -50,7 +52,7 @@ def command(*parts: bytes | str | int) -> bytes:
 _INTEGERS: dict[int, bytes] = {}
 
 
-def _integer(number: int) -> bytes:
+def integer(number: int) -> bytes:
     """An integer argument as a RESP bulk string (the same few limits, costs and windows
     come with every call: kept encoded)."""
     encoded = _INTEGERS.get(number)
@@ -68,16 +70,24 @@ def parse(buffer: bytes | bytearray, position: int) -> tuple[object, int]:
     if end < 0:
         return _INCOMPLETE, position
     kind = buffer[position]
-    line = bytes(buffer[position + 1 : end])
     after = end + 2
     if kind == 0x3A:  # ':' integer
-        return int(line), after
-    if kind == 0x2A:  # '*' array
+        return int(buffer[position + 1 : end]), after
+    line = bytes(buffer[position + 1 : end])
+    if kind == 0x2A:  # '*' array (the script's answer: integers, read here without a call each)
         length = int(line)
         if length < 0:
             return None, after
-        items = []
+        items: list[object] = []
+        size = len(buffer)
         for _ in range(length):
+            if after < size and buffer[after] == 0x3A:
+                end = buffer.find(b"\r\n", after)
+                if end < 0:
+                    return _INCOMPLETE, position
+                items.append(int(buffer[after + 1 : end]))
+                after = end + 2
+                continue
             item, after = parse(buffer, after)
             if item is _INCOMPLETE:
                 return _INCOMPLETE, position
@@ -102,13 +112,22 @@ def parse(buffer: bytes | bytearray, position: int) -> tuple[object, int]:
 
 _running = asyncio.get_running_loop
 
+Settle = Callable[[object], None]
+"""What to do with one reply (an exception when Redis answered an error or went away)."""
+
 
 class _Connection(asyncio.Protocol):
+    """Replies settle their callers in the order of the commands; a deadline is one timer
+    per write (``send``), however many commands the write carries."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
         self.loop = loop
         self.timeout = timeout
         self.transport: asyncio.BaseTransport | None = None
-        self.waiting: deque[tuple[asyncio.Future[object], asyncio.TimerHandle]] = deque()
+        self.waiting: deque[Settle] = deque()
+        self.deadlines: deque[tuple[int, asyncio.TimerHandle]] = deque()
+        self.sent = 0  # commands written so far
+        self.answered = 0  # replies read so far
         self.buffer = bytearray()
         self.open = False
 
@@ -118,12 +137,11 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.open = False
+        while self.deadlines:
+            self.deadlines.popleft()[1].cancel()
         error = RedisConnectionError(f"Redis connection lost: {exc or 'closed'}")
         while self.waiting:
-            future, deadline = self.waiting.popleft()
-            deadline.cancel()
-            if not future.done():
-                future.set_exception(error)
+            self.waiting.popleft()(error)
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
@@ -134,36 +152,48 @@ class _Connection(asyncio.Protocol):
             try:
                 reply, position = parse(buffer, position)
             except (RedisConnectionError, ValueError) as error:
-                self.close(error)
+                self.close(RedisConnectionError(f"unreadable reply from Redis: {error}"))
                 return
             if reply is _INCOMPLETE:
                 break
-            future, deadline = waiting.popleft()
-            deadline.cancel()
-            if future.done():
-                continue
-            if isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
+            self.answered += 1
+            waiting.popleft()(reply)
         del buffer[:position]
+        deadlines = self.deadlines
+        while deadlines and deadlines[0][0] <= self.answered:
+            deadlines.popleft()[1].cancel()
 
-    def call(self, payload: bytes) -> asyncio.Future[object]:
-        future = self.loop.create_future()
-        deadline = self.loop.call_later(self.timeout, self._expire, future)
-        self.waiting.append((future, deadline))
+    def send(self, payload: bytes, settles: Sequence[Settle]) -> None:
+        """Write ``payload`` (one command per ``settles``, in order)."""
+        self.waiting.extend(settles)
+        self.sent += len(settles)
+        self.deadlines.append((self.sent, self.loop.call_later(self.timeout, self._expire)))
         cast(asyncio.WriteTransport, self.transport).write(payload)
-        return future
 
-    def _expire(self, future: asyncio.Future[object]) -> None:
-        if not future.done():
-            future.set_exception(RedisTimeoutError("Redis did not answer in time"))
-            self.close(None)
+    def _expire(self) -> None:
+        if self.open:
+            self.close(RedisTimeoutError("Redis did not answer in time"))
 
     def close(self, error: Exception | None) -> None:
+        """Close now: every caller waiting fails (with ``error`` if given)."""
         self.open = False
+        if error is not None:
+            while self.waiting:
+                self.waiting.popleft()(error)
         if self.transport is not None:
             cast(asyncio.WriteTransport, self.transport).abort()
+
+
+def _settle_future(future: asyncio.Future[object]) -> Settle:
+    def settle(reply: object) -> None:
+        if future.done():
+            return
+        if isinstance(reply, BaseException):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
+
+    return settle
 
 
 class RedisPipe:
@@ -180,25 +210,31 @@ class RedisPipe:
         self._timeout = timeout
         self._connection: _Connection | None = None
         self._connecting: asyncio.Lock | None = None
-        self._scripts: dict[bytes, bytes] = {}
 
-    async def call(self, payload: bytes) -> object:
+    def ready(self) -> _Connection | None:
+        """The open connection of the running loop, if any (else ``connect``)."""
         connection = self._connection
         if connection is None or not connection.open or connection.loop is not _running():
-            connection = await self._connect()
-        return await connection.call(payload)
+            return None
+        return connection
 
-    async def script(self, script: bytes, keys: list[str], arguments: list[int]) -> object:
-        """EVALSHA the script; EVAL once when Redis does not know it (a restart)."""
-        sha = self._scripts.get(script)
-        if sha is None:
-            sha = self._scripts[script] = hashlib.sha1(script).hexdigest().encode()  # noqa: S324 (Redis names scripts by SHA-1)
-        try:
-            return await self.call(command(b"EVALSHA", sha, len(keys), *keys, *arguments))
-        except NoScriptError:
-            return await self.call(command(b"EVAL", script, len(keys), *keys, *arguments))
+    def send(self, payload: bytes, settles: Sequence[Settle]) -> bool:
+        """Write ``payload`` (a command per ``settles``) now if connected; False if not."""
+        connection = self.ready()
+        if connection is None:
+            return False
+        connection.send(payload, settles)
+        return True
 
-    async def _connect(self) -> _Connection:
+    async def call(self, payload: bytes) -> object:
+        """One command's reply."""
+        connection = self.ready() or await self.connect()
+        future = connection.loop.create_future()
+        connection.send(payload, (_settle_future(future),))
+        return await future
+
+    async def connect(self) -> _Connection:
+        """The open connection, connecting (and authenticating) first if needed."""
         loop = asyncio.get_running_loop()
         if self._connecting is None:
             self._connecting = asyncio.Lock()
@@ -224,14 +260,20 @@ class RedisPipe:
             try:
                 if self._password is not None:
                     login = (self._user, self._password) if self._user else (self._password,)
-                    await connection.call(command(b"AUTH", *login))
+                    await self._first(connection, command(b"AUTH", *login))
                 if self._db:
-                    await connection.call(command(b"SELECT", self._db))
+                    await self._first(connection, command(b"SELECT", self._db))
             except BaseException:
                 connection.close(None)
                 raise
             self._connection = connection
             return connection
+
+    @staticmethod
+    async def _first(connection: _Connection, payload: bytes) -> None:
+        future = connection.loop.create_future()
+        connection.send(payload, (_settle_future(future),))
+        await future
 
     def close(self) -> None:
         if self._connection is not None:

@@ -4,6 +4,7 @@ stops answering, a database number, replies split across reads."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -83,3 +84,66 @@ async def test_the_database_in_the_url_is_used(redis_server: RedisServer) -> Non
     finally:
         for limiter in (first, second, elsewhere):
             await limiter.aclose()
+
+
+def redis_command(redis_server: RedisServer, *parts: bytes) -> bytes:
+    """One command to the test server on a connection of its own, its raw reply."""
+    with socket.create_connection(("127.0.0.1", redis_server.port), timeout=5) as conn:
+        conn.sendall(command(*parts))
+        return conn.recv(65536)
+
+
+async def test_the_spends_of_one_turn_go_as_one_script_call_each_exact(
+    redis_server: RedisServer,
+) -> None:
+    limiter = limiter_for(redis_server.url, **{"category.general": "3/hour", "plan.free": "2/hour"})
+    try:
+        await limiter.spend_all(PAIR, fresh_key())  # connected, the script known
+        redis_command(redis_server, b"CONFIG", b"RESETSTAT")
+        crowded, calm = fresh_key(), [fresh_key() for _ in range(10)]
+        answers = await asyncio.gather(
+            *(limiter.spend_all(PAIR, crowded) for _ in range(5)),
+            *(limiter.spend_all(PAIR, key) for key in calm),
+        )
+        stats = redis_command(redis_server, b"INFO", b"commandstats")
+        assert b"cmdstat_evalsha:calls=1," in stats
+        assert [all(v.allowed for v in verdicts) for verdicts in answers[:5]] == [True] * 2 + [
+            False
+        ] * 3
+        assert all(all(v.allowed for v in verdicts) for verdicts in answers[5:])
+        assert [[v.remaining for v in verdicts] for verdicts in answers[:3]] == [
+            [2, 1],
+            [1, 0],
+            [1, 0],  # refused by the plan: the category as found, nothing spent
+        ]
+        assert [v.allowed for v in answers[2]] == [True, False]
+        assert (await limiter.peek(Budget.GENERAL, crowded)).remaining == 1
+    finally:
+        await limiter.aclose()
+
+
+async def test_redis_forgetting_the_script_costs_nothing(redis_server: RedisServer) -> None:
+    limiter = limiter_for(redis_server.url, **{"category.general": "2/hour"})
+    try:
+        key = fresh_key()
+        assert (await limiter.spend_all(PAIR, key))[0].remaining == 1
+        redis_command(redis_server, b"SCRIPT", b"FLUSH")
+        assert (await limiter.spend_all(PAIR, key))[0].remaining == 0
+        assert not (await limiter.spend_all(PAIR, key))[0].allowed
+        assert backend_of(limiter) is Backend.CONNECTED
+    finally:
+        await limiter.aclose()
+
+
+async def test_urls_the_pipe_does_not_serve_spend_the_same_way(redis_server: RedisServer) -> None:
+    url = redis_server.url + "?health_check_interval=0"
+    assert not usable(url)
+    limiter = limiter_for(url, **{"category.general": "3/hour", "plan.free": "2/hour"})
+    try:
+        key = fresh_key()
+        answers = await asyncio.gather(*(limiter.spend_all(PAIR, key) for _ in range(4)))
+        assert sum(all(v.allowed for v in verdicts) for verdicts in answers) == 2
+        assert (await limiter.peek(Budget.GENERAL, key)).remaining == 1
+        assert backend_of(limiter) is Backend.CONNECTED
+    finally:
+        await limiter.aclose()
