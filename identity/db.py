@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 from identity.config import Settings
+from identity.db_driver import DriverConnections
 
 OUTBOX_SEALER = "identity.outbox_sealer"
 """Key of the ``TextSealer`` in every session's ``info``: the outbox seals mail bodies with it."""
@@ -64,11 +65,17 @@ class PoolStatus:
     overflow: int
 
 
+def kept_for_driver(settings: Settings) -> int:
+    """Of the pool's connections, those kept for statements run on the driver
+    (``DriverConnections``); the pool holds the rest."""
+    return settings.db_pool_size // 4
+
+
 def _engine_options(settings: Settings) -> dict[str, Any]:
     if settings.is_sqlite:
         return {"connect_args": {"timeout": 15}}
     return {
-        "pool_size": settings.db_pool_size,
+        "pool_size": settings.db_pool_size - kept_for_driver(settings),
         "max_overflow": settings.db_max_overflow,
         "pool_timeout": settings.db_connect_timeout,
         "connect_args": {"timeout": settings.db_connect_timeout},
@@ -152,6 +159,16 @@ class Database:
             # A read is one statement or a few independent ones: autocommit spares the
             # BEGIN and ROLLBACK round trips the driver would add around it.
             readers = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.driver: DriverConnections | None = (
+            None
+            if self.is_sqlite
+            else DriverConnections(
+                self.engine,
+                keep=kept_for_driver(settings),
+                fresh_seconds=IDLE_PING_SECONDS,
+            )
+        )
+        """Connections for statements run on the driver (PostgreSQL: ``identity.db_driver``)."""
         self.outbox_sealer = outbox_sealer
         info = {} if outbox_sealer is None else {OUTBOX_SEALER: outbox_sealer}
         self.sessions = async_sessionmaker(readers, expire_on_commit=False, info=info)
@@ -188,16 +205,19 @@ class Database:
     def pool_status(self) -> PoolStatus:
         pool = self.engine.sync_engine.pool
         if isinstance(pool, QueuePool):
-            active = pool.checkedout()
-            idle = pool.checkedin()
+            kept = self.driver.kept if self.driver is not None else (0, 0)
+            active = pool.checkedout() - kept[0]
+            idle = pool.checkedin() + kept[0]
             return PoolStatus(
                 active=active,
                 idle=idle,
                 total=active + idle,
-                size=pool.size(),
+                size=pool.size() + kept[1],
                 overflow=max(pool.overflow(), 0),
             )
         return PoolStatus(active=0, idle=0, total=0, size=0, overflow=0)
 
     async def dispose(self) -> None:
+        if self.driver is not None:
+            await self.driver.close()
         await self.engine.dispose()

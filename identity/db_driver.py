@@ -14,6 +14,7 @@ statement run here must not write what the principal cache or the users total wa
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -23,7 +24,9 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import instrumentation
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.util import greenlet_spawn
 
 Model = TypeVar("Model")
 
@@ -68,26 +71,104 @@ class DriverStatement:
         return await connection.fetchrow(self.sql, *self.arguments(values))
 
 
+async def _checked_in(proxied: PoolProxiedConnection) -> None:
+    """Give a connection back to the pool: in a greenlet, as the pool may close it (an
+    overflow connection, a full queue), which awaits the driver."""
+    await greenlet_spawn(proxied.close)
+
+
+async def _discarded(proxied: PoolProxiedConnection) -> None:
+    await greenlet_spawn(proxied.invalidate)
+
+
 @asynccontextmanager
 async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Connection]:
-    """The asyncpg connection of one of the pool's connections, in autocommit.
-
-    The pool's checkout rules apply (the idle ping); on return nothing is reset (no
-    transaction was begun). A connection that failed other than by a statement's error
-    (a lost socket, a cancellation in the middle of a statement) is discarded, not
-    returned to the pool.
-    """
+    """The asyncpg connection of one of the pool's connections, in autocommit, taken from
+    the pool and given back (``DriverConnections`` keeps some checked out instead)."""
     proxied = await engine.raw_connection()
     try:
         yield proxied.driver_connection
     except PostgresError:
-        proxied.close()
+        await _checked_in(proxied)
         raise
     except BaseException:
-        proxied.invalidate()
+        await _discarded(proxied)
         raise
     else:
-        proxied.close()
+        await _checked_in(proxied)
+
+
+class DriverConnections:
+    """The pool's connections that driver statements run on, kept checked out between them.
+
+    Taking a connection from SQLAlchemy's pool and giving it back costs this process ~0.08 ms
+    of CPU (a greenlet hop each way, the pool's events, its reset on return): as much as a
+    prebuilt statement's own work. Up to ``keep`` connections stay checked out, idle,
+    between statements (the rest of the pool serves everything else); one is reused only
+    when it was last used less than ``fresh_seconds`` ago, else it goes back to the pool,
+    whose checkout pings a connection that sat idle (``identity.db``). ``close`` (before
+    the engine is disposed) gives every idle one back.
+    """
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        keep: int,
+        fresh_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._keep = keep
+        self._fresh = fresh_seconds
+        self._monotonic = monotonic
+        self._idle: list[tuple[PoolProxiedConnection, float]] = []
+        self._closed = False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """The asyncpg connection of one of the pool's connections, in autocommit.
+
+        Nothing is reset between statements (no transaction is begun). A connection that
+        failed other than by a statement's error (a lost socket, a cancellation in the
+        middle of a statement) is discarded, neither kept nor returned to the pool.
+        """
+        proxied = await self._take() or await self._engine.raw_connection()
+        try:
+            yield proxied.driver_connection
+        except PostgresError:
+            await self._give_back(proxied)
+            raise
+        except BaseException:
+            await _discarded(proxied)
+            raise
+        else:
+            await self._give_back(proxied)
+
+    async def _take(self) -> PoolProxiedConnection | None:
+        now = self._monotonic()
+        while self._idle:
+            proxied, last_used = self._idle.pop()
+            if now - last_used < self._fresh:
+                return proxied
+            await _checked_in(proxied)
+        return None
+
+    async def _give_back(self, proxied: PoolProxiedConnection) -> None:
+        if self._closed or len(self._idle) >= self._keep:
+            await _checked_in(proxied)
+        else:
+            self._idle.append((proxied, self._monotonic()))
+
+    @property
+    def kept(self) -> tuple[int, int]:
+        """How many connections are kept idle now, and at most."""
+        return len(self._idle), self._keep
+
+    async def close(self) -> None:
+        self._closed = True
+        while self._idle:
+            await _checked_in(self._idle.pop()[0])
 
 
 def detached(model: type[Model], values: Mapping[str, Any]) -> Model:

@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col
 
 from identity.audit_events import EventType
-from identity.db_driver import DriverStatement, detached, driver_connection
+from identity.db_driver import DriverConnections, DriverStatement, detached
 from identity.errors import IdentityError, TokenExpired, TokenInvalid, TokenReused
 from identity.invalidation.cache import PrincipalCache
 from identity.models import AuthSession, RefreshToken, User
@@ -101,8 +101,8 @@ async def refresh(deps: Deps, *, refresh_token: str, meta: RequestMeta) -> Token
     )
     try:
         rotation = None
-        if not deps.database.is_sqlite:
-            rotation = await _rotate_on_driver(deps, presented)
+        if deps.database.driver is not None:
+            rotation = await _rotate_on_driver(deps, deps.database.driver, presented)
         if rotation is None:
             async with deps.database.unit_of_work() as session:
                 rotation = await _rotate_plainly(session, presented, reuse_interval=interval)
@@ -143,11 +143,13 @@ async def _refresh_refused(
         )
 
 
-async def _rotate_on_driver(deps: Deps, presented: _Presented) -> _Rotation | None:
+async def _rotate_on_driver(
+    deps: Deps, driver: DriverConnections, presented: _Presented
+) -> _Rotation | None:
     """The common case on PostgreSQL, in one statement run in autocommit on the driver
     (``rotation_sql.ROTATE``); None when it rotated nothing (then the plain way
     decides, in a transaction of its own, with everything still as it was)."""
-    async with driver_connection(deps.database.engine) as connection:
+    async with driver.connection() as connection:
         row = await _ROTATE.fetchrow(
             connection,
             {
