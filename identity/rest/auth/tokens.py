@@ -26,7 +26,7 @@ COOKIE_PATHS = ("/api/v1/auth", "/v1/auth", LEGACY_COOKIE_PATH)
 
 
 def cookie_path(request: Request) -> str:
-    path = request.url.path
+    path: str = request.scope["path"]  # what ``request.url.path`` parses a whole URL for
     return next(each for each in COOKIE_PATHS if path.startswith(f"{each}/"))
 
 
