@@ -8,8 +8,11 @@ fixes belong there, so these are strict xfails until then.
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 JSON = {"content-type": "application/json"}
 
@@ -20,10 +23,17 @@ JSON = {"content-type": "application/json"}
     "'Unknown operation named ...' cannot be encoded (UnicodeEncodeError, 500)",
 )
 async def test_an_operation_name_with_a_lone_surrogate_is_a_400(
-    client: httpx.AsyncClient,
+    app: FastAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
+    # The crash's text holds the surrogate, which pytest-xdist cannot send between processes
+    # (an INTERNALERROR for the whole run): the answer is read without the exception, and
+    # the log it writes is not captured.
+    caplog.set_level(logging.CRITICAL)
     body = b'{"query":"query A { __typename }","operationName":"\\ud800"}'
-    answer = await client.post("/graphql", content=body, headers=JSON)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            answer = await client.post("/graphql", content=body, headers=JSON)
     assert answer.status_code == 400
 
 
