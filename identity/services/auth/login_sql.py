@@ -1,11 +1,14 @@
 """A login's statements on PostgreSQL: the account found and the attempt counted in one
 (``FIND_AND_COUNT``), and the writes of the session it opens in one (``OPEN``).
 
-``FIND_AND_COUNT`` is ``accounts.find_by_identifier`` and ``throttle.reserve_attempt`` in
-one statement (its own transaction: committed before the password is checked, as the
-attempt must be). The counter's key is ``throttle.login_key``'s, computed by PostgreSQL
-from the account found (``sha256`` of ``login:account:<id>``), else the identifier's key
-computed here: the same upsert, the same row.
+``FIND_AND_COUNT`` is ``accounts.find_by_identifier``, ``throttle.reserve_attempt`` and
+``session_start._chosen_tenant`` in one statement, run on the asyncpg driver in autocommit
+(``identity.db_driver``: its own transaction, committed before the password is checked, as
+the attempt must be; it writes only ``login_throttles``, which no cache watches). The
+counter's key is ``throttle.login_key``'s, computed by PostgreSQL from the account found
+(``sha256`` of ``login:account:<id>``), else the identifier's key computed here: the same
+upsert, the same row. The account comes back as columns (``u_<name>``, ``u_role``) made
+into a ``User`` without the ORM's loading (``db_driver.detached``), as a refresh's does.
 
 ``OPEN`` does what the ORM flush of ``session_start._open`` and ``begin_session`` does in
 five: it forgets the account's failed logins (the attempt counter row, and the account's
@@ -38,12 +41,21 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from identity.audit_events import EventType
+from identity.db_driver import DriverStatement, detached, driver_connection
 from identity.errors import NotFound
-from identity.models import AuthSession, LoginThrottle, RefreshToken, User
+from identity.models import (
+    AuthSession,
+    LoginThrottle,
+    RefreshToken,
+    Role,
+    Tenant,
+    TenantMember,
+    User,
+)
 from identity.principal import RequestMeta
 from identity.security.secrets import hash_token, new_token
 from identity.services import throttle
@@ -56,11 +68,17 @@ SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
 TOKENS: Table = RefreshToken.__table__  # type: ignore[attr-defined]
 USERS: Table = User.__table__  # type: ignore[attr-defined]
 THROTTLES: Table = LoginThrottle.__table__  # type: ignore[attr-defined]
+TENANTS: Table = Tenant.__table__  # type: ignore[attr-defined]
+MEMBERS: Table = TenantMember.__table__  # type: ignore[attr-defined]
+ROLES: Table = Role.__table__  # type: ignore[attr-defined]
+
+USER_COLUMNS = tuple(column.name for column in USERS.c)
+USER_FIELDS = (*USER_COLUMNS, "role")
 
 SESSION_COLUMNS = tuple(column.name for column in SESSIONS.c)
 
 
-def _find_and_count() -> Any:
+def _find_and_count(by_slug: bool) -> Any:
     wanted = bindparam("identifier_key", type_=USERS.c.email_key.type)
     found = (
         select(USERS.c.id)
@@ -100,16 +118,42 @@ def _find_and_count() -> Any:
         .returning(THROTTLES.c.identifier_hash, THROTTLES.c.failures, THROTTLES.c.locked_until)
         .cte("counted")
     )
+    chosen = (
+        TENANTS.c.slug == bindparam("tenant_slug", type_=TENANTS.c.slug.type)
+        if by_slug
+        else TENANTS.c.id == USERS.c.primary_tenant_id
+    )
+    tenant = (
+        select(TENANTS.c.id)
+        .join(MEMBERS, MEMBERS.c.tenant_id == TENANTS.c.id)
+        .where(chosen, TENANTS.c.is_active.is_(True), MEMBERS.c.user_id == USERS.c.id)
+        .correlate(USERS)
+        .limit(1)
+        .scalar_subquery()
+    )
+    role = select(ROLES.c.name).where(ROLES.c.id == USERS.c.role_id).correlate(USERS)
     return (
-        select(User, counted.c.identifier_hash, counted.c.failures, counted.c.locked_until)
+        select(
+            *(USERS.c[name].label(f"u_{name}") for name in USER_COLUMNS),
+            role.scalar_subquery().label("u_role"),
+            counted.c.identifier_hash,
+            counted.c.failures,
+            counted.c.locked_until,
+            tenant.label("tenant_id"),
+        )
         .select_from(counted)
         .outerjoin(USERS, USERS.c.id == select(found.c.id).scalar_subquery())
     )
 
 
-FIND_AND_COUNT = _find_and_count()
-"""Answers one row: the account (None: no account has that identifier) and the attempt
-(its counter's key, its number, the lock it finds)."""
+FIND_AND_COUNT = DriverStatement(_find_and_count(by_slug=False))
+"""Answers one row: the account's columns (``u_id`` None: no account has that identifier),
+the attempt (its counter's key, its number, the lock it finds) and ``tenant_id``, the
+account's primary tenant when it is active and the account a member of it (else None)."""
+
+FIND_AND_COUNT_IN = DriverStatement(_find_and_count(by_slug=True))
+"""``FIND_AND_COUNT`` for a login naming its tenant: ``tenant_id`` is the active tenant of
+that slug (``tenant_slug``) the account is a member of, else None."""
 
 
 def _open() -> Any:
@@ -179,24 +223,35 @@ OPEN = _open()
 row written (the account's None when it is gone: the caller rolls back)."""
 
 
+Found = tuple[User | None, throttle.Attempt, uuid.UUID | None, bool]
+"""The account (None: unknown), the attempt counted, the tenant the login acts in, and
+whether the login may go on (False: the slug named no active tenant of the account's)."""
+
+
 async def found_and_counted(
-    session: AsyncSession, *, identifier: str, now: datetime
-) -> tuple[User | None, throttle.Attempt]:
-    """``FIND_AND_COUNT``: the account ``identifier`` names, and this attempt counted under
-    its ``throttle.login_key`` (run it in a session whose statements commit on their own)."""
-    row = (
-        await session.execute(
-            FIND_AND_COUNT,
-            {
-                "identifier_key": identifier_key(identifier),
-                "identifier_hash": throttle.login_key(identifier, None),
-                "now": now,
-                "stale_before": now - throttle.FAILURE_WINDOW,
-            },
-        )
-    ).one()
-    user, key, number, locked_until = row  # locked_until is aware: a UTCDateTime column
-    return user, throttle.Attempt(key, number, locked_until)
+    engine: AsyncEngine, *, identifier: str, tenant_slug: str | None, now: datetime
+) -> Found:
+    """``FIND_AND_COUNT``: the account ``identifier`` names, this attempt counted under its
+    ``throttle.login_key`` (committed as it runs), and the tenant the login acts in
+    (``session_start._chosen_tenant``'s answer)."""
+    values: dict[str, Any] = {
+        "identifier_key": identifier_key(identifier),
+        "identifier_hash": throttle.login_key(identifier, None),
+        "now": now,
+        "stale_before": now - throttle.FAILURE_WINDOW,
+    }
+    statement = FIND_AND_COUNT
+    if tenant_slug is not None:
+        values["tenant_slug"] = tenant_slug.strip().lower()
+        statement = FIND_AND_COUNT_IN
+    async with driver_connection(engine) as connection:
+        row = await statement.fetchrow(connection, values)
+    attempt = throttle.Attempt(row["identifier_hash"], row["failures"], row["locked_until"])
+    if row["u_id"] is None:
+        return None, attempt, None, tenant_slug is None
+    user = detached(User, {name: row[f"u_{name}"] for name in USER_FIELDS})
+    tenant_id = row["tenant_id"]
+    return user, attempt, tenant_id, tenant_id is not None or tenant_slug is None
 
 
 def password_session(

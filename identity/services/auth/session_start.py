@@ -104,11 +104,9 @@ async def login(
         async with deps.database.unit_of_work() as session:  # committed before the check
             attempt = await throttle.reserve_attempt(session, key=key, now=now)
     else:
-        async with deps.database.read() as session:  # each statement its own transaction
-            user, attempt = await login_sql.found_and_counted(
-                session, identifier=identifier, now=now
-            )
-            tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
+        user, attempt, tenant_id, tenant_ok = await login_sql.found_and_counted(
+            deps.database.engine, identifier=identifier, tenant_slug=tenant_slug, now=now
+        )
     if attempt.locked_at(now):
         await _login_refused(deps, subject_id=user.id if user else None, meta=meta, reason="locked")
         raise _locked(attempt.locked_until)

@@ -9,15 +9,19 @@ from types import SimpleNamespace
 from typing import cast
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlmodel import col
 
+from identity.invalidation.local import writes_principal
 from identity.models import AuthSession, LoginThrottle, RefreshToken, User
 from identity.principal import RequestMeta
 from identity.services import throttle
 from identity.services.auth import login_sql
 from identity.services.tokens import new_session
+from identity.services.users_admin import counts
+from identity.sql_writes import writes
 from tests.factories import ACCOUNT_PASSWORD, register
 from tests.support.app import runtime
 from tests.support.audit import audit_events
@@ -151,3 +155,14 @@ async def test_the_password_session_is_new_sessions_row_with_pwd(
         k: v for k, v in expected.model_dump().items() if k not in skipped
     }
     assert built.id != expected.id
+
+
+@pytest.mark.parametrize("statement", ["FIND_AND_COUNT", "FIND_AND_COUNT_IN"])
+def test_the_driven_lookup_writes_nothing_the_caches_watch(statement: str) -> None:
+    # Run on the driver, it bypasses the engine's statement events (``identity.db_driver``).
+    sql = getattr(login_sql, statement).sql
+
+    assert not writes_principal(sql)
+    assert not counts.changes_counts(sql)
+    # ``writes`` reads the upsert's DO UPDATE SET as a write of a table "set" (a false yes)
+    assert {write.table for write in writes(sql)} - {"set"} == {"login_throttles"}
