@@ -5,9 +5,15 @@ Starts a throwaway PostgreSQL and ``identity serve`` (one worker, the settings o
 ``/proc/PID/smaps_rollup`` its anonymous and file-backed parts, plus the thread count) at:
 
 - startup, before any request;
-- after 100 logins;
-- after ``--logins`` (10,000) logins from ``--clients`` (16) parallel clients, as the bench;
+- after 100, 1,000, 3,000 and ``--logins`` (10,000) logins from ``--clients`` (16) parallel
+  clients, as the bench, each read once every answer has arrived, with the highest RSS
+  sampled while the logins ran (two argon2 blocks of 19 MiB are resident while two checks
+  run, whatever the allocator does with them afterwards);
 - after ``--me`` (3,000) REST ``me`` and as many GraphQL ``me`` calls.
+
+``make bench`` reads the RSS as soon as its last wrk run returns, while the requests wrk
+left in flight may still be hashing: ``--abandon`` adds that reading (``--clients`` logins
+sent at once, the RSS 20 ms later and the highest until they are answered, then once idle).
 
 ``--env NAME=VALUE`` (repeatable) adds a variable to the server's environment, e.g.
 ``--env MALLOC_ARENA_MAX=2``; ``--maps`` lists the largest anonymous mappings at the end
@@ -15,6 +21,7 @@ Starts a throwaway PostgreSQL and ``identity serve`` (one worker, the settings o
 Figures only: nothing here asserts a size or a time.
 
     .venv/bin/python -m bench.rss [--logins 10000] [--clients 16] [--me 3000] [--env K=V]
+        [--maps] [--abandon]
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +40,9 @@ import httpx
 
 from bench.run import BIN, PASSWORD, server
 from tests.support.postgres import PostgresCluster, free_port
+
+STAGES = (100, 1_000, 3_000)
+"""Login counts at which the RSS is read on the way to ``--logins``."""
 
 
 def memory(pid: int) -> dict[str, float]:
@@ -80,14 +90,41 @@ def largest_anonymous(pid: int, count: int = 12) -> list[tuple[float, float, str
     return sorted(found, reverse=True)[:count]
 
 
-def show(stage: str, pid: int) -> None:
+def show(stage: str, pid: int, peak: float | None = None) -> None:
     figures = memory(pid)
     parts = [f"RSS {figures['rss']:6.1f} MB"]
+    if peak is not None:
+        parts.append(f"peak during {peak:6.1f} MB")
     if "anon" in figures:
         parts.append(f"anon {figures['anon']:6.1f} MB")
         parts.append(f"file {figures['file']:5.1f} MB")
     parts.append(f"threads {figures.get('threads', 0):.0f}")
     print(f"| {stage:<34} | {' | '.join(parts)} |", flush=True)
+
+
+async def sampled(pid: int, work: Awaitable[int]) -> tuple[int, float]:
+    """``work``'s result and the highest VmRSS (MB) sampled every 0.2 s while it ran."""
+    peak = memory(pid)["rss"]
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        await asyncio.wait([task], timeout=0.2)
+        peak = max(peak, memory(pid)["rss"])
+    return task.result(), peak
+
+
+async def abandoned(
+    base: str, pid: int, clients: int, request: Mapping[str, Any]
+) -> tuple[float, float]:
+    """RSS 20 ms after ``clients`` requests were sent, and the highest until all answered."""
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        pending = asyncio.gather(*(http.request(**request) for _ in range(clients)))
+        await asyncio.sleep(0.02)
+        first = peak = memory(pid)["rss"]
+        while not pending.done():
+            await asyncio.wait([pending], timeout=0.01)
+            peak = max(peak, memory(pid)["rss"])
+        await pending
+    return first, peak
 
 
 async def drive(base: str, calls: int, clients: int, request: Mapping[str, Any]) -> int:
@@ -140,10 +177,20 @@ def run(args: argparse.Namespace) -> None:
             print("| --- | --- |")
             show("startup (GET / only)", pid)
             httpx.post(f"{base}/api/v1/auth/register", json=user).raise_for_status()
-            done = asyncio.run(drive(base, 100, args.clients, login))
-            show(f"after {done} logins", pid)
-            done += asyncio.run(drive(base, args.logins - done, args.clients, login))
-            show(f"after {done} logins", pid)
+            done = 0
+            for milestone in sorted({m for m in STAGES if m < args.logins} | {args.logins}):
+                more, peak = asyncio.run(
+                    sampled(pid, drive(base, milestone - done, args.clients, login))
+                )
+                done += more
+                show(f"after {done} logins", pid, peak)
+            if args.abandon:
+                early, peak = asyncio.run(abandoned(base, pid, args.clients, login))
+                print(
+                    f"| {'a burst of logins in flight':<34} | RSS 20 ms after {early:6.1f} MB"
+                    f" | highest {peak:6.1f} MB |"
+                )
+                show("the same burst answered", pid)
             token = httpx.post(f"{base}/api/v1/auth/login", json=user).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             rest = {"method": "GET", "url": "/api/v1/auth/me", "headers": headers}
@@ -172,6 +219,7 @@ def main() -> None:
     parser.add_argument("--me", type=int, default=3_000)
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--maps", action="store_true")
+    parser.add_argument("--abandon", action="store_true")
     run(parser.parse_args())
 
 
