@@ -13,7 +13,6 @@ tightest budget the request spent and the operation's cost in ``extensions.rateL
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -46,9 +45,9 @@ from identity.ratelimit.callers import caller_of, known_caller
 from identity.ratelimit.limiter import request_verdicts
 from identity.ratelimit.verdicts import tightest
 from schema.context import Context
+from schema.kept import KeptByText
 
 QUERY_TOO_COSTLY = "QUERY_TOO_COSTLY"
-COSTS_KEPT = 1024
 ASSUMED_LIST_SIZE = 10
 PAGE_ARGUMENTS = ("first", "limit")
 MAX_PAGE = 100  # the largest page size any list field serves; the pagination rule refuses more
@@ -184,10 +183,10 @@ class CostGuard:
     """Refuses an operation over the cost ceiling before it runs, and spends its cost.
 
     An operation without variables costs the same every time its text is sent: that cost is
-    kept per text and operation name (``COSTS_KEPT`` of them), as parsed documents are.
+    kept per text and operation name, bounded as parsed documents are (``schema.kept``).
     """
 
-    costs: ClassVar[OrderedDict[tuple[str, str | None], int]] = OrderedDict()
+    costs: ClassVar[KeptByText[tuple[str, str | None], int]] = KeptByText()
 
     def __init__(self, *, max_cost: int) -> None:
         self.max_cost = max_cost
@@ -209,9 +208,7 @@ class CostGuard:
             execution.schema._schema, document, execution.operation_name, execution.variables
         )
         if key is not None:
-            cls.costs[key] = cost
-            if len(cls.costs) > COSTS_KEPT:
-                cls.costs.popitem(last=False)
+            cls.costs.put(key, len(key[0]), cost)
         return cost
 
     async def refusal(self, context: Context, cost: int) -> ExecutionResult | None:

@@ -11,16 +11,14 @@ in this order:
 - parse: a document longer than ``max_chars`` is refused unparsed (the token limit does not
   bound size: one string literal is one token however long), else parsed once per text;
 - validate: too many directives are refused with one error, else validated once per
-  document and rule set;
+  document and rule set (what is kept per text is bounded in characters: ``schema.kept``);
 - execute: the operation's cost is refused over the ceiling or spent from the budget.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, ClassVar
 
 from graphql import (
@@ -34,24 +32,35 @@ from graphql import (
     parse,
     visit,
 )
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import ParseOptions
 
 from identity.observability.metrics import INVALID_OUTCOME
 from schema.context import Context
 from schema.cost import CostGuard, rate_limit_report
+from schema.kept import KeptByText
 
 DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
 TOO_MANY_DIRECTIVES = "TOO_MANY_DIRECTIVES"
 MAX_DIRECTIVES_PER_LOCATION = 3
 MAX_DIRECTIVES = 50
-VERDICTS_KEPT = 1024
-DOCUMENTS_KEPT = 1024
 MASKED_MESSAGE = "Unexpected error."
 
-_parse = lru_cache(maxsize=DOCUMENTS_KEPT)(parse)
+_PARSED: KeptByText[tuple[str, tuple[tuple[str, Any], ...]], DocumentNode] = KeptByText()
+
+
+def _parse(query: str, options: ParseOptions) -> DocumentNode:
+    """``parse``, kept per text and options (``schema.kept`` bounds what is kept)."""
+    key = (query, tuple(options.items()))
+    document = _PARSED.get(key)
+    if document is None:
+        document = parse(query, **options)
+        _PARSED.put(key, len(query), document)
+    return document
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +90,9 @@ class _DirectiveCounter(Visitor):
 class Gate(SchemaExtension):
     """See the module: one extension, built afresh per operation by Strawberry."""
 
-    verdicts: ClassVar[OrderedDict[str, bool]] = OrderedDict()
+    verdicts: ClassVar[KeptByText[str, bool]] = KeptByText()
     """Directive verdicts per document text: a document seen before is not walked again."""
-    validations: ClassVar[OrderedDict[tuple[object, ...], list[GraphQLError]]] = OrderedDict()
+    validations: ClassVar[KeptByText[tuple[object, ...], list[GraphQLError]]] = KeptByText()
 
     def __init__(self, *, rules: Rules) -> None:
         self.rules = rules
@@ -124,7 +133,9 @@ class Gate(SchemaExtension):
                 f"Document longer than {self.rules.max_chars} characters",
                 extensions={"code": DOCUMENT_TOO_LARGE},
             )
-        execution.graphql_document = _parse(query, **execution.parse_options)
+        if query is None:  # Strawberry refuses a missing query before this step
+            raise MissingQueryError
+        execution.graphql_document = _parse(query, execution.parse_options)
 
     def validate(self) -> None:
         execution = self.execution_context
@@ -197,9 +208,8 @@ class Gate(SchemaExtension):
         key = (schema, query, rules)
         errors = cls.validations.get(key)
         if errors is None:
-            errors = cls.validations[key] = validate_document(schema, document, rules)
-            if len(cls.validations) > DOCUMENTS_KEPT:
-                cls.validations.popitem(last=False)
+            errors = validate_document(schema, document, rules)
+            cls.validations.put(key, len(query), errors)
         return errors
 
     @classmethod
@@ -216,9 +226,7 @@ class Gate(SchemaExtension):
             and counter.total <= MAX_DIRECTIVES
         )
         if query is not None:
-            cls.verdicts[query] = verdict
-            if len(cls.verdicts) > VERDICTS_KEPT:
-                cls.verdicts.popitem(last=False)
+            cls.verdicts.put(query, len(query), verdict)
         return verdict
 
 

@@ -90,7 +90,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import weakref
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -117,6 +116,7 @@ from strawberry.types.field import StrawberryField
 from strawberry.types.fields.resolver import StrawberryResolver
 
 from schema.execution import CONTEXT_ONLY, REPLAYABLE
+from schema.kept import KeptByText
 
 STRAWBERRY_DEFINITION = "strawberry-definition"
 BASIC_RESOLVER = "_get_basic_result"
@@ -143,11 +143,11 @@ RESOLVER_PROPERTIES = (
 INFO_FIELDS = ("_raw_info", "_field")
 
 
-PLANS_KEPT = 1024
-_KEPT_PLANS: OrderedDict[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Any]] = (
-    OrderedDict()
+_KEPT_PLANS: KeptByText[tuple[int, ...], tuple[GraphQLObjectType, tuple[Any, ...], Any]] = (
+    KeptByText()
 )
-"""Object plans kept across operations (``ExecutionContext._kept_object_plan``)."""
+"""Object plans kept across operations (``ExecutionContext._kept_object_plan``); each holds
+its document's nodes, so each counts its document's length (``schema.kept``)."""
 
 
 class Incompatible(AttributeError):
@@ -461,6 +461,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             for details in field_details_list
         ):
             return self._build_object_plan(object_type, field_details_list)
+        location = self.operation.loc
+        if location is None or len(location.source.body) > _KEPT_PLANS.longest:
+            return self._build_object_plan(object_type, field_details_list)
         nodes = tuple(details.node for details in field_details_list)
         key = (id(object_type), *map(id, nodes))
         kept = _KEPT_PLANS.get(key)
@@ -469,12 +472,9 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
             and kept[0] is object_type
             and all(a is b for a, b in zip(kept[1], nodes, strict=True))
         ):
-            _KEPT_PLANS.move_to_end(key)
             return kept[2]
         built = self._build_object_plan(object_type, field_details_list)
-        _KEPT_PLANS[key] = (object_type, nodes, built)
-        if len(_KEPT_PLANS) > PLANS_KEPT:
-            _KEPT_PLANS.popitem(last=False)
+        _KEPT_PLANS.put(key, len(location.source.body), (object_type, nodes, built))
         return built
 
     def _build_object_plan(

@@ -7,8 +7,8 @@ character limits) keeps ~1.2 MB (its parsed nodes with locations, and for unknow
 1,900 validation errors; ``Gate.validations`` and ``Gate.verdicts`` hold the same
 texts as ``_parse``): measured on a live server, 60 such distinct documents sent
 without signing in raised its RSS from 153 to 229 MB (1.27 MB each); 1,024 of them would
-keep ~1.3 GB. A large document should not be kept (or the caches should be bounded in
-bytes); until schema/extensions.py does so, a strict xfail.
+keep ~1.3 GB. Fixed: a document longer than ``schema.kept.LONGEST`` is not kept, and
+each cache is bounded in characters of text (``schema.kept``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ UNKNOWN_FIELDS = "{ " + " ".join(f"g4_{n}" for n in range(1900)) + " }"
 REPEATED_FIELD = "{ me { " + "email " * 1900 + "} }"
 
 
-@pytest.mark.xfail(strict=True, reason="G4: any document is kept, up to 1,024 of ~1.2 MB")
 @pytest.mark.parametrize("document", [UNKNOWN_FIELDS, REPEATED_FIELD], ids=["unknown", "valid"])
 async def test_a_large_document_is_not_kept(client: httpx.AsyncClient, document: str) -> None:
     await client.post("/graphql", json={"query": document})
