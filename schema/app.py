@@ -27,6 +27,17 @@ from schema.context import Context
 
 STREAMING = ("multipart", "event-stream")
 NOT_AN_OBJECT = "The GraphQL request must be a JSON object (or a list of them)."
+NOT_UNICODE = "The GraphQL operation's `operationName` must be Unicode text (no lone surrogate)."
+
+
+def _encodable(text: str) -> bool:
+    """False for a string holding a lone surrogate (JSON's ``\\ud800``), which no answer
+    can quote: Strawberry's "Unknown operation named ..." then failed to encode (a 500)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -129,7 +140,10 @@ class GraphQLApp(GraphQL[Context, None]):
     ) -> GraphQLRequestData | list[GraphQLRequestData]:
         """A JSON POST's body (``parse_http_body``); ``streamed``: it asks for a streamed
         answer (Strawberry reads those)."""
-        data = self.parse_json(await request.get_body())
+        try:
+            data = self.parse_json(await request.get_body())
+        except ValueError as e:  # not UTF-8, an integer past Python's digit limit (G2, G3)
+            raise HTTPException(400, "Unable to parse request body as JSON") from e
         if not isinstance(data, dict | list):
             raise HTTPException(400, NOT_AN_OBJECT)  # Strawberry crashes on these
         if isinstance(data, list) or streamed:
@@ -151,10 +165,13 @@ class GraphQLApp(GraphQL[Context, None]):
             raise HTTPException(
                 400, "The GraphQL operation's `extensions` must be an object or null, if provided."
             )
+        operation_name = data.get("operationName")
+        if isinstance(operation_name, str) and not _encodable(operation_name):
+            raise HTTPException(400, NOT_UNICODE)  # Strawberry's refusal would quote it (G1)
         return GraphQLRequestData(
             query=query,
             variables=variables,
-            operation_name=data.get("operationName"),
+            operation_name=operation_name,
             extensions=extensions,
         )
 
