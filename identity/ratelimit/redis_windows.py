@@ -27,6 +27,7 @@ from limits import RateLimitItem
 from limits.aio.storage import RedisStorage
 from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.errors import StorageError
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
 
 from identity.ratelimit.memory_windows import FixedSpec
@@ -153,8 +154,9 @@ class SpendBatch:
     ) -> None:
         try:
             connection = await self._pipe.connect()
-        except RedisError as error:
-            _share(waiting, error)
+        except Exception as error:  # whatever it is, the requests waiting fall back
+            failure = error if isinstance(error, RedisError) else RedisConnectionError(str(error))
+            _share(waiting, failure)
             return
         connection.send(payload, (settle,))
 
