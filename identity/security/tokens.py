@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import orjson
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ec import (
     ECDSA,
@@ -97,7 +98,7 @@ def _segment(data: bytes) -> bytes:
 
 
 def _json_segment(value: dict[str, Any]) -> bytes:
-    return _segment(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    return _segment(orjson.dumps(value))
 
 
 def _signed_compact(

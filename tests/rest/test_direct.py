@@ -11,13 +11,14 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from identity.rest.auth import flows as auth_flows
 from identity.rest.auth.flows import DeviceLoginBody
 from identity.rest.bodies import RefreshBody
 from identity.rest.deps import DepsDep, MetaDep
-from identity.rest.direct import direct_parameters
+from identity.rest.direct import _render, direct_parameters
 
 
 async def login_by_fastapi(
@@ -86,3 +87,16 @@ def test_the_hot_writes_are_answered_directly(app: FastAPI, path: str) -> None:
     (route,) = [one for one in app.router.routes if getattr(one, "path", None) == path]
     assert isinstance(route, APIRoute)
     assert direct_parameters(route.dependant) is not None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        {"user": {"name": "Zoë 山田", "roles": ["a", "b"], "active": True, "plan": None}},
+        {"expires_in": 900, "ratio": 0.25, "nested": [[1, 2], {"k": '\u2028 "quoted" \\'}]},
+        [],
+        "text",
+    ],
+)
+def test_a_direct_answer_writes_the_bytes_fastapi_writes(content: Any) -> None:
+    assert _render(content) == JSONResponse(content).body
