@@ -263,25 +263,30 @@ def password_session(
     tenant_id: uuid.UUID | None,
     now: datetime,
 ) -> AuthSession:
-    """``tokens.new_session``'s row for a password login (``amr`` ``["pwd"]``), built with
-    every field given: a default left to its factory (``id``, ``amr``) makes pydantic
-    inspect the factory's signature on each construction (~0.4 ms of a login's CPU)."""
+    """``tokens.new_session``'s row for a password login (``amr`` ``["pwd"]``), every column
+    given, made without the model's constructor (``db_driver.detached``: ~0.05 ms instead of
+    ~0.5 ms; the values are this function's own, nothing to validate)."""
     check_device_info(device_info)
     device = dict(device_info or {})
-    return AuthSession(
-        id=uuid.uuid4(),
-        user_id=user.id,
-        device_id=device_id_of(device),
-        device_info=device,
-        ip_address=meta.ip_address,
-        user_agent=meta.user_agent,
-        auth_method="password",
-        amr=["pwd"],
-        tenant_id=tenant_id,
-        created_at=now,
-        last_used_at=now,
-        authenticated_at=now,
-        expires_at=now + timedelta(days=deps.settings.session_ttl_days),
+    return detached(
+        AuthSession,
+        {
+            "id": uuid.uuid4(),
+            "user_id": user.id,
+            "device_id": device_id_of(device),
+            "device_info": device,
+            "ip_address": meta.ip_address,
+            "user_agent": meta.user_agent,
+            "auth_method": "password",
+            "amr": ["pwd"],
+            "authenticated_at": now,
+            "tenant_id": tenant_id,
+            "created_at": now,
+            "last_used_at": now,
+            "expires_at": now + timedelta(days=deps.settings.session_ttl_days),
+            "revoked_at": None,
+            "revoke_reason": None,
+        },
     )
 
 
