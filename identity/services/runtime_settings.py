@@ -11,6 +11,7 @@ readable by anyone.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import uuid
@@ -337,16 +338,63 @@ _cache: weakref.WeakKeyDictionary[Database, tuple[float, RuntimeValues]] = (
 )
 
 
+_reading: weakref.WeakKeyDictionary[Database, asyncio.Future[RuntimeValues]] = (
+    weakref.WeakKeyDictionary()
+)
+_writes: weakref.WeakKeyDictionary[Database, int] = weakref.WeakKeyDictionary()
+
+
 async def current(deps: Deps) -> RuntimeValues:
-    """The values in force now (no permission needed: services call it)."""
-    cached = _cache.get(deps.database)
+    """The values in force now (no permission needed: services call it).
+
+    When the cache has expired, the first caller reads and every caller arriving during
+    that read waits for its answer: under load each expiry otherwise started dozens of
+    reads at once, a stall every request of the moment paid for. A read that fails or is
+    cancelled lets each waiting caller read for itself.
+    """
+    database = deps.database
+    cached = _cache.get(database)
     if cached is not None and deps.clock.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
+    under_way = _reading.get(database)
+    if under_way is not None:
+        try:
+            return await asyncio.shield(under_way)
+        except Exception:
+            return await _read(deps)
+    answer: asyncio.Future[RuntimeValues] = asyncio.get_running_loop().create_future()
+    _reading[database] = answer
+    try:
+        fresh = await _read(deps)
+    except BaseException as error:
+        answer.set_exception(error if isinstance(error, Exception) else RuntimeError("cancelled"))
+        answer.exception()  # retrieved: no "never retrieved" warning when nobody waited
+        raise
+    else:
+        answer.set_result(fresh)
+        return fresh
+    finally:
+        if _reading.get(database) is answer:
+            del _reading[database]
+
+
+async def _read(deps: Deps) -> RuntimeValues:
+    """Read and keep the values, unless this process changed one meanwhile (what was read
+    may predate the change: the next caller reads again)."""
+    writes = _writes.get(deps.database, 0)
     async with deps.database.read() as session:
         values = await read_all(session, deps.settings)
     fresh = _typed({one.key: one.value for one in values})
-    _cache[deps.database] = (deps.clock.monotonic(), fresh)
+    if _writes.get(deps.database, 0) == writes:
+        _cache[deps.database] = (deps.clock.monotonic(), fresh)
     return fresh
+
+
+def _changed(database: Database) -> None:
+    """A value changed here: seen by this process's next caller."""
+    _writes[database] = _writes.get(database, 0) + 1
+    _cache.pop(database, None)
+    _reading.pop(database, None)
 
 
 def _typed(typed: dict[str, Value]) -> RuntimeValues:
@@ -430,5 +478,5 @@ async def update_setting(
             )
     except IntegrityError as exc:
         raise Conflict(f"{spec.key} was changed at the same time; try again", field="key") from exc
-    _cache.pop(deps.database, None)
+    _changed(deps.database)
     return SettingValue(spec, new, old.default, now, caller.user_id)

@@ -21,8 +21,7 @@ budget spent (and ``X-RateLimit-Window`` on seed 000's ``/api/v1`` paths); a ref
 
 from __future__ import annotations
 
-import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,10 +32,6 @@ from identity.ratelimit.limiter import request_verdicts
 from identity.ratelimit.verdicts import tightest
 from identity.services import runtime_settings
 from identity.web.body_limit import refusal
-
-if TYPE_CHECKING:
-    from identity.services.deps import Deps
-    from identity.services.runtime_settings import RuntimeValues
 
 SEED_000_PREFIX = "/api/v1/"
 MANAGEMENT_SEGMENTS = frozenset({"admin", "users", "roles", "permissions"})
@@ -113,44 +108,9 @@ def headers_for(verdict: Verdict, path: str) -> dict[str, str]:
     return headers
 
 
-class SharedRead:
-    """The runtime settings read once for every request waiting on them.
-
-    ``runtime_settings.current`` reads the database when its cache has expired; every
-    request arriving while that read is under way would start its own (under load, dozens
-    per expiry, each a query: in process, with 16 requests overlapping, REST ``me`` cost
-    twice what the limiter itself does). The first request reads; those arriving meanwhile
-    wait for its answer. A read that fails or is cancelled lets each of them read for
-    itself. When the cache is fresh nothing awaits, so no one ever waits here."""
-
-    def __init__(self) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._reading = False
-        self._waiting: asyncio.Future[RuntimeValues | None] | None = None
-
-    async def current(self, deps: Deps) -> RuntimeValues:
-        loop = asyncio.get_running_loop()
-        if self._reading and self._loop is loop:
-            if self._waiting is None:
-                self._waiting = loop.create_future()
-            shared = await asyncio.shield(self._waiting)
-            return shared if shared is not None else await runtime_settings.current(deps)
-        self._loop, self._reading, self._waiting = loop, True, None
-        values: RuntimeValues | None = None
-        try:
-            values = await runtime_settings.current(deps)
-        finally:
-            waiting = self._waiting
-            self._reading, self._waiting = False, None
-            if waiting is not None and not waiting.done():
-                waiting.set_result(values)
-        return values
-
-
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._settings = SharedRead()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = _runtime_of(scope)
@@ -162,7 +122,7 @@ class RateLimitMiddleware:
         if limiter.exempts(client[0] if client else None):
             await self.app(scope, receive, send)
             return
-        limiter.use((await self._settings.current(runtime.deps)).rate_limits)
+        limiter.use((await runtime_settings.current(runtime.deps)).rate_limits)
         path: str = scope["path"]
         category, seed_000 = route_of(scope["method"], path)
         deps = runtime.deps
