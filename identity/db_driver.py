@@ -81,23 +81,6 @@ async def _discarded(proxied: PoolProxiedConnection) -> None:
     await greenlet_spawn(proxied.invalidate)
 
 
-@asynccontextmanager
-async def driver_connection(engine: AsyncEngine) -> AsyncIterator[Connection]:
-    """The asyncpg connection of one of the pool's connections, in autocommit, taken from
-    the pool and given back (``DriverConnections`` keeps some checked out instead)."""
-    proxied = await engine.raw_connection()
-    try:
-        yield proxied.driver_connection
-    except PostgresError:
-        await _checked_in(proxied)
-        raise
-    except BaseException:
-        await _discarded(proxied)
-        raise
-    else:
-        await _checked_in(proxied)
-
-
 class DriverConnections:
     """The pool's connections that driver statements run on, kept checked out between them.
 

@@ -1,9 +1,7 @@
-"""A login identifier holding NUL (attack A4): PostgreSQL cannot take U+0000 in text, and the
-login statement on the driver (``login_sql.found_and_counted``) sends it as is:
-CharacterNotInRepertoireError, 500 on every REST login path and "Unexpected error." on
-GraphQL. SQLite answers INVALID_CREDENTIALS, as it should everywhere: no account can have
-such an address. The fix belongs to the login service (``session_start``/``login_sql``),
-not to the statement runner; until then the PostgreSQL cases are strict xfails."""
+"""A login identifier holding NUL (attack A4): PostgreSQL's text cannot hold U+0000, and the
+login statement sent it as is (500 on every REST login path, "Unexpected error." on GraphQL).
+No account can have such an address: every path answers INVALID_CREDENTIALS, the attempt
+counted, on both databases."""
 
 from __future__ import annotations
 
@@ -11,13 +9,6 @@ import httpx
 import pytest
 
 IDENTIFIER = "a\u0000@example.com"
-FINDING = "A4: NUL in a login identifier is a 500 on PostgreSQL (login_sql on the driver)"
-
-
-@pytest.fixture(autouse=True)
-def _known_on_postgresql(backend: str, request: pytest.FixtureRequest) -> None:
-    if backend == "postgresql":
-        request.applymarker(pytest.mark.xfail(strict=True, reason=FINDING))
 
 
 @pytest.mark.parametrize("path", ["/api/v1/auth/login", "/v1/auth/login", "/auth/token"])

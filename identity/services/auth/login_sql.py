@@ -41,11 +41,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from identity.audit_events import EventType
-from identity.db_driver import DriverStatement, detached, driver_connection
+from identity.db_driver import DriverConnections, DriverStatement, detached
 from identity.errors import NotFound
 from identity.models import (
     AuthSession,
@@ -229,7 +229,7 @@ whether the login may go on (False: the slug named no active tenant of the accou
 
 
 async def found_and_counted(
-    engine: AsyncEngine, *, identifier: str, tenant_slug: str | None, now: datetime
+    driver: DriverConnections, *, identifier: str, tenant_slug: str | None, now: datetime
 ) -> Found:
     """``FIND_AND_COUNT``: the account ``identifier`` names, this attempt counted under its
     ``throttle.login_key`` (committed as it runs), and the tenant the login acts in
@@ -244,7 +244,7 @@ async def found_and_counted(
     if tenant_slug is not None:
         values["tenant_slug"] = tenant_slug.strip().lower()
         statement = FIND_AND_COUNT_IN
-    async with driver_connection(engine) as connection:
+    async with driver.connection() as connection:
         row = await statement.fetchrow(connection, values)
     attempt = throttle.Attempt(row["identifier_hash"], row["failures"], row["locked_until"])
     if row["u_id"] is None:

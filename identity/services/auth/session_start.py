@@ -96,17 +96,9 @@ async def login(
     attack = await request_budgets.under_attack(deps)
     now = deps.clock.now()
     rules = await runtime_settings.current(deps)
-    if deps.database.is_sqlite:
-        async with deps.database.read() as session:
-            user = await find_by_identifier(session, identifier)
-            tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
-        key = throttle.login_key(identifier, user.id if user else None)
-        async with deps.database.unit_of_work() as session:  # committed before the check
-            attempt = await throttle.reserve_attempt(session, key=key, now=now)
-    else:
-        user, attempt, tenant_id, tenant_ok = await login_sql.found_and_counted(
-            deps.database.engine, identifier=identifier, tenant_slug=tenant_slug, now=now
-        )
+    user, attempt, tenant_id, tenant_ok = await _found_and_counted(
+        deps, identifier=identifier, tenant_slug=tenant_slug, now=now
+    )
     if attempt.locked_at(now):
         await _login_refused(deps, subject_id=user.id if user else None, meta=meta, reason="locked")
         raise _locked(attempt.locked_until)
@@ -177,6 +169,32 @@ async def login(
             permissions=permissions,
         )
     return await tokens_of(deps, outcome)
+
+
+async def _found_and_counted(
+    deps: Deps, *, identifier: str, tenant_slug: str | None, now: datetime
+) -> login_sql.Found:
+    """The account ``identifier`` names, this attempt counted (committed before the password
+    is checked), the tenant the login acts in, and whether that tenant is acceptable.
+
+    An identifier or slug holding U+0000 names nothing (PostgreSQL's text cannot hold it,
+    so no account or tenant has it): the attempt is counted all the same."""
+    driver = deps.database.driver
+    if driver is None or "\x00" in identifier + (tenant_slug or ""):
+        user: User | None = None
+        tenant_id: uuid.UUID | None = None
+        tenant_ok = False
+        if driver is None:
+            async with deps.database.read() as session:
+                user = await find_by_identifier(session, identifier)
+                tenant_id, tenant_ok = await _chosen_tenant(session, user, tenant_slug)
+        key = throttle.login_key(identifier, user.id if user else None)
+        async with deps.database.unit_of_work() as session:
+            attempt = await throttle.reserve_attempt(session, key=key, now=now)
+        return user, attempt, tenant_id, tenant_ok
+    return await login_sql.found_and_counted(
+        driver, identifier=identifier, tenant_slug=tenant_slug, now=now
+    )
 
 
 async def tokens_of(deps: Deps, opened: Opened) -> TokenPair | PasswordChangeToken:
