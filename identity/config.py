@@ -128,6 +128,12 @@ class Settings(BaseSettings):
     graphql_max_depth: int = Field(12, ge=2, description="Deepest selection a query may nest.")
     graphql_max_aliases: int = Field(15, ge=1, description="Most aliases in one document.")
     graphql_max_tokens: int = Field(2000, ge=10, description="Most tokens in one document.")
+    graphql_max_fields: int = Field(
+        500,
+        ge=10,
+        description="Most fields in one document (fragments' included), checked before "
+        "validation, whose cost grows with them.",
+    )
     graphql_max_document_chars: int = Field(
         50_000, ge=1000, description="Longest GraphQL document, in characters."
     )

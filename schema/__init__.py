@@ -96,6 +96,7 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     rules = Rules(
         max_chars=settings.graphql_max_document_chars,
         max_tokens=settings.graphql_max_tokens,
+        max_fields=settings.graphql_max_fields,
         max_cost=settings.graphql_max_cost,
         validation_rules=tuple(_validation_rules(settings)),
         # In every environment: a crash's text is not the client's business.

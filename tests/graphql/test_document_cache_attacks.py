@@ -4,7 +4,7 @@
 ``lru_cache``), their validation errors and directive verdicts, keyed by the document's text,
 whatever its size. A document of 1,900 fields (14 KB, under the 2,000-token and 50,000
 character limits) keeps ~1.2 MB (its parsed nodes with locations, and for unknown fields
-1,900 validation errors; ``Gate.validations`` and ``Gate.verdicts`` hold the same
+1,900 validation errors; ``Gate.validations`` and ``Gate.shapes`` hold the same
 texts as ``_parse``): measured on a live server, 60 such distinct documents sent
 without signing in raised its RSS from 153 to 229 MB (1.27 MB each); 1,024 of them would
 keep ~1.3 GB. Fixed: a document longer than ``schema.kept.LONGEST`` is not kept, and
@@ -27,4 +27,4 @@ async def test_a_large_document_is_not_kept(client: httpx.AsyncClient, document:
     await client.post("/graphql", json={"query": document})
     kept = [key for key in Gate.validations if document in key]
     assert not kept
-    assert document not in Gate.verdicts
+    assert document not in Gate.shapes
