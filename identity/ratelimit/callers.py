@@ -109,7 +109,3 @@ async def caller_of(deps: Deps, scope: Scope) -> Caller:
         _KNOWN.clear()
     _KNOWN[header] = (float(claims["exp"]), caller)
     return caller
-
-
-async def budget_key(deps: Deps, scope: Scope) -> str:
-    return (await caller_of(deps, scope)).key
