@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import instrumentation
 from sqlalchemy.orm.attributes import instance_state
-from sqlalchemy.pool import PoolProxiedConnection
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool
 from sqlalchemy.sql.expression import Executable
 from sqlalchemy.util import greenlet_spawn
 
@@ -71,12 +71,6 @@ class DriverStatement:
         return await connection.fetchrow(self.sql, *self.arguments(values))
 
 
-async def _checked_in(proxied: PoolProxiedConnection) -> None:
-    """Give a connection back to the pool: in a greenlet, as the pool may close it (an
-    overflow connection, a full queue), which awaits the driver."""
-    await greenlet_spawn(proxied.close)
-
-
 async def _discarded(proxied: PoolProxiedConnection) -> None:
     await greenlet_spawn(proxied.invalidate)
 
@@ -116,7 +110,11 @@ class DriverConnections:
         failed other than by a statement's error (a lost socket, a cancellation in the
         middle of a statement) is discarded, neither kept nor returned to the pool.
         """
-        proxied = await self._take() or await self._engine.raw_connection()
+        proxied = self._fresh_one()
+        if proxied is None:
+            while self._idle:  # all of them sat idle too long
+                await self._checked_in(self._idle.pop()[0])
+            proxied = await self._engine.raw_connection()
         try:
             yield proxied.driver_connection
         except PostgresError:
@@ -128,20 +126,26 @@ class DriverConnections:
         else:
             await self._give_back(proxied)
 
-    async def _take(self) -> PoolProxiedConnection | None:
-        now = self._monotonic()
-        while self._idle:
-            proxied, last_used = self._idle.pop()
-            if now - last_used < self._fresh:
-                return proxied
-            await _checked_in(proxied)
+    def _fresh_one(self) -> PoolProxiedConnection | None:
+        if self._idle and self._monotonic() - self._idle[-1][1] < self._fresh:
+            return self._idle.pop()[0]
         return None
 
     async def _give_back(self, proxied: PoolProxiedConnection) -> None:
         if self._closed or len(self._idle) >= self._keep:
-            await _checked_in(proxied)
+            await self._checked_in(proxied)
         else:
             self._idle.append((proxied, self._monotonic()))
+
+    async def _checked_in(self, proxied: PoolProxiedConnection) -> None:
+        """Give a connection back to the pool. When the pool has no room left it closes the
+        connection, which awaits the driver: that is done in a greenlet (else the
+        connection leaks), the usual return without one (a greenlet hop costs ~0.02 ms)."""
+        pool = self._engine.sync_engine.pool
+        if isinstance(pool, QueuePool) and pool.checkedin() < pool.size():
+            proxied.close()
+        else:
+            await greenlet_spawn(proxied.close)
 
     @property
     def kept(self) -> tuple[int, int]:
@@ -151,7 +155,7 @@ class DriverConnections:
     async def close(self) -> None:
         self._closed = True
         while self._idle:
-            await _checked_in(self._idle.pop()[0])
+            await self._checked_in(self._idle.pop()[0])
 
 
 def detached(model: type[Model], values: Mapping[str, Any]) -> Model:
