@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
 from sqlalchemy import select
@@ -338,7 +339,7 @@ _cache: weakref.WeakKeyDictionary[Database, tuple[float, RuntimeValues]] = (
 )
 
 
-_reading: weakref.WeakKeyDictionary[Database, asyncio.Future[RuntimeValues]] = (
+_reading: weakref.WeakKeyDictionary[Database, asyncio.Task[RuntimeValues]] = (
     weakref.WeakKeyDictionary()
 )
 _writes: weakref.WeakKeyDictionary[Database, int] = weakref.WeakKeyDictionary()
@@ -347,35 +348,27 @@ _writes: weakref.WeakKeyDictionary[Database, int] = weakref.WeakKeyDictionary()
 async def current(deps: Deps) -> RuntimeValues:
     """The values in force now (no permission needed: services call it).
 
-    When the cache has expired, the first caller reads and every caller arriving during
-    that read waits for its answer: under load each expiry otherwise started dozens of
-    reads at once, a stall every request of the moment paid for. A read that fails or is
-    cancelled lets each waiting caller read for itself.
+    When the cache has expired, one read serves every caller arriving while it is under way:
+    under load each expiry otherwise started dozens of reads at once, a stall every request
+    of the moment paid for. A caller that gives up does not cancel the others' read.
     """
     database = deps.database
     cached = _cache.get(database)
     if cached is not None and deps.clock.monotonic() - cached[0] < CACHE_SECONDS:
         return cached[1]
-    under_way = _reading.get(database)
-    if under_way is not None:
-        try:
-            return await asyncio.shield(under_way)
-        except Exception:
-            return await _read(deps)
-    answer: asyncio.Future[RuntimeValues] = asyncio.get_running_loop().create_future()
-    _reading[database] = answer
-    try:
-        fresh = await _read(deps)
-    except BaseException as error:
-        answer.set_exception(error if isinstance(error, Exception) else RuntimeError("cancelled"))
-        answer.exception()  # retrieved: no "never retrieved" warning when nobody waited
-        raise
-    else:
-        answer.set_result(fresh)
-        return fresh
-    finally:
-        if _reading.get(database) is answer:
-            del _reading[database]
+    reading = _reading.get(database)
+    if reading is None:
+        reading = asyncio.ensure_future(_read(deps))
+        _reading[database] = reading
+        reading.add_done_callback(partial(_read_done, database))
+    return await asyncio.shield(reading)
+
+
+def _read_done(database: Database, reading: asyncio.Task[RuntimeValues]) -> None:
+    if _reading.get(database) is reading:
+        del _reading[database]
+    if not reading.cancelled():
+        reading.exception()  # its callers have it; nobody may be left to retrieve it
 
 
 async def _read(deps: Deps) -> RuntimeValues:
