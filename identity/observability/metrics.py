@@ -14,6 +14,7 @@ MAX_OPERATION_NAME_LENGTH = 100
 OTHER_OPERATION = "other"
 INVALID_OUTCOME = "invalid"
 ANONYMOUS_OPERATION = "<anonymous>"
+REQUEST_SERIES = 4096
 
 # Counted where access tokens are checked (``services.auth.authenticate``), which has no app
 # at hand: one process-wide counter, published by every app's registry. Reasons are a fixed
@@ -77,6 +78,7 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._operation_names: set[str] = set()
+        self._request_series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.requests = Counter(
             "identity_http_requests_total",
             "HTTP requests by route template, method and status",
@@ -108,8 +110,20 @@ class Metrics:
         self.registry.register(_RateLimitCollector(read_backend))
 
     def observe_request(self, *, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests.labels(route, method, str(status)).inc()
-        self.latency.labels(route, method).observe(seconds)
+        """Looking the labelled series up costs twice what counting does: the pair is kept
+        per route, method and status (``REQUEST_SERIES`` of them, then started afresh)."""
+        key = (route, method, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route, method),
+            )
+            if len(self._request_series) >= REQUEST_SERIES:
+                self._request_series.clear()
+            self._request_series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def observe_graphql(self, *, operation: str | None, kind: str, outcome: str) -> None:
         """``kind`` and ``outcome`` come from fixed sets; ``operation`` is the client's."""

@@ -30,6 +30,7 @@ PAGE_POLICY = (
 )
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 NO_FRAMING = "frame-ancestors 'none'"
+PLANS = 1024
 
 
 class SecurityHeadersMiddleware:
@@ -49,6 +50,10 @@ class SecurityHeadersMiddleware:
         self.docs_paths = frozenset(docs_paths)
         self.static_prefix = None if static_path is None else static_path.rstrip("/") + "/"
         self.page_policy = f"{PAGE_POLICY}; {NO_FRAMING}" if production else PAGE_POLICY
+        self._plans: dict[
+            tuple[tuple[bytes, ...], bool, bool, bool, bool],
+            tuple[list[tuple[bytes, bytes]], frozenset[bytes] | None],
+        ] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -71,11 +76,30 @@ class SecurityHeadersMiddleware:
     def _headers(
         self, raw: list[tuple[bytes, bytes]], is_graphql_get: bool, is_docs: bool, is_static: bool
     ) -> list[tuple[bytes, bytes]]:
-        """The answer's headers with ours: one pass over the raw list (Starlette's
-        ``MutableHeaders`` scanned it again for every header set)."""
-        names = {name.lower() for name, _ in raw}
-        content_type = next((value for name, value in raw if name.lower() == b"content-type"), b"")
-        is_page = content_type.startswith(b"text/html")
+        """The answer's headers with ours. What to add and what to replace depends only on the
+        answer's header names, whether it is a page and the path's kind: it is worked out
+        once per combination (``PLANS`` kept, then started afresh)."""
+        is_page = False
+        for name, value in raw:
+            if name.lower() == b"content-type":
+                is_page = value.startswith(b"text/html")
+                break
+        key = (tuple(name for name, _ in raw), is_page, is_graphql_get, is_docs, is_static)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plan({name.lower() for name in key[0]}, *key[1:])
+            if len(self._plans) >= PLANS:
+                self._plans.clear()
+            self._plans[key] = plan
+        ours, replaced = plan
+        if replaced is None:
+            return raw + ours
+        return [pair for pair in raw if pair[0].lower() not in replaced] + ours
+
+    def _plan(
+        self, names: set[bytes], is_page: bool, is_graphql_get: bool, is_docs: bool, is_static: bool
+    ) -> tuple[list[tuple[bytes, bytes]], frozenset[bytes] | None]:
+        """Our headers, and the names of the answer's they replace (None: it has none)."""
         is_ide = is_graphql_get and is_page
         is_developer_page = is_ide or (is_docs and is_page)
         ours = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
@@ -88,5 +112,5 @@ class SecurityHeadersMiddleware:
             ours.append((b"cache-control", b"no-store"))
         if self.production:
             ours.append((b"strict-transport-security", HSTS.encode("latin-1")))
-        replaced = {name for name, _ in ours}
-        return [pair for pair in raw if pair[0].lower() not in replaced] + ours
+        replaced = frozenset(name for name, _ in ours)
+        return ours, replaced if replaced & names else None
