@@ -154,17 +154,10 @@ def main() -> None:
         bare_port = free_port()
         with server(
             [
-                str(BIN / "uvicorn"),
+                *(str(BIN / "python"), "-m", "bench.serve_app"),
                 "bench.bare:app",
                 "--port",
                 str(bare_port),
-                "--loop",
-                "uvloop",
-                "--http",
-                "httptools",
-                "--no-access-log",
-                "--log-level",
-                "warning",
             ],
             {**env, "PYTHONPATH": str(HERE.parent)},
             bare_port,

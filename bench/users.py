@@ -227,17 +227,8 @@ def drive(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     reference = [
-        str(BIN / "uvicorn"),
-        "bench.reference_users:app",
-        "--port",
-        str(port),
-        "--loop",
-        "uvloop",
-        "--http",
-        "httptools",
-        "--no-access-log",
-        "--log-level",
-        "warning",
+        *(str(BIN / "python"), "-m", "bench.serve_app", "bench.reference_users:app"),
+        *("--port", str(port)),
     ]
     reference_env = {
         **env,

@@ -88,6 +88,8 @@ def unshared_limits_refusal(
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from identity.web.coalesced_writes import HttpProtocol
+
     settings = _load_settings()
     refusal = remote_refusal(settings, args.host, allow_remote=args.allow_remote)
     if refusal is not None:
@@ -118,7 +120,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         workers=args.workers,
         loop="uvloop",
-        http="httptools",
+        http=HttpProtocol,
         access_log=False,
         log_config=None,
         # The client behind proxies is IDENTITY_TRUSTED_PROXIES' business (ClientAddressMiddleware).
