@@ -10,8 +10,10 @@ against ``identity serve`` (``python -m bench.cpu_split``, figures in ``docs/per
 client's CPU per request halves and the server's falls by a tenth to a fifth.
 
 Everything else is uvicorn's: the parser, keep-alive, pipelining (answers stay in order:
-one buffer), flow control (read on the real transport), ``100 Continue`` (sent at the end
-of the turn that decided it), streaming (each chunk leaves at the end of its turn).
+one buffer), ``100 Continue`` (sent at the end of the turn that decided it), streaming
+(each chunk leaves at the end of its turn). Flow control stays the real transport's: what
+waits is sent at once when it reaches ``SEND_AT`` bytes, so an app writing a long stream
+without yielding is paused by the transport as before, never held here.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import asyncio
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+SEND_AT = 64 * 1024
 
 
 class CoalescedWrites:
@@ -32,6 +36,7 @@ class CoalescedWrites:
         self._transport = transport
         self._loop = loop
         self._waiting: list[bytes] = []
+        self._size = 0
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
@@ -39,6 +44,9 @@ class CoalescedWrites:
         if not self._waiting:
             self._loop.call_soon(self.flush)
         self._waiting.append(bytes(data))
+        self._size += len(data)
+        if self._size >= SEND_AT:
+            self.flush()
 
     def writelines(self, chunks: Any) -> None:
         for chunk in chunks:
@@ -49,11 +57,12 @@ class CoalescedWrites:
             return
         waiting = self._waiting
         self._waiting = []
+        self._size = 0
         if not self._transport.is_closing():
             self._transport.write(waiting[0] if len(waiting) == 1 else b"".join(waiting))
 
     def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._waiting))
+        return self._transport.get_write_buffer_size() + self._size
 
     def write_eof(self) -> None:
         self.flush()
@@ -69,6 +78,7 @@ class CoalescedWrites:
 
     def abort(self) -> None:
         self._waiting = []
+        self._size = 0
         self._transport.abort()
 
     def __getattr__(self, name: str) -> Any:

@@ -45,12 +45,27 @@ async def stream(_request: Request) -> Response:
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
+produced: list[int] = []
+CHUNK = b"y" * 65536
+CHUNKS = 2000
+
+
+async def flood(_request: Request) -> Response:
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(CHUNKS):  # never yields to the loop by itself
+            produced.append(1)
+            yield CHUNK
+
+    return StreamingResponse(chunks(), media_type="application/octet-stream")
+
+
 APP = Starlette(
     routes=[
         Route("/small", small),
         Route("/big", big),
         Route("/echo", echo, methods=["POST"]),
         Route("/stream", stream),
+        Route("/flood", flood),
     ]
 )
 writes: list[int] = []
@@ -94,6 +109,7 @@ async def served() -> AsyncIterator[int]:
 def fresh() -> None:
     writes.clear()
     released.clear()
+    produced.clear()
 
 
 async def _read_answer(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
@@ -179,3 +195,14 @@ async def test_expect_100_continue_is_answered_before_the_body_is_sent() -> None
         writer.close()
     assert interim == b"HTTP/1.1 100 Continue\r\n\r\n"
     assert body == b"hello"
+
+
+async def test_a_stream_to_a_client_that_reads_nothing_is_paused_not_held() -> None:
+    """Without the transport's flow control the whole 128 MB would be held in memory."""
+    async with served() as port:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /flood HTTP/1.1\r\nhost: t\r\n\r\n")
+        await asyncio.sleep(1)
+        held = len(produced)
+        writer.transport.abort()
+    assert 0 < held < CHUNKS // 10
