@@ -7,8 +7,10 @@ SQLAlchemy Core like every other statement, compiled once for asyncpg, and run h
 any transaction. One statement is its own transaction: all of it is written or none.
 
 The engine's statement events (``before_cursor_execute``) do not see these statements: a
-statement run here must not write what the principal cache or the users total watch
-(``identity.invalidation.local``, ``identity.services.users_admin.counts``);
+statement run here must not write what the users total watches
+(``identity.services.users_admin.counts``), nor what the principal cache watches
+(``identity.invalidation.local``) unless it runs inside ``PrincipalCache.own_write``, which
+tells the cache of it as the engine's hooks would (the login's ``login_sql.OPEN_CHECKED``);
 ``tests/test_db_driver.py`` holds each statement to it.
 """
 
@@ -69,6 +71,13 @@ class DriverStatement:
         for observer in _observers:
             observer(self.sql)
         return await connection.fetchrow(self.sql, *self.arguments(values))
+
+    async def fetch(self, connection: Connection, values: Mapping[str, Any]) -> list[Any]:
+        """Every row (``asyncpg.Record``s)."""
+        for observer in _observers:
+            observer(self.sql)
+        rows: list[Any] = await connection.fetch(self.sql, *self.arguments(values))
+        return rows
 
 
 async def _discarded(proxied: PoolProxiedConnection) -> None:

@@ -7,5 +7,6 @@ access invalidates it, on every replica, in the transaction that makes the chang
   per process applies them, and the cache is bypassed while it is disconnected.
 - ``local``: this process's own writes, seen on its engine: on PostgreSQL they hold the
   cache until the listener has received their notifications; on SQLite (one process) they
-  invalidate it directly.
+  invalidate it directly. A write the engine does not see (a statement on the driver) is
+  told the same way through ``PrincipalCache.own_write``.
 """

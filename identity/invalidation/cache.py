@@ -19,7 +19,7 @@ import contextlib
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -119,6 +119,7 @@ class PrincipalCache:
         self._fence_sent = 0
         self._fence_seen = 0
         self._echo: asyncio.Event | None = None
+        self._told: tuple[Callable[[], int], Callable[[int], None]] | None = None
         self._callers: OrderedDict[uuid.UUID, _Entry] = OrderedDict()
         self._sessions_of: dict[uuid.UUID, set[uuid.UUID]] = {}
         self._holdings: OrderedDict[_HoldingKey, tuple[float, Holding]] = OrderedDict()
@@ -309,6 +310,30 @@ class PrincipalCache:
         self._unsettled.pop(write, None)
         self._unfenced += 1
         self._changed()
+
+    def tell_own_writes(
+        self, committed: Callable[[], int] | None, settled: Callable[[int], None] | None
+    ) -> None:
+        """What ``own_write`` calls: the channel's ``committed`` and ``settled``, the very
+        ones its engine hooks (``local.LocalWrites``) call (None: no channel, nothing)."""
+        self._told = None if committed is None or settled is None else (committed, settled)
+
+    @contextlib.contextmanager
+    def own_write(self) -> Iterator[None]:
+        """Around a write of this process the engine's hooks do not see (a statement on the
+        driver, committed as it returns, ``identity.db_driver``): ``committed`` before it is
+        sent, ``settled`` once it has returned or failed, as ``LocalWrites`` does around a
+        COMMIT. The cache is held from the start until the write's own notifications have
+        come back, so this process never serves what the write changed."""
+        told = self._told
+        if told is None:
+            yield
+            return
+        write = told[0]()
+        try:
+            yield
+        finally:
+            told[1](write)
 
     @property
     def fence_due(self) -> bool:

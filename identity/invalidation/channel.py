@@ -81,6 +81,7 @@ class InProcess:
 
     async def start(self) -> None:
         self._local.install()
+        self._cache.tell_own_writes(self._flush, self._settled)
         self._sole.open()
         self._cache.gate_with(self._sole.alone)
         self._cache.went_online()
@@ -96,6 +97,7 @@ class InProcess:
         self._cache.went_offline()
         self._cache.gate_with(None)
         self._sole.close()
+        self._cache.tell_own_writes(None, None)
         self._local.remove()
 
 
@@ -123,6 +125,7 @@ class PostgresListener:
 
     async def start(self) -> None:
         self._local.install()
+        self._cache.tell_own_writes(self._cache.write_committing, self._settled)
         self._task = asyncio.create_task(self._run(), name="principal-cache-listener")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._timeout):
@@ -130,6 +133,7 @@ class PostgresListener:
 
     async def stop(self) -> None:
         self._local.remove()
+        self._cache.tell_own_writes(None, None)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

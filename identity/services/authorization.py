@@ -151,19 +151,24 @@ async def grants(
     ids = list(dict.fromkeys(user_ids))
     if not ids:
         return {}
+    statement = _grants_statement(dialect_name(session), inactive_roles, every_tenant)
+    parameters: dict[str, Any] = {"ids": ids}
+    if not every_tenant:
+        parameters["tid"] = tenant_id
+    return grants_of_rows(ids, await session.execute(statement, parameters))
+
+
+def grants_of_rows(ids: list[uuid.UUID], rows: Iterable[Any]) -> dict[uuid.UUID, Grants]:
+    """``grants`` of the users ``ids`` from the rows (user, role, role name, permission,
+    role's tenant) ``_grants_statement`` answered for them, read there or elsewhere (the
+    login's one statement on the driver, ``auth.login_sql``)."""
     roles_of: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
     global_roles: set[uuid.UUID] = set()
     direct: dict[uuid.UUID, set[str]] = defaultdict(set)
     of_role: dict[uuid.UUID, set[str]] = defaultdict(set)
     everything: set[uuid.UUID] = set()
     every_name: set[str] = set()
-    statement = _grants_statement(dialect_name(session), inactive_roles, every_tenant)
-    parameters: dict[str, Any] = {"ids": ids}
-    if not every_tenant:
-        parameters["tid"] = tenant_id
-    for user_id, role_id, role_name, permission, role_tenant in await session.execute(
-        statement, parameters
-    ):
+    for user_id, role_id, role_name, permission, role_tenant in rows:
         if user_id is None and role_id is None:
             every_name.add(permission)
         elif user_id is None:

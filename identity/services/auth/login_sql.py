@@ -18,26 +18,41 @@ refresh token. The rows are the ones the ORM path writes, column for column. The
 and the refresh token take the session's id from the session's own insert, so the
 statement writes all or nothing. Built once at import (building it costs what running it
 does).
+
+``OPEN_CHECKED`` is the common password login after the password check, on the driver, in
+the manner of ``rotation_sql.ROTATE``: ``OPEN``'s writes made only for an account that may
+log in with nothing more to do (checked by the UPDATE of ``users`` itself, which PostgreSQL
+checks again on the row it locks: an account deactivated or locked meanwhile is not
+written), and the new token's permissions (``authorization._grants_statement``) read in the
+same statement. Anything else writes nothing and goes the plain way
+(``session_start._log_in``: refusals, second factors, enrolment, a password change owed, a
+rehash). It writes ``users`` and ``sessions``, so it runs inside
+``PrincipalCache.own_write``.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Table,
     Text,
+    and_,
     bindparam,
     cast,
     delete,
+    exists,
     func,
     insert,
     literal,
     null,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql
@@ -55,14 +70,22 @@ from identity.models import (
     Tenant,
     TenantMember,
     User,
+    UserStatus,
 )
+from identity.models.mfa import UserMfa, WebauthnCredential
 from identity.principal import RequestMeta
 from identity.security.secrets import hash_token, new_token
-from identity.services import throttle
+from identity.services import authorization, runtime_settings, throttle
 from identity.services.auth.audit_rows import AUDIT_TABLE, insert_audit_from
 from identity.services.deps import Deps
 from identity.services.text_rules import identifier_key
-from identity.services.tokens import REFRESH_TOKEN_PREFIX, check_device_info, device_id_of
+from identity.services.tokens import (
+    REFRESH_TOKEN_PREFIX,
+    TokenPair,
+    check_device_info,
+    device_id_of,
+    pair,
+)
 
 SESSIONS: Table = AuthSession.__table__  # type: ignore[attr-defined]
 TOKENS: Table = RefreshToken.__table__  # type: ignore[attr-defined]
@@ -71,6 +94,8 @@ THROTTLES: Table = LoginThrottle.__table__  # type: ignore[attr-defined]
 TENANTS: Table = Tenant.__table__  # type: ignore[attr-defined]
 MEMBERS: Table = TenantMember.__table__  # type: ignore[attr-defined]
 ROLES: Table = Role.__table__  # type: ignore[attr-defined]
+FACTORS: Table = UserMfa.__table__  # type: ignore[attr-defined]
+KEYS: Table = WebauthnCredential.__table__  # type: ignore[attr-defined]
 
 USER_COLUMNS = tuple(column.name for column in USERS.c)
 USER_FIELDS = (*USER_COLUMNS, "role")
@@ -223,6 +248,121 @@ OPEN = _open()
 row written (the account's None when it is gone: the caller rolls back)."""
 
 
+def _may_open_at_once(now: Any) -> tuple[Any, ...]:
+    """The accounts ``OPEN_CHECKED`` opens a session for: what ``session_start._log_in``
+    lets through with nothing more to do, stricter where that is simpler. Active (neither
+    pending, nor disabled, nor locked by an administrator even when the lock has run out),
+    no failed-login lock in force, no password change owed, and no second factor (what
+    ``mfa.state`` calls none: no TOTP enabled with its secret, no mailed codes, no WebAuthn
+    key; backup codes alone are none), so neither a pending login nor a trusted device's
+    skip is due."""
+    user_id = USERS.c.id
+    factor = exists().where(
+        FACTORS.c.user_id == user_id,
+        or_(
+            and_(FACTORS.c.totp_enabled_at.is_not(None), FACTORS.c.totp_secret.is_not(None)),
+            FACTORS.c.email_enabled_at.is_not(None),
+        ),
+    )
+    return (
+        USERS.c.is_active.is_(True),
+        USERS.c.status == UserStatus.ACTIVE.value,
+        USERS.c.must_change_password.is_(False),
+        or_(USERS.c.locked_until.is_(None), USERS.c.locked_until <= now),
+        ~factor,
+        ~exists().where(KEYS.c.user_id == user_id),
+    )
+
+
+GRANT_COLUMNS = ("g_user_id", "g_role_id", "g_role_name", "g_permission", "g_role_tenant")
+
+
+def _open_checked() -> Any:
+    now = bindparam("now", type_=USERS.c.last_login.type)
+    touched = (
+        update(USERS)
+        .where(USERS.c.id == bindparam("user_id", type_=USERS.c.id.type), *_may_open_at_once(now))
+        .values(
+            last_login=now,
+            last_login_ip=bindparam("audit_ip_address", type_=USERS.c.last_login_ip.type),
+            failed_login_attempts=literal(0),
+        )
+        .returning(*USERS.c)
+        .cte("touched")
+    )
+    went_on = exists(select(touched.c.id))
+    forgot = (
+        delete(THROTTLES)
+        .where(THROTTLES.c.identifier_hash == bindparam("throttle_key"), went_on)
+        .returning(THROTTLES.c.identifier_hash)
+        .cte("forgot")
+    )
+    opened = (
+        insert(SESSIONS)
+        .from_select(
+            list(SESSION_COLUMNS),
+            select(
+                *(
+                    bindparam(f"session_{name}", type_=SESSIONS.c[name].type)
+                    for name in SESSION_COLUMNS
+                )
+            ).where(went_on),
+        )
+        .returning(SESSIONS.c.id, SESSIONS.c.user_id, SESSIONS.c.tenant_id)
+        .cte("opened")
+    )
+    audited = (
+        insert_audit_from(
+            EventType.LOGIN_SUCCEEDED,
+            user_id=opened.c.user_id,
+            session_id=opened.c.id,
+            tenant_id=opened.c.tenant_id,
+        )
+        .returning(AUDIT_TABLE.c.id)
+        .cte("audited")
+    )
+    token = (
+        insert(TOKENS)
+        .from_select(
+            ["id", "session_id", "parent_id", "token_hash", "created_at"],
+            select(
+                bindparam("token_id", type_=TOKENS.c.id.type),
+                opened.c.id,
+                null(),
+                bindparam("token_hash", type_=TOKENS.c.token_hash.type),
+                now,
+            ),
+        )
+        .returning(TOKENS.c.id)
+        .cte("token")
+    )
+    held = authorization._grants_statement("postgresql").subquery("held_grants")
+    role = select(ROLES.c.name).where(ROLES.c.id == touched.c.role_id).scalar_subquery()
+    nothing: Any = null()
+    account = select(
+        *(touched.c[name].label(f"u_{name}") for name in USER_COLUMNS),
+        role.label("u_role"),
+        select(opened.c.id).scalar_subquery().label("session_id"),
+        select(token.c.id).scalar_subquery().label("token_id"),
+        select(audited.c.id).scalar_subquery().label("audit_id"),
+        *(nothing.label(name) for name in GRANT_COLUMNS),
+    ).select_from(touched)
+    grants = select(
+        *(nothing for _ in range(len(USER_COLUMNS) + 4)),
+        *(column.label(name) for column, name in zip(held.c, GRANT_COLUMNS, strict=True)),
+    ).where(went_on)
+    return union_all(account, grants).add_cte(forgot)
+
+
+OPEN_CHECKED = DriverStatement(_open_checked())
+"""``OPEN`` for an account ``_may_open_at_once`` lets through, checked in the statement
+that writes, and the permissions of the new token's claim (``authorization.grants``' rows),
+run on the driver. The first row is the account as written (``u_<name>``, ``u_role``) with
+the ids of the session, refresh token and audit row; the others are the grants' rows
+(``g_<name>``, ``u_id`` None). No row: the account may not log in at once (locked, disabled,
+a second factor due...) and nothing was written: the caller goes the plain way."""
+
+
 Found = tuple[User | None, throttle.Attempt, uuid.UUID | None, bool]
 """The account (None: unknown), the attempt counted, the tenant the login acts in, and
 whether the login may go on (False: the slug named no active tenant of the account's)."""
@@ -332,3 +472,89 @@ async def open_at_once(
     set_committed_value(user, "last_login", now)
     set_committed_value(user, "last_login_ip", meta.ip_address)
     return auth_session, raw_refresh, user
+
+
+_JSON_COLUMNS = frozenset(
+    name for name in SESSION_COLUMNS if isinstance(SESSIONS.c[name].type, JSON)
+)
+
+
+def _at_once_likely(user: User, now: datetime) -> bool:
+    """What ``OPEN_CHECKED`` checks that the account read before the password check tells
+    already (the statement checks it all again): a login that would not go on costs no
+    statement."""
+    locked = user.locked_until is not None and user.locked_until > now
+    return (
+        user.is_active
+        and user.status == UserStatus.ACTIVE
+        and not (user.must_change_password or locked)
+    )
+
+
+async def log_in_at_once(
+    deps: Deps,
+    user: User,
+    attempt: throttle.Attempt,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    tenant_id: uuid.UUID | None,
+    /,
+) -> TokenPair | None:
+    """A correct password's login as one statement on the driver (``OPEN_CHECKED``: the
+    rows ``open_at_once`` writes, column for column, and the new token's permissions),
+    committed as it returns; None when it cannot be (SQLite, enforced MFA enrolment, or an
+    account the statement does not let through): nothing written, the plain way decides
+    (``session_start._log_in``).
+
+    The engine's hooks do not see the statement, so it runs inside
+    ``deps.principals.own_write``, which holds the principal cache as they would: the
+    account's ``last_login`` is part of every cached copy of it (``me`` shows it). JSON goes
+    as the engine's serializer writes it (``json.dumps``)."""
+    driver = deps.database.driver
+    now = deps.clock.now()
+    if driver is None or not _at_once_likely(user, now):
+        return None
+    if (await runtime_settings.current(deps)).mfa_required_for != "none":
+        return None  # ``mfa.enrollment.gate`` decides who must enrol first
+    auth_session = password_session(
+        deps, user=user, meta=meta, device_info=device_info, tenant_id=tenant_id, now=now
+    )
+    raw_refresh = REFRESH_TOKEN_PREFIX + new_token()
+    values: dict[str, Any] = {
+        f"session_{name}": json.dumps(getattr(auth_session, name))
+        if name in _JSON_COLUMNS
+        else getattr(auth_session, name)
+        for name in SESSION_COLUMNS
+    }
+    values.update(
+        throttle_key=attempt.key,
+        user_id=user.id,
+        now=now,
+        audit_ip_address=meta.ip_address,
+        audit_user_agent=meta.user_agent,
+        audit_request_id=meta.request_id,
+        audit_id=uuid.uuid4(),
+        audit_details=json.dumps({"method": "password", "device": auth_session.device_info}),
+        token_id=uuid.uuid4(),
+        token_hash=hash_token(raw_refresh),
+        ids=[user.id],
+        tid=tenant_id,
+    )
+    with deps.principals.own_write():
+        async with driver.connection() as connection:
+            rows = await OPEN_CHECKED.fetch(connection, values)
+    account = next((row for row in rows if row["u_id"] is not None), None)
+    if account is None:
+        return None
+    opened = detached(User, {name: account[f"u_{name}"] for name in USER_FIELDS})
+    granted = authorization.grants_of_rows(
+        [opened.id],
+        (tuple(row[name] for name in GRANT_COLUMNS) for row in rows if row["u_id"] is None),
+    )
+    return await pair(
+        deps,
+        user=opened,
+        auth_session=auth_session,
+        refresh_token=raw_refresh,
+        permissions=granted[opened.id].permissions,
+    )

@@ -130,6 +130,10 @@ async def login(
             await throttle.clear(session, attempt=attempt)  # the password was right
         raise EmailNotVerified()
     new_hash = await deps.hasher.hash(password) if check.needs_rehash else None
+    if new_hash is None:  # PostgreSQL's common case in one statement, else the plain way
+        tokens = await login_sql.log_in_at_once(deps, user, attempt, meta, device_info, tenant_id)
+        if tokens is not None:
+            return tokens
     user_id = user.id
     permissions: frozenset[str] | None = None
     try:
