@@ -1,6 +1,6 @@
 """Serve a reference app the way ``identity serve`` serves ours, so a ratio compares apps alone.
 
-One uvicorn worker, uvloop, and identity's HTTP protocol (``identity.web.coalesced_writes``:
+One uvicorn worker, uvloop, and identity's HTTP protocol (``identity.web.http_protocol``:
 uvicorn's httptools protocol, an answer's writes sent as one), no access log.
 
     .venv/bin/python -m bench.serve_app bench.bare:app --port 8001
@@ -12,7 +12,7 @@ import argparse
 
 import uvicorn
 
-from identity.web.coalesced_writes import HttpProtocol
+from identity.web.http_protocol import HttpProtocol
 
 
 def main() -> None:

@@ -88,7 +88,7 @@ def unshared_limits_refusal(
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from identity.web.coalesced_writes import HttpProtocol
+    from identity.web.http_protocol import HttpProtocol
 
     settings = _load_settings()
     refusal = remote_refusal(settings, args.host, allow_remote=args.allow_remote)

@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol with the writes of one event-loop turn sent as one.
+"""The server's HTTP protocol: uvicorn's httptools protocol, writes of a loop turn sent as one.
 
 uvicorn writes an answer's status line and headers when the app sends
 ``http.response.start`` and its body when the app sends ``http.response.body``: two
@@ -14,6 +14,10 @@ one buffer), ``100 Continue`` (sent at the end of the turn that decided it), str
 (each chunk leaves at the end of its turn). Flow control stays the real transport's: what
 waits is sent at once when it reaches ``SEND_AT`` bytes, so an app writing a long stream
 without yielding is paused by the transport as before, never held here.
+
+One addition: a request's head (its request line and headers) is capped at
+``MAX_HEAD_BYTES``; beyond that the answer is 431 and the connection is closed. uvicorn's
+httptools protocol has no cap: a header line that never ends was held in memory whole.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 SEND_AT = 64 * 1024
+MAX_HEAD_BYTES = 64 * 1024
+"""Request line and headers of one request (nginx allows 1 KB, then 4 buffers of 8 KB)."""
+TOO_LARGE = b"Request header fields too large"
 
 
 class CoalescedWrites:
@@ -86,9 +93,49 @@ class CoalescedWrites:
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol writing through ``CoalescedWrites``; ``identity serve``
-    runs it (``http=``)."""
+    """uvicorn's httptools protocol writing through ``CoalescedWrites`` and refusing a head
+    over ``MAX_HEAD_BYTES``; ``identity serve`` runs it (``http=``)."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self.transport = CoalescedWrites(transport, self.loop)  # type: ignore[assignment]
+        self._in_head = True
+        self._head_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        """Counts the bytes of a head while it lasts: a chunk that began in a head and
+        ends in it is all head (a head begun within a chunk is counted from the next one,
+        so a head may pass the cap by less than one chunk before it is refused)."""
+        was_in_head = self._in_head
+        super().data_received(data)
+        if not (was_in_head and self._in_head) or self.transport.is_closing():
+            return
+        self._head_bytes += len(data)
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._refuse_head()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True
+        self._head_bytes = 0
+
+    def _refuse_head(self) -> None:
+        self.logger.warning("Request head over %d bytes refused.", MAX_HEAD_BYTES)
+        content = [STATUS_LINE[431]]
+        for name, value in self.server_state.default_headers:
+            content.extend([name, b": ", value, b"\r\n"])
+        content.append(
+            b"content-type: text/plain; charset=utf-8\r\ncontent-length: %d\r\n"
+            b"connection: close\r\n\r\n%s" % (len(TOO_LARGE), TOO_LARGE)
+        )
+        self.transport.write(b"".join(content))
+        self.transport.close()

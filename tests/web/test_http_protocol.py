@@ -7,6 +7,7 @@ transport is wrapped only to count the writes that reach it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from identity.web.coalesced_writes import HttpProtocol
+from identity.web.http_protocol import HttpProtocol
 from tests.support.postgres import free_port
 
 BIG = b"x" * (2 * 1024 * 1024)
@@ -206,3 +207,62 @@ async def test_a_stream_to_a_client_that_reads_nothing_is_paused_not_held() -> N
         held = len(produced)
         writer.transport.abort()
     assert 0 < held < CHUNKS // 10
+
+
+async def _answer_to(port: int, chunks: list[bytes]) -> bytes:
+    """What the server sends back, read while ``chunks`` are sent in turn, until it closes
+    (a client that keeps sending after the refusal meets a closed connection)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    received = bytearray()
+
+    async def read() -> None:
+        with contextlib.suppress(ConnectionError):
+            while chunk := await reader.read(65536):
+                received.extend(chunk)
+
+    reading = asyncio.create_task(read())
+    with contextlib.suppress(ConnectionError):
+        for chunk in chunks:
+            writer.write(chunk)
+            await writer.drain()
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(reading, 5)
+    writer.close()
+    return bytes(received)
+
+
+@pytest.mark.parametrize(
+    "chunks",
+    [
+        [b"GET /small HTTP/1.1\r\nhost: t\r\nx-big: " + b"a" * 200_000 + b"\r\n\r\n"],
+        [b"GET /small?" + b"q" * 200_000 + b" HTTP/1.1\r\nhost: t\r\n\r\n"],
+        [b"GET /small HTTP/1.1\r\nhost: t\r\n", *([b"x-many: " + b"m" * 1000 + b"\r\n"] * 200)],
+        [b"GET /small HTTP/1.1\r\nhost: t\r\nx-endless: ", *([b"e" * 10_000] * 30)],
+    ],
+    ids=["one big header", "big url", "many headers", "a header that never ends"],
+)
+async def test_a_head_over_the_cap_is_refused_and_the_connection_closed(
+    chunks: list[bytes],
+) -> None:
+    async with served() as port:
+        answer = await _answer_to(port, chunks)
+    assert answer.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
+    assert b"connection: close" in answer
+    assert answer.endswith(b"\r\n\r\nRequest header fields too large")
+
+
+async def test_heads_under_the_cap_and_large_bodies_are_served() -> None:
+    near_cap = b"x-near: " + b"n" * 60_000 + b"\r\n"
+    body = b"b" * 300_000
+    async with served() as port:
+        answer = await _answer_to(
+            port,
+            [
+                b"GET /small HTTP/1.1\r\nhost: t\r\n" + near_cap + b"\r\n",
+                b"POST /echo HTTP/1.1\r\nhost: t\r\ncontent-length: %d\r\n\r\n" % len(body)
+                + body
+                + b"GET /small HTTP/1.1\r\nhost: t\r\nconnection: close\r\n\r\n",
+            ],
+        )
+    assert answer.count(b"HTTP/1.1 200 OK\r\n") == 3
+    assert body in answer
