@@ -11,8 +11,6 @@ from email.utils import format_datetime, parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-import aiosmtplib
-
 from identity.config import Settings
 
 log = logging.getLogger("identity.mail")
@@ -111,6 +109,8 @@ class SmtpTransport:
         )
 
     async def send(self, mail: Mail) -> None:
+        import aiosmtplib  # loaded by the first mail sent, not by every server (~0.7 MB)
+
         try:
             await aiosmtplib.send(
                 build_message(mail, sender=self.sender),

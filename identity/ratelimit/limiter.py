@@ -32,12 +32,12 @@ from identity.networks import Network, parse_address, parse_networks, within
 from identity.observability.metrics import RATE_LIMITED
 from identity.ratelimit.budgets import FIXED_WINDOW, Budget, resolve
 from identity.ratelimit.memory_windows import FixedSpec, MemoryFixed, fixed_spec
-from identity.ratelimit.pipe import RedisPipe, usable
-from identity.ratelimit.redis_windows import RedisFixed
 from identity.ratelimit.verdicts import KEY_PREFIX, Spend, Verdict
 
 if TYPE_CHECKING:
     from identity.config import Settings
+    from identity.ratelimit.pipe import RedisPipe
+    from identity.ratelimit.redis_windows import RedisFixed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -132,6 +132,10 @@ class Limiter:
         self._pipe: RedisPipe | None = None
         self._down_until = 0.0
         if redis_url:
+            # Imported here: redis-py costs ~4 MB of memory in a server with no Redis.
+            from identity.ratelimit.pipe import RedisPipe, usable
+            from identity.ratelimit.redis_windows import RedisFixed
+
             self._redis_storage = RedisStorage(
                 "async+" + redis_url,
                 implementation="redispy",

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import segno
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -94,6 +93,8 @@ async def setup(deps: Deps, *, principal: Principal) -> TotpSetup:
             session_id=principal.session_id,
         )
     url = otp.provisioning_uri(secret, account=principal.email, issuer=deps.settings.mfa_issuer)
+    import segno  # QR codes only for a setup: ~1 MB not loaded before the first
+
     return TotpSetup(secret=secret, url=url, qr_svg_data_uri=segno.make(url).svg_data_uri())
 
 

@@ -7,4 +7,7 @@
 - ``assertion``: the second step of a login (``verify_login_assertion`` for
   ``pending.complete``), the sign counter and the clone check;
 - ``passkey``: a discoverable credential with user verification as the first factor.
+
+py_webauthn (with pyasn1 and pyOpenSSL, ~5 MB resident) is imported inside the functions
+that call it, so a server that never sees a security key never loads it.
 """

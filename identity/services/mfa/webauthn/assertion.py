@@ -21,9 +21,6 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-from webauthn import generate_authentication_options, verify_authentication_response
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import UserVerificationRequirement
 
 from identity.audit_events import EventType
 from identity.errors import MfaCodeInvalid, WebauthnVerificationFailed
@@ -75,6 +72,9 @@ async def check_assertion(
     """Verify ``response`` against ``challenge``; None when it does not prove it (unknown or
     another user's credential, wrong origin or relying party, bad signature, no user
     verification when required). Raises ``CloneSuspected`` for a counter that went back."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     row = await credential_of(session, response["id"], user_id=user_id)
     if row is None:
         return None
@@ -145,6 +145,9 @@ async def begin_login(
         if login is None or not rows:
             raise MfaCodeInvalid(field="code")
         login.webauthn_challenge = challenge
+    from webauthn import generate_authentication_options
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = generate_authentication_options(
         rp_id=relying_party(deps.settings).id,
         challenge=from_b64url(challenge),

@@ -17,18 +17,19 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-from webauthn import options_to_json
-from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
 
 from identity.config import Settings
 from identity.errors import WebauthnVerificationFailed
 from identity.models.mfa import ChallengeKind, MfaChallenge, WebauthnCredential
 from identity.security.secrets import hash_token
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import PublicKeyCredentialDescriptor
 
 CHALLENGE_TTL = timedelta(minutes=5)
 CHALLENGE_BYTES = 32
@@ -187,16 +188,18 @@ async def credentials_of(session: AsyncSession, user_id: uuid.UUID) -> list[Weba
     )
 
 
-_TRANSPORTS = {each.value for each in AuthenticatorTransport}
-
-
 def known_transports(values: Any) -> list[str]:
+    from webauthn.helpers.structs import AuthenticatorTransport
+
     if not isinstance(values, list):
         return []
-    return [each for each in values if isinstance(each, str) and each in _TRANSPORTS][:10]
+    known = {each.value for each in AuthenticatorTransport}
+    return [each for each in values if isinstance(each, str) and each in known][:10]
 
 
 def descriptors(rows: Iterable[WebauthnCredential]) -> list[PublicKeyCredentialDescriptor]:
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
     return [
         PublicKeyCredentialDescriptor(
             id=from_b64url(row.credential_id),
@@ -208,4 +211,6 @@ def descriptors(rows: Iterable[WebauthnCredential]) -> list[PublicKeyCredentialD
 
 def options_json(options: Any) -> dict[str, Any]:
     """py_webauthn's options as the JSON object browsers expect (bytes in base64url)."""
+    from webauthn import options_to_json
+
     return dict(json.loads(options_to_json(options)))

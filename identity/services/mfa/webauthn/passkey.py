@@ -14,9 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from webauthn import generate_authentication_options
-from webauthn.helpers.structs import UserVerificationRequirement
-
 from identity.models import AuthSession, User
 from identity.models.mfa import ChallengeKind
 from identity.principal import RequestMeta
@@ -45,6 +42,9 @@ METHOD = "passkey"
 
 async def begin_passkey(deps: Deps) -> dict[str, Any]:
     """Request options for ``navigator.credentials.get`` with no account named."""
+    from webauthn import generate_authentication_options
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     challenge = new_challenge()
     async with deps.database.unit_of_work() as session:
         open_ceremony(

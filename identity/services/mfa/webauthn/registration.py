@@ -15,15 +15,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from webauthn import generate_registration_options, verify_registration_response
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AttestationConveyancePreference,
-    AuthenticatorSelectionCriteria,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
-
 from identity.audit_events import EventType
 from identity.errors import WebauthnCredentialExists
 from identity.models.mfa import ChallengeKind, WebauthnCredential
@@ -57,6 +48,14 @@ MAX_NAME_CHARS = 100
 
 async def begin_registration(deps: Deps, *, principal: Principal) -> dict[str, Any]:
     """The ``PublicKeyCredentialCreationOptions`` for ``navigator.credentials.create``."""
+    from webauthn import generate_registration_options
+    from webauthn.helpers.structs import (
+        AttestationConveyancePreference,
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     now = deps.clock.now()
     rp = relying_party(deps.settings)
     user = principal.user
@@ -122,6 +121,9 @@ async def finish_registration(
     ):
         raise refused("challenge")
     rp = relying_party(deps.settings)
+    from webauthn import verify_registration_response
+    from webauthn.helpers.exceptions import WebAuthnException
+
     try:
         verified = verify_registration_response(
             credential=response,
