@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import jwt as pyjwt
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
@@ -24,14 +25,21 @@ from identity.clock import isoformat_z
 from identity.invalidation.cache import PrincipalCache
 from identity.invalidation.channel import PostgresListener
 from identity.invalidation.local import writes_principal
-from identity.models import AuthSession, LoginThrottle, User
+from identity.models import AuthSession, LoginThrottle, Role, User
 from identity.models.mfa import UserMfa
 from identity.security.passwords import PasswordCheck
-from identity.services import throttle
+from identity.services import authorization, throttle
 from identity.services.auth import login_sql
 from identity.services.users_admin import counts
 from identity.sql_writes import writes
-from tests.factories import ACCOUNT_PASSWORD, register
+from tests.factories import (
+    ACCOUNT_PASSWORD,
+    add_member,
+    add_user,
+    new_role,
+    new_tenant,
+    register,
+)
 from tests.support.app import runtime
 from tests.support.audit import audit_events
 from tests.support.http import ME, bearer
@@ -303,3 +311,39 @@ async def test_concurrent_logins_of_one_account_each_open_a_session(
     assert user.last_login is not None
     assert user.failed_login_attempts == 0
     assert isoformat_z(user.last_login) in {one.json()["user"]["last_login"] for one in answers}
+
+
+@pytest.mark.parametrize("role", ["user", "superadmin"])
+async def test_the_claim_holds_what_the_account_holds_in_its_tenant(
+    app: FastAPI, client: httpx.AsyncClient, role: str
+) -> None:
+    # given: a global role, a direct grant, and a role of the tenant the login acts in
+    deps = runtime(app).deps
+    tenant_id = await new_tenant(app)
+    async with deps.database.read() as session:
+        tenant_role = await session.scalar(
+            select(col(Role.id)).where(col(Role.tenant_id) == tenant_id)
+        )
+    assert tenant_role is not None
+    user_id = await add_user(
+        app,
+        EMAIL,
+        role=role,
+        roles=[await new_role(app, ["users:read"]), tenant_role],
+        permissions=["audit:read"],
+        password_hash=await deps.hasher.hash(ACCOUNT_PASSWORD),
+        email_verified=True,
+    )
+    await add_member(app, tenant_id, user_id)
+
+    # when
+    answer = await client.post(LOGIN, json=CREDENTIALS)
+
+    # then
+    assert answer.status_code == 200, answer.text
+    async with deps.database.read() as session:
+        held = (await authorization.grants(session, [user_id], tenant_id=tenant_id))[user_id]
+    claimed = pyjwt.decode(answer.json()["access_token"], options={"verify_signature": False})
+    assert {"users:read", "audit:read"} <= held.permissions
+    assert held.permissions - {"users:read", "audit:read"}  # the tenant's role counted too
+    assert sorted(claimed["permissions"]) == sorted(held.permissions)
