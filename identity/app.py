@@ -19,6 +19,7 @@ from identity.observability.metrics import Metrics
 from identity.observability.middleware import RequestContextMiddleware
 from identity.rest.errors import UnexpectedErrorMiddleware, install_error_handlers
 from identity.rest.openapi import install as install_openapi
+from identity.route_index import RouteIndex
 from identity.runtime import Runtime, open_database
 from identity.web import ui_pages
 from identity.web.body_limit import BodyLimitMiddleware
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             graphiql=not settings.is_production,
         )
     )
+    app.router.routes.insert(0, RouteIndex(app.router.routes))
     app.add_middleware(BodyLimitMiddleware, settings=settings)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(UnexpectedErrorMiddleware)
