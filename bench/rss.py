@@ -8,7 +8,7 @@ Starts a throwaway PostgreSQL and ``identity serve`` (one worker, the settings o
 - after 100, 1,000, 3,000 and ``--logins`` (10,000) logins from ``--clients`` (16) parallel
   clients, as the bench, each read once every answer has arrived, with the highest RSS
   sampled while the logins ran (two argon2 blocks of 19 MiB are resident while two checks
-  run, whatever the allocator does with them afterwards);
+  run, whatever the allocator does with them afterwards) and the stage's logins per second;
 - after ``--me`` (3,000) REST ``me`` and as many GraphQL ``me`` calls.
 
 ``make bench`` reads the RSS as soon as its last wrk run returns, while the requests wrk
@@ -32,6 +32,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from typing import Any
@@ -90,11 +91,13 @@ def largest_anonymous(pid: int, count: int = 12) -> list[tuple[float, float, str
     return sorted(found, reverse=True)[:count]
 
 
-def show(stage: str, pid: int, peak: float | None = None) -> None:
+def show(stage: str, pid: int, peak: float | None = None, rate: float | None = None) -> None:
     figures = memory(pid)
     parts = [f"RSS {figures['rss']:6.1f} MB"]
     if peak is not None:
         parts.append(f"peak during {peak:6.1f} MB")
+    if rate is not None:
+        parts.append(f"{rate:5.1f}/s")
     if "anon" in figures:
         parts.append(f"anon {figures['anon']:6.1f} MB")
         parts.append(f"file {figures['file']:5.1f} MB")
@@ -179,11 +182,12 @@ def run(args: argparse.Namespace) -> None:
             httpx.post(f"{base}/api/v1/auth/register", json=user).raise_for_status()
             done = 0
             for milestone in sorted({m for m in STAGES if m < args.logins} | {args.logins}):
+                started = time.monotonic()
                 more, peak = asyncio.run(
                     sampled(pid, drive(base, milestone - done, args.clients, login))
                 )
                 done += more
-                show(f"after {done} logins", pid, peak)
+                show(f"after {done} logins", pid, peak, more / (time.monotonic() - started))
             if args.abandon:
                 early, peak = asyncio.run(abandoned(base, pid, args.clients, login))
                 print(
