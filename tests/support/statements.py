@@ -44,6 +44,13 @@ class StatementCounter:
         return [one for one in self.statements if not one.lstrip().upper().startswith(control)]
 
     @property
+    def asked(self) -> list[str]:
+        """``queries`` but the runtime settings' reads, which come whenever their cache
+        (``runtime_settings.CACHE_SECONDS``) has run out, whatever the request: on a slow
+        machine between any two requests."""
+        return [one for one in self.queries if "FROM runtime_settings" not in one]
+
+    @property
     def pings(self) -> list[str]:
         """``SELECT 1``: the database health check."""
         return [one for one in self.statements if one.strip().upper() == "SELECT 1"]
