@@ -28,7 +28,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from bench.run import BIN, PASSWORD, ensure_wrk, server, wrk
+from bench.run import BIN, PASSWORD, ensure_wrk, server, server_env, wrk
 from tests.support.postgres import PostgresCluster, free_port
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -133,14 +133,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     workdir = Path(tempfile.mkdtemp(prefix="identity-bench-"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
-        "IDENTITY_ENV": "test",
-        "IDENTITY_DATABASE_URL": cluster.url("bench"),
-        "IDENTITY_LOG_LEVEL": "WARNING",
-        "IDENTITY_RATE_LIMITS_ENABLED": "false",
-        "PWD": str(workdir),
-    }
+    env = {**server_env(cluster), "PWD": str(workdir)}
     try:
         with server([str(BIN / "identity"), "serve", "--port", str(port)], env, port) as process:
             user = {"email": "bench@example.com", "password": PASSWORD}

@@ -126,6 +126,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def server_env(cluster: PostgresCluster) -> dict[str, str]:
+    """The environment the bench runs ``identity serve`` in, on ``cluster``'s ``bench``."""
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
+        "IDENTITY_ENV": "test",
+        "IDENTITY_DATABASE_URL": cluster.url("bench"),
+        "IDENTITY_LOG_LEVEL": "WARNING",
+        "IDENTITY_LOCKOUT_THRESHOLD": "1000000",
+        "IDENTITY_RATE_LIMITS_ENABLED": "false",  # bench.ratelimit measures the limiter
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
@@ -139,14 +151,7 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     workdir = Path(tempfile.mkdtemp(prefix="identity-bench-"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("IDENTITY_")},
-        "IDENTITY_ENV": "test",
-        "IDENTITY_DATABASE_URL": cluster.url("bench"),
-        "IDENTITY_LOG_LEVEL": "WARNING",
-        "IDENTITY_LOCKOUT_THRESHOLD": "1000000",
-        "IDENTITY_RATE_LIMITS_ENABLED": "false",  # bench.ratelimit measures the limiter
-    }
+    env = server_env(cluster)
     figures: dict[str, dict[str, float]] = {}
     common = {"seconds": args.seconds, "connections": args.connections, "threads": 2}
     try:
