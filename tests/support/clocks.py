@@ -18,9 +18,15 @@ class MovableClock:
     def __init__(self) -> None:
         self._system = SystemClock()
         self.offset = timedelta()
+        self._frozen: datetime | None = None
 
     def now(self) -> datetime:
-        return self._system.now() + self.offset
+        return (self._frozen or self._system.now()) + self.offset
+
+    def freeze(self) -> None:
+        """From now on the time moves only when the test moves it: for an expiry checked at
+        the second, which a slow machine's real seconds would otherwise cross."""
+        self._frozen = self._system.now()
 
     def monotonic(self) -> float:
         return self._system.monotonic() + self.offset.total_seconds()

@@ -286,6 +286,7 @@ async def test_the_reuse_interval_is_the_runtime_setting(
         headers=root.headers,
     )
     assert response.status_code == 200, response.text
+    clock.freeze()
     successor = (await rotated(client, first))["refresh_token"]
 
     # when / then: 59 s later the parent still answers its successor, 61 s later it is reuse

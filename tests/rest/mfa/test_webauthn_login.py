@@ -255,6 +255,7 @@ async def test_passkey_challenge_is_single_use_and_expires_at_five_minutes(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clock = install_clock(app)
+    clock.freeze()
     authenticator = SoftAuthenticator()
     await _account(client, "once@example.com", authenticator)
     alive, dead = await passkey_options(client), await passkey_options(client)

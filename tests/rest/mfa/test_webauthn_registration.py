@@ -143,6 +143,7 @@ async def test_the_challenge_expires_at_five_minutes(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
     clock = install_clock(app)
+    clock.freeze()
     user = await caller(app)
     authenticator = SoftAuthenticator()
     alive = await begin_registration(client, user.token)
