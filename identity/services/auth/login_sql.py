@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any
@@ -182,6 +183,37 @@ FIND_AND_COUNT_IN = DriverStatement(_find_and_count(by_slug=True))
 that slug (``tenant_slug``) the account is a member of, else None."""
 
 
+def _audited_and_token(opened: Any) -> tuple[Any, Any]:
+    """The ``login.succeeded`` audit row and the first refresh token of the session the CTE
+    ``opened`` inserts (CTEs: nothing is written when it inserts nothing)."""
+    audited = (
+        insert_audit_from(
+            EventType.LOGIN_SUCCEEDED,
+            user_id=opened.c.user_id,
+            session_id=opened.c.id,
+            tenant_id=opened.c.tenant_id,
+        )
+        .returning(AUDIT_TABLE.c.id)
+        .cte("audited")
+    )
+    token = (
+        insert(TOKENS)
+        .from_select(
+            ["id", "session_id", "parent_id", "token_hash", "created_at"],
+            select(
+                bindparam("token_id", type_=TOKENS.c.id.type),
+                opened.c.id,
+                null(),
+                bindparam("token_hash", type_=TOKENS.c.token_hash.type),
+                bindparam("now", type_=TOKENS.c.created_at.type),
+            ),
+        )
+        .returning(TOKENS.c.id)
+        .cte("token")
+    )
+    return audited, token
+
+
 def _open() -> Any:
     forgot = (
         delete(THROTTLES)
@@ -211,31 +243,7 @@ def _open() -> Any:
         .returning(SESSIONS.c.id, SESSIONS.c.user_id, SESSIONS.c.tenant_id)
         .cte("opened")
     )
-    audited = (
-        insert_audit_from(
-            EventType.LOGIN_SUCCEEDED,
-            user_id=opened.c.user_id,
-            session_id=opened.c.id,
-            tenant_id=opened.c.tenant_id,
-        )
-        .returning(AUDIT_TABLE.c.id)
-        .cte("audited")
-    )
-    token = (
-        insert(TOKENS)
-        .from_select(
-            ["id", "session_id", "parent_id", "token_hash", "created_at"],
-            select(
-                bindparam("token_id", type_=TOKENS.c.id.type),
-                opened.c.id,
-                null(),
-                bindparam("token_hash", type_=TOKENS.c.token_hash.type),
-                bindparam("now", type_=TOKENS.c.created_at.type),
-            ),
-        )
-        .returning(TOKENS.c.id)
-        .cte("token")
-    )
+    audited, token = _audited_and_token(opened)
     return select(
         select(opened.c.id).scalar_subquery().label("session_id"),
         select(touched.c.id).scalar_subquery().label("user_id"),
@@ -312,31 +320,7 @@ def _open_checked() -> Any:
         .returning(SESSIONS.c.id, SESSIONS.c.user_id, SESSIONS.c.tenant_id)
         .cte("opened")
     )
-    audited = (
-        insert_audit_from(
-            EventType.LOGIN_SUCCEEDED,
-            user_id=opened.c.user_id,
-            session_id=opened.c.id,
-            tenant_id=opened.c.tenant_id,
-        )
-        .returning(AUDIT_TABLE.c.id)
-        .cte("audited")
-    )
-    token = (
-        insert(TOKENS)
-        .from_select(
-            ["id", "session_id", "parent_id", "token_hash", "created_at"],
-            select(
-                bindparam("token_id", type_=TOKENS.c.id.type),
-                opened.c.id,
-                null(),
-                bindparam("token_hash", type_=TOKENS.c.token_hash.type),
-                now,
-            ),
-        )
-        .returning(TOKENS.c.id)
-        .cte("token")
-    )
+    audited, token = _audited_and_token(opened)
     held = authorization._grants_statement("postgresql").subquery("held_grants")
     role = select(ROLES.c.name).where(ROLES.c.id == touched.c.role_id).scalar_subquery()
     nothing: Any = null()
@@ -438,6 +422,57 @@ def password_session(
     )
 
 
+_JSON_COLUMNS = frozenset(
+    name for name in SESSION_COLUMNS if isinstance(SESSIONS.c[name].type, JSON)
+)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _login_values(
+    deps: Deps,
+    user: User,
+    attempt: throttle.Attempt,
+    meta: RequestMeta,
+    device_info: dict[str, Any] | None,
+    tenant_id: uuid.UUID | None,
+    details: dict[str, Any] | None,
+    /,
+    *,
+    now: datetime,
+    encode: Callable[[Any], Any],
+) -> tuple[AuthSession, str, dict[str, Any]]:
+    """The password session's row, its refresh token, and the parameters ``OPEN`` and
+    ``OPEN_CHECKED`` write them with; JSON values through ``encode`` (the driver takes the
+    text the engine's serializer, ``json.dumps``, would write)."""
+    auth_session = password_session(
+        deps, user=user, meta=meta, device_info=device_info, tenant_id=tenant_id, now=now
+    )
+    raw_refresh = REFRESH_TOKEN_PREFIX + new_token()
+    audit_details = {"method": "password", "device": auth_session.device_info, **(details or {})}
+    parameters: dict[str, Any] = {
+        f"session_{name}": encode(getattr(auth_session, name))
+        if name in _JSON_COLUMNS
+        else getattr(auth_session, name)
+        for name in SESSION_COLUMNS
+    }
+    parameters.update(
+        throttle_key=attempt.key,
+        user_id=user.id,
+        now=now,
+        audit_ip_address=meta.ip_address,
+        audit_user_agent=meta.user_agent,
+        audit_request_id=meta.request_id,
+        audit_id=uuid.uuid4(),
+        audit_details=encode(audit_details),
+        token_id=uuid.uuid4(),
+        token_hash=hash_token(raw_refresh),
+    )
+    return auth_session, raw_refresh, parameters
+
+
 async def open_at_once(
     session: AsyncSession,
     deps: Deps,
@@ -453,25 +488,8 @@ async def open_at_once(
     statement (``OPEN``, PostgreSQL): the same rows, one round trip instead of
     five. ``user`` is left as the ORM path leaves it, with nothing pending to flush."""
     now = deps.clock.now()
-    auth_session = password_session(
-        deps, user=user, meta=meta, device_info=device_info, tenant_id=tenant_id, now=now
-    )
-    raw_refresh = REFRESH_TOKEN_PREFIX + new_token()
-    audit_details = {"method": "password", "device": auth_session.device_info, **(details or {})}
-    parameters: dict[str, Any] = {
-        f"session_{name}": getattr(auth_session, name) for name in SESSION_COLUMNS
-    }
-    parameters.update(
-        throttle_key=attempt.key,
-        user_id=user.id,
-        now=now,
-        audit_ip_address=meta.ip_address,
-        audit_user_agent=meta.user_agent,
-        audit_request_id=meta.request_id,
-        audit_id=uuid.uuid4(),
-        audit_details=audit_details,
-        token_id=uuid.uuid4(),
-        token_hash=hash_token(raw_refresh),
+    auth_session, raw_refresh, parameters = _login_values(
+        deps, user, attempt, meta, device_info, tenant_id, details, now=now, encode=_as_is
     )
     written = (await session.execute(OPEN, parameters)).one()
     if written.user_id is None:
@@ -480,11 +498,6 @@ async def open_at_once(
     set_committed_value(user, "last_login", now)
     set_committed_value(user, "last_login_ip", meta.ip_address)
     return auth_session, raw_refresh, user
-
-
-_JSON_COLUMNS = frozenset(
-    name for name in SESSION_COLUMNS if isinstance(SESSIONS.c[name].type, JSON)
-)
 
 
 def _at_once_likely(user: User, now: datetime) -> bool:
@@ -524,30 +537,10 @@ async def log_in_at_once(
         return None
     if (await runtime_settings.current(deps)).mfa_required_for != "none":
         return None  # ``mfa.enrollment.gate`` decides who must enrol first
-    auth_session = password_session(
-        deps, user=user, meta=meta, device_info=device_info, tenant_id=tenant_id, now=now
+    auth_session, raw_refresh, values = _login_values(
+        deps, user, attempt, meta, device_info, tenant_id, None, now=now, encode=json.dumps
     )
-    raw_refresh = REFRESH_TOKEN_PREFIX + new_token()
-    values: dict[str, Any] = {
-        f"session_{name}": json.dumps(getattr(auth_session, name))
-        if name in _JSON_COLUMNS
-        else getattr(auth_session, name)
-        for name in SESSION_COLUMNS
-    }
-    values.update(
-        throttle_key=attempt.key,
-        user_id=user.id,
-        now=now,
-        audit_ip_address=meta.ip_address,
-        audit_user_agent=meta.user_agent,
-        audit_request_id=meta.request_id,
-        audit_id=uuid.uuid4(),
-        audit_details=json.dumps({"method": "password", "device": auth_session.device_info}),
-        token_id=uuid.uuid4(),
-        token_hash=hash_token(raw_refresh),
-        ids=[user.id],
-        tid=tenant_id,
-    )
+    values.update(ids=[user.id], tid=tenant_id)
     with deps.principals.own_write():
         async with driver.connection() as connection:
             rows = await OPEN_CHECKED.fetch(connection, values)
