@@ -35,7 +35,8 @@ def test_every_path_and_method_reaches_the_route_the_scan_chose() -> None:
     assert len(index) > 50
     paths = {getattr(route, "path", "") for route in routes[1:]}
     paths |= {path.replace("{", "x").replace("}", "") for path in paths}
-    paths |= {path + "/" for path in paths} | {"/", "/nowhere", "/api/v1/auth/me/extra"}
+    paths |= {path + "/" for path in paths} | {path + "/deeper/x" for path in paths}
+    paths |= {"/", "", "/nowhere", "//", "/api//v1/users", "/static/a/b.css", "/api/v1/users/x/"}
     for path in sorted(paths):
         for method in METHODS:
             for root_path in ("", "/prefix"):
@@ -48,7 +49,7 @@ def _endpoint() -> dict[str, str]:
     return {}
 
 
-def test_a_literal_path_behind_a_pattern_that_matches_it_is_left_to_the_scan() -> None:
+def test_a_literal_path_behind_a_pattern_that_matches_it_goes_to_the_pattern() -> None:
     app = FastAPI()
     shadowing = APIRoute("/users/{user_id}", _endpoint, methods=["GET"])
     shadowed = APIRoute("/users/me", _endpoint, methods=["GET", "DELETE"])
@@ -57,6 +58,41 @@ def test_a_literal_path_behind_a_pattern_that_matches_it_is_left_to_the_scan() -
 
     get = {"type": "http", "path": "/users/me", "root_path": "", "method": "GET"}
     delete = {**get, "method": "DELETE"}
-    assert index.matches(get) == (Match.NONE, {})
+    assert len(index) == 1  # DELETE /users/me only: GET is the pattern's
+    assert index.matches(get)[1]["route"] is shadowing
     assert index.matches(delete)[1]["route"] is shadowed
-    assert len(index) == 1
+
+
+def test_a_path_is_tried_against_the_routes_of_its_directories_in_order() -> None:
+    app = FastAPI()
+    routes: list[BaseRoute] = [
+        APIRoute("/api/v1/us{rest}", _endpoint, methods=["GET"]),
+        APIRoute("/api/v1/users/{user_id}", _endpoint, methods=["GET"]),
+        APIRoute("/api/v1/users/{user_id}/roles", _endpoint, methods=["GET"]),
+        APIRoute("/{anything:path}", _endpoint, methods=["GET"]),
+    ]
+    index = RouteIndex(routes)
+    app.router.routes[:] = [index, *routes]
+
+    def chosen(path: str) -> BaseRoute | None:
+        match, child_scope = index.matches(
+            {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        )
+        return child_scope.get("route") if match is Match.FULL else None
+
+    assert chosen("/api/v1/users") is routes[0]
+    assert chosen("/api/v1/users/7") is routes[1]
+    assert chosen("/api/v1/users/7/roles") is routes[2]
+    assert chosen("/elsewhere/deep/down") is routes[3]
+    for path in ("/api/v1/users", "/api/v1/users/7", "/api/v1/users/7/roles", "/a/b/c"):
+        scope = {"type": "http", "path": path, "root_path": "", "method": "GET"}
+        assert _scan(app.router.routes, scope) == _scan(routes, scope)
+
+
+def test_a_deeper_route_listed_first_wins_over_a_shallower_one() -> None:
+    deeper = APIRoute("/api/v1/users/{user_id}", _endpoint, methods=["GET"])
+    shallower = APIRoute("/api/v1/{kind}/{key}", _endpoint, methods=["GET"])
+    for routes in ([deeper, shallower], [shallower, deeper]):
+        index = RouteIndex(routes)
+        scope = {"type": "http", "path": "/api/v1/users/7", "root_path": "", "method": "GET"}
+        assert index.matches(scope)[1]["route"] is routes[0]
