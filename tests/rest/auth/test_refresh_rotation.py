@@ -118,6 +118,7 @@ async def test_the_parent_answers_the_same_successor_again_and_again_within_the_
 ) -> None:
     # given
     first = (await signed_in(client))["refresh_token"]
+    clock.freeze()
     successor = (await rotated(client, first))["refresh_token"]
 
     # when
