@@ -8,7 +8,10 @@ from ``pg_stat_activity``: ``ClientRead`` idle means waiting for the server). On
 that everything shares, this says whether a scenario is bound by the server, the database,
 the load generator or by waiting.
 
-    .venv/bin/python -m bench.cpu_split [--seconds 10]
+    .venv/bin/python -m bench.cpu_split [--seconds 10] [--after-logins]
+
+``--after-logins`` runs the refresh scenario again after ``make bench``'s login scenario (one
+account, 16 connections), on chains of its own, in the same server.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import os
 import resource
 import shutil
@@ -23,6 +27,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -125,6 +130,7 @@ def measured(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--after-logins", action="store_true")
     args = parser.parse_args()
     ensure_wrk()  # installed before anything is counted
     cluster = PostgresCluster()
@@ -139,28 +145,44 @@ def main() -> None:
             user = {"email": "bench@example.com", "password": PASSWORD}
             httpx.post(f"{base}/api/v1/auth/register", json=user).raise_for_status()
             token = httpx.post(f"{base}/api/v1/auth/login", json=user).json()["access_token"]
-            chains = workdir / "tokens.txt"
-            chains.write_text(
-                "".join(
-                    httpx.post(f"{base}/api/v1/auth/login", json=user).json()["refresh_token"]
-                    + "\n"
-                    for _ in range(8)
+
+            def chains(name: str) -> Path:
+                tokens = workdir / name
+                tokens.write_text(
+                    "".join(
+                        httpx.post(f"{base}/api/v1/auth/login", json=user).json()["refresh_token"]
+                        + "\n"
+                        for _ in range(8)
+                    )
                 )
-            )
-            time.sleep(1)
-            measured(
-                "refresh (8 chains)",
-                lambda: wrk(
+                return tokens
+
+            def refresh(tokens: Path) -> Callable[[], dict[str, float]]:
+                return lambda: wrk(
                     f"{base}/api/v1/auth/refresh",
                     "refresh.lua",
-                    env={"WRK_TOKENS": str(chains)},
+                    env={"WRK_TOKENS": str(tokens)},
                     seconds=args.seconds,
                     connections=8,
                     threads=8,
-                ),
-                process.pid,
-                cluster,
-            )
+                )
+
+            first, second = chains("first.txt"), chains("second.txt")
+            time.sleep(1)
+            measured("refresh (8 chains)", refresh(first), process.pid, cluster)
+            if args.after_logins:
+                logins = partial(
+                    wrk,
+                    f"{base}/api/v1/auth/login",
+                    "post.lua",
+                    env={"WRK_BODY": json.dumps(user)},
+                    seconds=args.seconds,
+                    connections=16,
+                    threads=2,
+                )
+                measured("login (one account)", logins, process.pid, cluster)
+                time.sleep(3)
+                measured("refresh after the logins", refresh(second), process.pid, cluster)
             measured(
                 "REST me",
                 lambda: wrk(
