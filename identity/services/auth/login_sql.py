@@ -43,7 +43,6 @@ from sqlalchemy import (
     JSON,
     Table,
     Text,
-    and_,
     bindparam,
     cast,
     delete,
@@ -74,12 +73,12 @@ from identity.models import (
     User,
     UserStatus,
 )
-from identity.models.mfa import UserMfa, WebauthnCredential
 from identity.principal import RequestMeta
 from identity.security.secrets import hash_token, new_token
 from identity.services import authorization, runtime_settings, throttle
 from identity.services.auth.audit_rows import AUDIT_TABLE, insert_audit_from
 from identity.services.deps import Deps
+from identity.services.mfa.state import second_factor_enabled
 from identity.services.text_rules import identifier_key
 from identity.services.tokens import (
     REFRESH_TOKEN_PREFIX,
@@ -96,8 +95,6 @@ THROTTLES: Table = LoginThrottle.__table__  # type: ignore[attr-defined]
 TENANTS: Table = Tenant.__table__  # type: ignore[attr-defined]
 MEMBERS: Table = TenantMember.__table__  # type: ignore[attr-defined]
 ROLES: Table = Role.__table__  # type: ignore[attr-defined]
-FACTORS: Table = UserMfa.__table__  # type: ignore[attr-defined]
-KEYS: Table = WebauthnCredential.__table__  # type: ignore[attr-defined]
 
 USER_COLUMNS = tuple(column.name for column in USERS.c)
 USER_FIELDS = (*USER_COLUMNS, "role")
@@ -265,21 +262,12 @@ def _may_open_at_once(now: Any) -> tuple[Any, ...]:
     ``mfa.state`` calls none: no TOTP enabled with its secret, no mailed codes, no WebAuthn
     key; backup codes alone are none), so neither a pending login nor a trusted device's
     skip is due."""
-    user_id = USERS.c.id
-    factor = exists().where(
-        FACTORS.c.user_id == user_id,
-        or_(
-            and_(FACTORS.c.totp_enabled_at.is_not(None), FACTORS.c.totp_secret.is_not(None)),
-            FACTORS.c.email_enabled_at.is_not(None),
-        ),
-    )
     return (
         USERS.c.is_active.is_(True),
         USERS.c.status == UserStatus.ACTIVE.value,
         USERS.c.must_change_password.is_(False),
         or_(USERS.c.locked_until.is_(None), USERS.c.locked_until <= now),
-        ~factor,
-        ~exists().where(KEYS.c.user_id == user_id),
+        ~second_factor_enabled(USERS.c.id),
     )
 
 

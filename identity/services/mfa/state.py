@@ -12,8 +12,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -71,6 +72,24 @@ NO_MFA = MfaSummary(methods=[], preferred=None, backup_codes_remaining=0)
 async def offer(deps: Deps) -> MfaOffer:
     rules = await runtime_settings.current(deps)
     return MfaOffer(enabled=True, methods=list(ORDER), required_for=rules.mfa_required_for)
+
+
+def second_factor_enabled(user_id: Any) -> ColumnElement[bool]:
+    """Whether the account ``user_id`` has a second factor, in SQL, as ``_summary`` counts
+    them (TOTP with its secret, mailed codes, a WebAuthn key; backup codes alone are none):
+    the login statement on the driver (``login_sql.OPEN_CHECKED``) opens no session for one."""
+    mfa = UserMfa.__table__  # type: ignore[attr-defined]
+    keys = WebauthnCredential.__table__  # type: ignore[attr-defined]
+    return or_(
+        exists().where(
+            mfa.c.user_id == user_id,
+            or_(
+                and_(mfa.c.totp_enabled_at.is_not(None), mfa.c.totp_secret.is_not(None)),
+                mfa.c.email_enabled_at.is_not(None),
+            ),
+        ),
+        exists().where(keys.c.user_id == user_id),
+    )
 
 
 def _summary(row: UserMfa | None, webauthn: bool, codes: int) -> MfaSummary:
